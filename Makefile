@@ -1,0 +1,45 @@
+# Two commands for a new user: `make run` (set up, build, open the GUI on the demo) and
+# `make test` (set up, then the whole test suite). Both are idempotent and fast the second time.
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+STAMP     := $(VENV)/.installed
+REF       := target/reference
+REF_STAMP := $(REF)/.done
+
+export VIRTUAL_ENV          := $(abspath $(VENV))
+export PATH                 := $(VIRTUAL_ENV)/bin:$(PATH)
+export LIBTORCH_USE_PYTORCH := 1
+
+.PHONY: run test setup build release clippy reference bench clean-reference
+
+run: release
+	./target/release/heatmap-explorer gui $(DEMO_ARGS)
+
+test: setup $(REF_STAMP)
+	cargo clippy --locked --all-targets -- -D warnings
+	cargo test --locked
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	@touch $@
+
+build: setup
+	cargo build --locked
+
+release: setup
+	cargo build --locked --release
+
+reference: $(REF_STAMP)
+
+# Reference outputs from the real peers (torchvision, Captum 0.9.0, the paper's PyTorch GAX loop).
+$(REF_STAMP): $(STAMP) tests/reference/make_reference.py
+	@mkdir -p $(REF)
+	PYTHONWARNINGS=ignore $(PY) tests/reference/make_reference.py $(REF)
+	@touch $@
+
+clean-reference:
+	rm -rf $(REF)

@@ -1,0 +1,289 @@
+//! Applying worker events to the state, and turning user intents into worker commands.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::App;
+use super::state::{AttributionResult, ImageEntry, Pending, ViewSource};
+use crate::attribution::{Method, Options};
+use crate::io::runfile::{ModelIdentity, RunRecord};
+use crate::model::ModelSource;
+use crate::worker::{Command, Event, JobId};
+
+impl App {
+    fn submit(&mut self, make: impl FnOnce(JobId) -> Command, pending: Pending) -> Option<JobId> {
+        let job = self.worker.next_job();
+        match self.worker.send(make(job)) {
+            Ok(()) => {
+                self.state.pending.insert(job, pending);
+                Some(job)
+            }
+            Err(e) => {
+                self.state.error(e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Loads a model on the worker.
+    pub fn open_model(&mut self, source: ModelSource) {
+        let device = self.state.device_choice;
+        self.state.info("loading model...");
+        self.submit(|job| Command::LoadModel { job, source: source.clone(), device }, Pending::Model(source.clone()));
+    }
+
+    /// Decodes an image on the worker and adds it to the list.
+    pub fn open_image(&mut self, path: PathBuf) {
+        let size = self.input_size();
+        self.state.info(format!("opening {}...", path.display()));
+        self.submit(|job| Command::LoadImage { job, path, size }, Pending::Image);
+    }
+
+    /// Opens a GAX run file for replay (no model or GPU needed).
+    pub fn open_run(&mut self, path: PathBuf) {
+        match RunRecord::load(&path) {
+            Ok(run) => {
+                let entry = ImageEntry {
+                    path: path.clone(),
+                    image: Arc::new(run.image.clone()),
+                    prediction: None,
+                    label: Some(run.label),
+                    attributions: BTreeMap::new(),
+                    run: Some(run),
+                };
+                self.state.images.push(entry);
+                self.state.current = Some(self.state.images.len() - 1);
+                self.state.timeline.selected = 0;
+                self.state.timeline.follow = false;
+                self.state.view = ViewSource::Gax;
+                self.state.remember(path.clone());
+                self.state.info(format!("replaying {}", path.display()));
+            }
+            Err(e) => self.state.error(e.to_string()),
+        }
+    }
+
+    fn input_size(&self) -> [usize; 2] {
+        self.state.model.as_ref().map_or([256, 256], |m| {
+            let [h, w] = m.input_size;
+            [usize::try_from(h).unwrap_or(256), usize::try_from(w).unwrap_or(256)]
+        })
+    }
+
+    /// Makes image `index` current and asks for its prediction if missing.
+    pub fn select_image(&mut self, index: usize) {
+        if index >= self.state.images.len() {
+            return;
+        }
+        self.state.current = Some(index);
+        self.state.timeline.selected = self.state.images[index].run.as_ref().map_or(0, |r| r.steps.len().saturating_sub(1));
+        self.predict_current();
+    }
+
+    fn predict_current(&mut self) {
+        let Some(i) = self.state.current else { return };
+        if self.state.model.is_none() || self.state.images[i].prediction.is_some() {
+            return;
+        }
+        let image = Arc::clone(&self.state.images[i].image);
+        self.submit(|job| Command::Predict { job, image, top_k: 5 }, Pending::Predict(i));
+    }
+
+    /// Runs the chosen methods (and AX) on the current image.
+    pub fn run_methods(&mut self, methods: Vec<Method>, options: Options) {
+        let Some(i) = self.state.current else {
+            self.state.error("open an image first");
+            return;
+        };
+        if self.state.model.is_none() {
+            self.state.error("open a model first");
+            return;
+        }
+        let entry = &self.state.images[i];
+        let image = Arc::clone(&entry.image);
+        let label = entry.label;
+        self.state.info(format!("running {} method(s)...", methods.len()));
+        self.submit(|job| Command::Attribute { job, image, methods, target: None, label, options }, Pending::Attribute(i));
+    }
+
+    /// Starts GAX on the current image with the current settings.
+    pub fn run_gax(&mut self) {
+        let Some(i) = self.state.current else {
+            self.state.error("open an image first");
+            return;
+        };
+        let Some(model) = self.state.model.clone() else {
+            self.state.error("open a model first");
+            return;
+        };
+        if let Err(e) = self.state.gax.validate() {
+            self.state.error(e.to_string());
+            return;
+        }
+        self.stop();
+        let entry = &self.state.images[i];
+        let Some(label) = entry.predicted() else {
+            self.state.error("the prediction is not ready yet; try again in a moment");
+            return;
+        };
+        let mismatch = entry.label.filter(|&gt| gt != label);
+        let entry = &self.state.images[i];
+        let identity = ModelIdentity {
+            arch: model.arch.clone(),
+            hash: model.hash.clone(),
+            source: model.source.clone(),
+            labels: model.labels.clone(),
+            normalize: model.normalize.name().to_owned(),
+        };
+        let image = Arc::clone(&entry.image);
+        let name = entry.name();
+        let config = self.state.gax.clone();
+        let record = RunRecord::new(config.clone(), (*image).clone(), name, label, identity);
+        self.state.images[i].run = Some(record);
+        self.state.timeline.selected = 0;
+        self.state.timeline.follow = true;
+        self.state.view = ViewSource::Gax;
+        let job = self.submit(|job| Command::StartGax { job, images: vec![image], labels: vec![label], config }, Pending::Gax(i));
+        self.state.gax_job = job;
+        if job.is_some() {
+            match mismatch {
+                Some(gt) => {
+                    let text = format!(
+                        "GAX running on the predicted class {} (the label is {})",
+                        self.state.class_name(label),
+                        self.state.class_name(gt)
+                    );
+                    self.state.info(text);
+                }
+                None => self.state.info("GAX running..."),
+            }
+        }
+    }
+
+    /// Stops the running GAX job (and anything queued before it).
+    pub fn stop(&mut self) {
+        if let Some(job) = self.state.gax_job.take() {
+            self.worker.cancel(job);
+            if let Some(Pending::Gax(i)) = self.state.pending.remove(&job)
+                && let Some(run) = self.state.images.get_mut(i).and_then(|e| e.run.as_mut())
+            {
+                run.stop = Some(crate::gax::StopReason::Cancelled);
+            }
+            self.state.info("stopped");
+        }
+    }
+
+    /// Drains worker events into the state for at most `budget`; returns whether any remain.
+    pub fn drain_events(&mut self, budget: Duration) -> bool {
+        let start = Instant::now();
+        while let Some(ev) = self.worker.try_recv() {
+            self.apply(ev);
+            if start.elapsed() > budget {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Applies one worker event.
+    pub fn apply(&mut self, ev: Event) {
+        let job = ev.job();
+        let Some(pending) = self.state.pending.get(&job).cloned() else { return };
+        match ev {
+            Event::ModelLoaded { info, device, .. } => {
+                self.state.pending.remove(&job);
+                if let Pending::Model(ModelSource::Card(p) | ModelSource::Arch { weights: p, .. } | ModelSource::TorchScript { path: p, .. }) = &pending {
+                    self.state.remember(p.clone());
+                }
+                self.state.info(format!("model {} ({} classes) on {device}", info.arch, info.classes));
+                self.state.device = device;
+                self.state.model = Some(info);
+                for e in &mut self.state.images {
+                    e.prediction = None;
+                    e.attributions.clear();
+                }
+                self.predict_current();
+            }
+            Event::ImageLoaded { path, image, .. } => {
+                self.state.pending.remove(&job);
+                self.state.remember(path.clone());
+                self.state.images.push(ImageEntry { path, image, prediction: None, label: None, attributions: BTreeMap::new(), run: None });
+                let idx = self.state.images.len() - 1;
+                self.state.info(format!("opened {}", self.state.images[idx].name()));
+                self.select_image(idx);
+            }
+            Event::Prediction { top, .. } => {
+                self.state.pending.remove(&job);
+                if let Some(e) = self.entry_for(&pending) {
+                    e.prediction = Some(top);
+                }
+            }
+            Event::Attribution { method, heatmap, raw_abs_max, co_sum, co_mult, zero, .. } => {
+                if let Some(e) = self.entry_for(&pending) {
+                    e.attributions.insert(method, AttributionResult { heatmap: Arc::new(heatmap), raw_abs_max, co_sum, co_mult, zero });
+                }
+                self.state.info(format!("{method}: CO sum {co_sum:.3}, mult {co_mult:.3}{}", if zero { " (all-zero attribution)" } else { "" }));
+            }
+            Event::GaxStep { step, .. } => {
+                let follow = self.state.timeline.follow;
+                let mut newest = None;
+                if let Some(run) = self.entry_for(&pending).and_then(|e| e.run.as_mut()) {
+                    run.push(*step);
+                    newest = Some(run.steps.len() - 1);
+                }
+                if let (true, Some(n)) = (follow, newest) {
+                    self.state.timeline.selected = n;
+                }
+            }
+            Event::GaxFinished { outcome, .. } => {
+                self.state.pending.remove(&job);
+                if self.state.gax_job == Some(job) {
+                    self.state.gax_job = None;
+                }
+                if let (Some(run), Some((reason, last))) = (self.entry_for(&pending).and_then(|e| e.run.as_mut()), outcome.first()) {
+                    run.stop = Some(*reason);
+                    let co = run.steps.last().map_or(0.0, |s| s.co);
+                    self.state.info(format!("GAX: {} at step {last}, CO {co:.3}", reason.describe()));
+                }
+            }
+            Event::Finished { .. } => {
+                self.state.pending.remove(&job);
+            }
+            Event::Failed { message, .. } => {
+                self.state.pending.remove(&job);
+                if self.state.gax_job == Some(job) {
+                    self.state.gax_job = None;
+                }
+                self.state.error(message);
+            }
+        }
+    }
+
+    /// Waits (up to `timeout`) until no job is pending, applying events as they come. For tests
+    /// and the command line; the UI never blocks.
+    pub fn wait_idle(&mut self, timeout: Duration) -> bool {
+        let end = Instant::now() + timeout;
+        while !self.state.pending.is_empty() {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            if let Some(ev) = self.worker.recv_timeout(left.min(Duration::from_millis(50))) {
+                self.apply(ev);
+            }
+        }
+        true
+    }
+}
+
+impl App {
+    /// The image entry a pending job belongs to.
+    fn entry_for(&mut self, p: &Pending) -> Option<&mut ImageEntry> {
+        match p {
+            Pending::Predict(i) | Pending::Attribute(i) | Pending::Gax(i) => self.state.images.get_mut(*i),
+            Pending::Model(_) | Pending::Image => None,
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! The eframe application: state, the worker handle and the UI's textures. `logic` applies
+//! worker events to the state; `ui` draws the state and sends commands.
+
+mod export;
+mod logic;
+pub mod state;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use state::AppState;
+
+use crate::error::Result;
+use crate::model::ModelSource;
+use crate::runtime::{self, DeviceChoice};
+use crate::ui::Textures;
+use crate::worker::WorkerHandle;
+
+/// What the app opens at start.
+#[derive(Debug, Clone, Default)]
+pub struct Startup {
+    /// The device to use.
+    pub device: DeviceChoice,
+    /// A model to load.
+    pub model: Option<ModelSource>,
+    /// Images to open.
+    pub images: Vec<std::path::PathBuf>,
+    /// Run files to open.
+    pub runs: Vec<std::path::PathBuf>,
+}
+
+/// The explorer.
+pub struct App {
+    /// Everything shown; plain data.
+    pub state: AppState,
+    worker: WorkerHandle,
+    /// GPU textures, created once and updated in place.
+    pub textures: Textures,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("state", &self.state).finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Creates the app; the worker wakes `ctx` after every event.
+    pub fn new(ctx: &egui::Context, startup: Startup) -> Result<Self> {
+        let waker_ctx = ctx.clone();
+        let worker = WorkerHandle::spawn(Arc::new(move || waker_ctx.request_repaint()))?;
+        let mut state = AppState {
+            device_choice: startup.device,
+            opacity: 0.5,
+            methods: crate::attribution::Method::ALL.to_vec(),
+            ..AppState::default()
+        };
+        state.timeline.speed = 20.0;
+        state.timeline.follow = true;
+        state.device = match startup.device.resolve() {
+            Ok(d) => runtime::describe_device(d),
+            Err(e) => {
+                state.error(e.to_string());
+                "unavailable".to_owned()
+            }
+        };
+        state.info("ready: open a model and an image (File menu or drag and drop)");
+        let mut app = Self { state, worker, textures: Textures::default() };
+        if let Some(m) = startup.model {
+            app.open_model(m);
+        }
+        for p in startup.images {
+            app.open_image(p);
+        }
+        for r in startup.runs {
+            app.open_run(r);
+        }
+        Ok(app)
+    }
+
+    /// Creates the app from eframe's creation context.
+    pub fn from_creation(cc: &eframe::CreationContext<'_>, startup: Startup) -> Result<Self> {
+        Self::new(&cc.egui_ctx, startup)
+    }
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        if self.drain_events(Duration::from_millis(10)) {
+            ctx.request_repaint();
+        }
+        let dt = ctx.input(|i| i.stable_dt).min(0.1);
+        if self.advance_playback(dt) {
+            ctx.request_repaint();
+        }
+        let dropped: Vec<_> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect());
+        for p in dropped {
+            self.open_path(p);
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        crate::ui::draw(self, ui);
+    }
+}
+
+impl App {
+    /// Opens a dropped or picked file by its kind: model card, weights, TorchScript, run file
+    /// or image.
+    pub fn open_path(&mut self, path: std::path::PathBuf) {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        match ext.as_str() {
+            "json" => self.open_model(ModelSource::Card(path)),
+            "pt" | "ts" => self.open_model(ModelSource::TorchScript { path, normalize: crate::model::Normalize::Imagenet, labels: None }),
+            "gaxrun" => self.open_run(path),
+            "safetensors" => self.state.error("a bare .safetensors file needs its architecture: open its model card (.json) instead"),
+            _ => self.open_image(path),
+        }
+    }
+
+    /// Advances playback by `dt` seconds; returns whether playback is active.
+    pub fn advance_playback(&mut self, dt: f32) -> bool {
+        let t = &mut self.state.timeline;
+        if !t.playing {
+            return false;
+        }
+        let last = self.state.current_entry().and_then(|e| e.run.as_ref()).map_or(0, |r| r.steps.len().saturating_sub(1));
+        let t = &mut self.state.timeline;
+        t.accum += dt * t.speed.max(0.1);
+        while t.accum >= 1.0 {
+            t.accum -= 1.0;
+            if t.selected >= last {
+                t.playing = false;
+                break;
+            }
+            t.selected += 1;
+        }
+        t.follow = false;
+        t.playing
+    }
+
+    /// Whether the worker thread is alive.
+    pub fn worker_alive(&self) -> bool {
+        self.worker.is_alive()
+    }
+}

@@ -1,0 +1,246 @@
+//! The explorer's plain-data state: no egui widgets and no tensors, testable without a UI.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::attribution::Method;
+use crate::gax::GaxConfig;
+use crate::io::image::Image;
+use crate::io::runfile::RunRecord;
+use crate::model::{ModelInfo, ModelSource};
+use crate::runtime::DeviceChoice;
+use crate::worker::{ClassScore, JobId};
+
+/// One method's result on one image.
+#[derive(Debug, Clone)]
+pub struct AttributionResult {
+    /// The AX heatmap h = a / max|a|, `[3, H, W]`.
+    pub heatmap: Arc<Vec<f32>>,
+    /// max|a| before normalisation.
+    pub raw_abs_max: f32,
+    /// CO with x + h.
+    pub co_sum: f32,
+    /// CO with x ⊙ h.
+    pub co_mult: f32,
+    /// The attribution was all zero.
+    pub zero: bool,
+}
+
+/// An opened image and everything computed on it.
+#[derive(Debug, Clone)]
+pub struct ImageEntry {
+    /// Its file.
+    pub path: PathBuf,
+    /// Pixels at model resolution.
+    pub image: Arc<Image>,
+    /// Top classes on the image, once predicted.
+    pub prediction: Option<Vec<ClassScore>>,
+    /// Ground truth, if the user set one.
+    pub label: Option<i64>,
+    /// Attribution results by method.
+    pub attributions: BTreeMap<Method, AttributionResult>,
+    /// The GAX run, live or finished.
+    pub run: Option<RunRecord>,
+}
+
+impl ImageEntry {
+    /// The file name for lists.
+    pub fn name(&self) -> String {
+        self.path.file_name().map_or_else(|| self.path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    }
+
+    /// The predicted class, once known.
+    pub fn predicted(&self) -> Option<i64> {
+        self.prediction.as_ref().and_then(|p| p.first()).map(|c| c.class)
+    }
+}
+
+/// How heatmap values map to colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScaleMode {
+    /// ±1 (heatmaps live in (−1, 1)).
+    #[default]
+    Fixed,
+    /// ± the shown step's abs max.
+    PerStep,
+    /// ± the whole run's abs max.
+    WholeRun,
+    /// ± the 99th percentile of |h| at the shown step.
+    Percentile,
+}
+
+impl ScaleMode {
+    /// All modes, in menu order.
+    pub const ALL: [Self; 4] = [Self::Fixed, Self::PerStep, Self::WholeRun, Self::Percentile];
+
+    /// The menu text.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Fixed => "fixed ±1",
+            Self::PerStep => "per-step abs max",
+            Self::WholeRun => "whole-run abs max",
+            Self::Percentile => "99th percentile",
+        }
+    }
+}
+
+/// What the central view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ViewSource {
+    /// The GAX run at the selected step.
+    #[default]
+    Gax,
+    /// One method's AX heatmap.
+    Method(Method),
+}
+
+/// The step slider's state.
+#[derive(Debug, Clone, Default)]
+pub struct Timeline {
+    /// The selected step.
+    pub selected: usize,
+    /// Follow the newest step as it streams in (until the user scrubs).
+    pub follow: bool,
+    /// Playing back.
+    pub playing: bool,
+    /// Playback speed in steps per second.
+    pub speed: f32,
+    /// Seconds accumulated towards the next playback step.
+    pub accum: f32,
+}
+
+/// The status line.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    /// The message.
+    pub text: String,
+    /// Whether it reports an error.
+    pub error: bool,
+}
+
+/// What a pending job is for, so its events land in the right place.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pending {
+    /// A model load.
+    Model(ModelSource),
+    /// An image load.
+    Image,
+    /// A prediction on image `usize`.
+    Predict(usize),
+    /// Attribution on image `usize`.
+    Attribute(usize),
+    /// GAX on image `usize`.
+    Gax(usize),
+}
+
+/// Everything the explorer shows.
+#[derive(Debug, Default)]
+pub struct AppState {
+    /// The device the user asked for.
+    pub device_choice: DeviceChoice,
+    /// The device in use, in words.
+    pub device: String,
+    /// The loaded model.
+    pub model: Option<ModelInfo>,
+    /// Opened images.
+    pub images: Vec<ImageEntry>,
+    /// Index of the current image.
+    pub current: Option<usize>,
+    /// GAX hyper-parameters.
+    pub gax: GaxConfig,
+    /// Methods chosen for comparison.
+    pub methods: Vec<Method>,
+    /// Jobs in flight.
+    pub pending: BTreeMap<JobId, Pending>,
+    /// The running GAX job, if any.
+    pub gax_job: Option<JobId>,
+    /// Step slider.
+    pub timeline: Timeline,
+    /// Colour scale.
+    pub scale: ScaleMode,
+    /// What the central view shows.
+    pub view: ViewSource,
+    /// Heatmap overlay opacity.
+    pub opacity: f32,
+    /// Show loss and similarity with the CO curve.
+    pub show_loss: bool,
+    /// Status line.
+    pub status: Status,
+    /// Recently opened files, newest first.
+    pub recent: Vec<PathBuf>,
+    /// Linked zoom and pan of the image panels.
+    pub zoom: ZoomPan,
+}
+
+impl AppState {
+    /// The current image entry.
+    pub fn current_entry(&self) -> Option<&ImageEntry> {
+        self.current.and_then(|i| self.images.get(i))
+    }
+
+    /// The current image entry, mutable.
+    pub fn current_entry_mut(&mut self) -> Option<&mut ImageEntry> {
+        self.current.and_then(|i| self.images.get_mut(i))
+    }
+
+    /// The current image's GAX run.
+    pub fn current_run(&self) -> Option<&RunRecord> {
+        self.current_entry().and_then(|e| e.run.as_ref())
+    }
+
+    /// Whether a GAX job is running.
+    pub fn gax_running(&self) -> bool {
+        self.gax_job.is_some()
+    }
+
+    /// Sets an informational status.
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.status = Status { text: text.into(), error: false };
+    }
+
+    /// Sets an error status.
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.status = Status { text: text.into(), error: true };
+    }
+
+    /// Remembers a path in the recent list.
+    pub fn remember(&mut self, path: PathBuf) {
+        self.recent.retain(|p| p != &path);
+        self.recent.insert(0, path);
+        self.recent.truncate(10);
+    }
+
+    /// The label of `class` from the model, or its number.
+    pub fn class_name(&self, class: i64) -> String {
+        self.model
+            .as_ref()
+            .and_then(|m| usize::try_from(class).ok().and_then(|c| m.labels.get(c)).cloned())
+            .unwrap_or_else(|| format!("class {class}"))
+    }
+}
+
+/// Linked zoom and pan of every image panel.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ZoomPan {
+    /// Magnification (1 = whole image).
+    pub zoom: f32,
+    /// Centre of the view in [0, 1] image coordinates.
+    pub center: [f32; 2],
+}
+
+impl Default for ZoomPan {
+    fn default() -> Self {
+        Self { zoom: 1.0, center: [0.5, 0.5] }
+    }
+}
+
+impl ZoomPan {
+    /// The visible part of the image as a UV rectangle.
+    pub fn uv(&self) -> ([f32; 2], [f32; 2]) {
+        let half = 0.5 / self.zoom.max(1.0);
+        let cx = self.center[0].clamp(half, 1.0 - half);
+        let cy = self.center[1].clamp(half, 1.0 - half);
+        ([cx - half, cy - half], [cx + half, cy + half])
+    }
+}

@@ -1,0 +1,143 @@
+//! The AX process and the CO score (SPEC §5): combine an image with a normalised heatmap and
+//! measure how much the model's raw logits move towards the label.
+
+use tch::{Kind, Tensor};
+
+use crate::attribution::{self, Method, Options};
+use crate::error::{Error, Result};
+use crate::model::Model;
+
+/// How the heatmap is combined with the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Variant {
+    /// x + h.
+    #[default]
+    Sum,
+    /// x ⊙ h.
+    Mult,
+}
+
+impl Variant {
+    /// Both variants.
+    pub const ALL: [Self; 2] = [Self::Sum, Self::Mult];
+
+    /// `sum` or `mult`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sum => "sum",
+            Self::Mult => "mult",
+        }
+    }
+
+    /// The augmented input x' for heatmap `h`.
+    pub fn apply(self, x: &Tensor, h: &Tensor) -> Tensor {
+        match self {
+            Self::Sum => x + h,
+            Self::Mult => x * h,
+        }
+    }
+}
+
+/// κ `[N, C]`: +1 at each row's label and −1/(C−1) elsewhere.
+pub fn kappa(labels: &Tensor, classes: i64) -> Tensor {
+    let n = labels.size()[0];
+    let off = if classes > 1 { -1.0 / (classes as f64 - 1.0) } else { 0.0 };
+    let k = Tensor::full([n, classes], off, (Kind::Float, labels.device()));
+    k.scatter_value(1, &labels.view([-1, 1]), 1.0)
+}
+
+/// CO per row: Σ_c κ_c (y'_c − y_c) on raw logits.
+pub fn co_from_logits(augmented: &Tensor, baseline: &Tensor, kappa: &Tensor) -> Tensor {
+    ((augmented - baseline) * kappa).sum_dim_intlist([1_i64].as_slice(), false, Kind::Float)
+}
+
+/// h = a / max|a| per image (over all its channels and pixels), sign kept. Images whose
+/// attribution is all zero get h = 0 and are flagged.
+pub fn normalise(a: &Tensor) -> (Tensor, Vec<bool>) {
+    let n = a.size()[0];
+    let amax = a.abs().view([n, -1]).amax([1_i64].as_slice(), false);
+    let zero = amax.eq(0.0);
+    let safe = amax.where_scalarother(&zero.logical_not(), 1.0).view([n, 1, 1, 1]);
+    let h = a / safe;
+    let flags = Vec::<bool>::try_from(zero.to_device(tch::Device::Cpu)).unwrap_or_else(|_| vec![false; usize::try_from(n).unwrap_or(0)]);
+    (h, flags)
+}
+
+/// CO scores of heatmap `h` for every image, one per variant.
+pub fn co_scores(model: &Model, x: &Tensor, h: &Tensor, labels: &[i64], variants: &[Variant]) -> Result<Vec<Vec<f32>>> {
+    let classes = model.info().classes;
+    if let Some(bad) = labels.iter().find(|&&l| l < 0 || l >= classes) {
+        return Err(Error::invalid(format!("label {bad} is outside 0..{classes}")));
+    }
+    let lab = Tensor::from_slice(labels).to_device(model.device());
+    let k = kappa(&lab, classes);
+    tch::no_grad(|| {
+        let y0 = model.forward(x)?;
+        variants
+            .iter()
+            .map(|v| {
+                let y = model.forward(&v.apply(x, h))?;
+                Ok(Vec::<f32>::try_from(co_from_logits(&y, &y0, &k).to_device(tch::Device::Cpu))?)
+            })
+            .collect()
+    })
+}
+
+/// The AX result of one method on one image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AxScore {
+    /// The method.
+    pub method: Method,
+    /// CO with x + h.
+    pub sum: f32,
+    /// CO with x ⊙ h.
+    pub mult: f32,
+    /// The attribution was all zero (h = 0, CO = 0).
+    pub zero_attribution: bool,
+}
+
+/// AX for a batch: each image's attribution by each method (target = its predicted class),
+/// normalised, then CO in both variants against `labels` (ground truth, or the prediction
+/// when `None`). Returns, per image, one [`AxScore`] per method, plus the predictions.
+pub fn ax_batch(model: &Model, x: &Tensor, labels: Option<&[i64]>, methods: &[Method], opts: &Options) -> Result<(Vec<i64>, Vec<Vec<AxScore>>)> {
+    let predicted = attribution::predict(model, x)?;
+    let labels = labels.map_or_else(|| predicted.clone(), <[i64]>::to_vec);
+    if labels.len() != predicted.len() {
+        return Err(Error::invalid(format!("{} labels for {} images", labels.len(), predicted.len())));
+    }
+    let mut per_image: Vec<Vec<AxScore>> = vec![Vec::new(); predicted.len()];
+    for &m in methods {
+        let a = attribution::attribute(model, x, Some(&predicted), m, opts)?;
+        let (h, zero) = normalise(&a);
+        let co = co_scores(model, x, &h, &labels, &Variant::ALL)?;
+        for (i, scores) in per_image.iter_mut().enumerate() {
+            scores.push(AxScore { method: m, sum: co[0][i], mult: co[1][i], zero_attribution: zero[i] });
+        }
+    }
+    Ok((predicted, per_image))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kappa_rows() -> Result<()> {
+        let k = kappa(&Tensor::from_slice(&[2_i64, 0]), 4);
+        let v = Vec::<f32>::try_from(k.view([-1]))?;
+        let third = -1.0 / 3.0;
+        assert_eq!(v, vec![third, third, 1.0, third, 1.0, third, third, third]);
+        Ok(())
+    }
+
+    #[test]
+    fn normalise_flags_zero() -> Result<()> {
+        let a = Tensor::from_slice(&[0.0_f32, 0.0, 0.0, 0.0, -4.0, 2.0, 1.0, 0.5]).view([2, 1, 2, 2]);
+        let (h, flags) = normalise(&a);
+        assert_eq!(flags, vec![true, false]);
+        let v = Vec::<f32>::try_from(h.view([-1]))?;
+        assert_eq!(v, vec![0.0, 0.0, 0.0, 0.0, -1.0, 0.5, 0.25, 0.125]);
+        Ok(())
+    }
+}

@@ -1,0 +1,246 @@
+//! Command-line arguments (SPEC §7).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::ax::Variant;
+use crate::error::{Error, Result};
+use crate::model::{Arch, ModelSource, Normalize};
+use crate::runtime::DeviceChoice;
+
+/// heatmap-explorer: how heatmap explanations raise a classifier's confidence (AX, CO, GAX).
+#[derive(Debug, Parser)]
+#[command(name = "heatmap-explorer", version, about)]
+pub struct Cli {
+    /// Device: auto (CUDA when present), cpu or cuda.
+    #[arg(long, global = true, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
+    /// libtorch intra-op threads.
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    /// What to do; none opens the GUI.
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Open the explorer window (the default).
+    Gui(GuiArgs),
+    /// Print versions, device and threads.
+    Info,
+    /// Print the model's top classes on an image.
+    Predict(PredictArgs),
+    /// Write one method's attribution as a float32 .npy [3, H, W].
+    Attribute(AttributeArgs),
+    /// AX process: CO scores of methods on an image (JSON) or a labelled folder (CSV).
+    Ax(AxArgs),
+    /// GAX: optimise a heatmap that raises the CO score.
+    Gax(GaxArgs),
+    /// Write a deterministic synthetic chest X-ray data set (NORMAL / PNEUMONIA phantoms and lesion masks).
+    Phantom(PhantomArgs),
+}
+
+/// How a model is named on the command line.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ModelArgs {
+    /// A model card JSON file.
+    #[arg(long, conflicts_with_all = ["arch", "torchscript"])]
+    pub model: Option<PathBuf>,
+    /// A zoo architecture (resnet18, resnet34, resnet50, alexnet, squeezenet1_1, resnet34-2class, alexnet-2class).
+    #[arg(long, requires = "weights")]
+    pub arch: Option<String>,
+    /// Weights for --arch, a .safetensors file.
+    #[arg(long)]
+    pub weights: Option<PathBuf>,
+    /// Class count for --arch.
+    #[arg(long)]
+    pub classes: Option<i64>,
+    /// A label file, one label per line.
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// Normalisation inside the model's forward.
+    #[arg(long, value_enum)]
+    pub normalize: Option<Normalize>,
+    /// A TorchScript module.
+    #[arg(long)]
+    pub torchscript: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// The model source, or None when no model was named.
+    pub fn source(&self) -> Result<Option<ModelSource>> {
+        let normalize = self.normalize.unwrap_or_default();
+        if let Some(card) = &self.model {
+            return Ok(Some(ModelSource::Card(card.clone())));
+        }
+        if let Some(arch) = &self.arch {
+            let weights = self.weights.clone().ok_or_else(|| Error::invalid("--arch needs --weights FILE.safetensors"))?;
+            return Ok(Some(ModelSource::Arch { arch: Arch::parse(arch)?, weights, classes: self.classes, labels: self.labels.clone(), normalize }));
+        }
+        if let Some(path) = &self.torchscript {
+            return Ok(Some(ModelSource::TorchScript { path: path.clone(), normalize, labels: self.labels.clone() }));
+        }
+        if self.weights.is_some() {
+            return Err(Error::invalid("--weights needs --arch NAME"));
+        }
+        Ok(None)
+    }
+
+    /// The model source, failing when none was named.
+    pub fn require(&self) -> Result<ModelSource> {
+        self.source()?.ok_or_else(|| Error::invalid("name a model: --model CARD.json, --arch NAME --weights FILE, or --torchscript FILE"))
+    }
+}
+
+/// `gui`.
+#[derive(Debug, Args, Default)]
+pub struct GuiArgs {
+    /// The model to open.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Images to open.
+    #[arg(long)]
+    pub image: Vec<PathBuf>,
+    /// GAX run files to open.
+    #[arg(long)]
+    pub run: Vec<PathBuf>,
+}
+
+/// `predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// The image.
+    #[arg(long)]
+    pub image: PathBuf,
+    /// How many classes to print.
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `attribute`.
+#[derive(Debug, Args)]
+pub struct AttributeArgs {
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// The image.
+    #[arg(long)]
+    pub image: PathBuf,
+    /// Saliency, InputXGradient, LayerGradCam, Deconvolution, GuidedBackprop or DeepLift.
+    #[arg(long)]
+    pub method: String,
+    /// Target class (default: the predicted one).
+    #[arg(long)]
+    pub target: Option<i64>,
+    /// Saliency: absolute value (Captum's default; the paper used signed).
+    #[arg(long)]
+    pub abs: bool,
+    /// LayerGradCam: layer name (default: the first conv).
+    #[arg(long)]
+    pub layer: Option<String>,
+    /// Output .npy file.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `ax`.
+#[derive(Debug, Args)]
+pub struct AxArgs {
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// One image.
+    #[arg(long, conflicts_with = "data")]
+    pub image: Option<PathBuf>,
+    /// Ground-truth class of --image (default: the predicted one).
+    #[arg(long)]
+    pub label: Option<i64>,
+    /// An image folder with one subfolder per class.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Comma-separated methods, or all.
+    #[arg(long, default_value = "all")]
+    pub methods: String,
+    /// Output file (JSON for --image, CSV for --data).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Process shard I of N (I/N, 0-based).
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Images per batch.
+    #[arg(long, default_value_t = 16)]
+    pub batch: usize,
+}
+
+/// `gax`.
+#[derive(Debug, Args)]
+pub struct GaxArgs {
+    /// The model.
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Images (several run as one batch).
+    #[arg(long, required = true)]
+    pub image: Vec<PathBuf>,
+    /// Label to maximise (default: the predicted class); one value for all images.
+    #[arg(long)]
+    pub label: Option<i64>,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 0.1)]
+    pub lr: f64,
+    /// λ, the weight of the similarity term.
+    #[arg(long = "lambda", default_value_t = 100.0)]
+    pub lambda: f64,
+    /// Stop when CO exceeds this.
+    #[arg(long, default_value_t = 48.0)]
+    pub target_co: f64,
+    /// Stop after this many updates.
+    #[arg(long, default_value_t = 500)]
+    pub max_steps: usize,
+    /// x + h (sum) or x ⊙ h (mult).
+    #[arg(long, value_enum, default_value_t = Variant::Sum)]
+    pub variant: Variant,
+    /// Run file to write (with several images: one file per image, suffixed by its index).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// CSV trace to write (with several images: an `image` column is added).
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// Also export the step stack as .npy [T, 3, H, W].
+    #[arg(long)]
+    pub npy: Option<PathBuf>,
+    /// Run even when the given label differs from the prediction.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `phantom`.
+#[derive(Debug, Args)]
+pub struct PhantomArgs {
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Total number of images, divided across the splits.
+    #[arg(long)]
+    pub count: usize,
+    /// Master seed; the same seed writes the same files.
+    #[arg(long)]
+    pub seed: u64,
+    /// Comma-separated split folders (e.g. train,val,test); none writes the class folders directly.
+    #[arg(long, value_delimiter = ',')]
+    pub split: Vec<String>,
+    /// Fraction of PNEUMONIA images, 0 to 1.
+    #[arg(long, default_value_t = 0.5)]
+    pub pneumonia_fraction: f32,
+}

@@ -1,0 +1,222 @@
+//! What each subcommand does. Results go to stdout or files; progress to stderr.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::args::{AttributeArgs, AxArgs, Cli, Cmd, GaxArgs, GuiArgs, PhantomArgs, PredictArgs};
+use crate::app::Startup;
+use crate::attribution::{self, Method, Options};
+use crate::ax;
+use crate::error::{Error, Result};
+use crate::gax::{self, GaxConfig};
+use crate::io::image::Image;
+use crate::io::runfile::{ModelIdentity, RunRecord};
+use crate::model::Model;
+use crate::runtime;
+
+/// Runs the parsed command line. `open_gui` opens the window (kept outside the library's
+/// testable path because it needs a display).
+pub fn run(cli: Cli, open_gui: &dyn Fn(Startup) -> Result<()>) -> Result<()> {
+    runtime::set_threads(cli.threads)?;
+    let device = cli.device;
+    match cli.command {
+        None => open_gui(Startup { device, ..Startup::default() }),
+        Some(Cmd::Gui(g)) => gui(g, device, open_gui),
+        Some(Cmd::Info) => {
+            let d = device.resolve()?;
+            for line in runtime::info_lines(d) {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Some(Cmd::Predict(a)) => predict(&a, device),
+        Some(Cmd::Attribute(a)) => attribute(&a, device),
+        Some(Cmd::Ax(a)) => ax_cmd(&a, device),
+        Some(Cmd::Gax(a)) => gax_cmd(&a, device),
+        Some(Cmd::Phantom(a)) => phantom_cmd(&a),
+    }
+}
+
+fn gui(g: GuiArgs, device: runtime::DeviceChoice, open_gui: &dyn Fn(Startup) -> Result<()>) -> Result<()> {
+    let model = g.model.source()?;
+    open_gui(Startup { device, model, images: g.image, runs: g.run })
+}
+
+fn load(args: &super::args::ModelArgs, device: runtime::DeviceChoice) -> Result<Model> {
+    Model::load(&args.require()?, device.resolve()?)
+}
+
+fn load_image(model: &Model, path: &Path) -> Result<Image> {
+    let [h, w] = model.info().input_size;
+    Image::load(path, [usize::try_from(h).unwrap_or(256), usize::try_from(w).unwrap_or(256)])
+}
+
+fn predict(a: &PredictArgs, device: runtime::DeviceChoice) -> Result<()> {
+    let model = load(&a.model, device)?;
+    let img = load_image(&model, &a.image)?;
+    let x = img.to_tensor(model.device());
+    model.check_input(&x)?;
+    let logits = tch::no_grad(|| model.forward(&x))?.to_device(tch::Device::Cpu);
+    let probs = Vec::<f32>::try_from(logits.softmax(1, tch::Kind::Float).view([-1]))?;
+    let lv = Vec::<f32>::try_from(logits.view([-1]))?;
+    let mut order: Vec<usize> = (0..lv.len()).collect();
+    order.sort_by(|&i, &j| lv[j].total_cmp(&lv[i]));
+    order.truncate(a.top.max(1));
+    let labels = &model.info().labels;
+    if a.json {
+        let top: Vec<_> = order
+            .iter()
+            .map(|&i| serde_json::json!({"class": i, "label": labels.get(i), "logit": lv[i], "prob": probs[i]}))
+            .collect();
+        let v = serde_json::json!({"image": a.image, "predicted": order[0], "label": labels.get(order[0]), "top": top, "logits": lv});
+        println!("{v}");
+    } else {
+        for &i in &order {
+            println!("{i}\t{}\tlogit {:.4}\tprob {:.4}", labels.get(i).map_or("", String::as_str), lv[i], probs[i]);
+        }
+    }
+    Ok(())
+}
+
+fn attribute(a: &AttributeArgs, device: runtime::DeviceChoice) -> Result<()> {
+    let method = Method::parse(&a.method)?;
+    let model = load(&a.model, device)?;
+    let img = load_image(&model, &a.image)?;
+    let x = img.to_tensor(model.device());
+    let targets = a.target.map(|t| vec![t]);
+    let opts = Options { abs: a.abs, layer: a.layer.clone() };
+    let attr = attribution::attribute(&model, &x, targets.as_deref(), method, &opts)?;
+    let v = Vec::<f32>::try_from(attr.to_device(tch::Device::Cpu).view([-1]))?;
+    crate::io::npy::write_f32(&a.out, &[3, img.height, img.width], &v)?;
+    eprintln!("{method} written to {}", a.out.display());
+    Ok(())
+}
+
+fn ax_cmd(a: &AxArgs, device: runtime::DeviceChoice) -> Result<()> {
+    let methods = Method::parse_list(&a.methods)?;
+    let model = load(&a.model, device)?;
+    if let Some(dir) = &a.data {
+        return crate::dataset::run_cli(&model, dir, &methods, a);
+    }
+    let Some(path) = &a.image else { return Err(Error::invalid("ax needs --image PATH or --data DIR")) };
+    let img = load_image(&model, path)?;
+    let x = img.to_tensor(model.device());
+    let labels = a.label.map(|l| vec![l]);
+    let (pred, scores) = ax::ax_batch(&model, &x, labels.as_deref(), &methods, &Options::default())?;
+    let mut co = serde_json::Map::new();
+    let mut flagged = Vec::new();
+    for s in &scores[0] {
+        co.insert(s.method.name().to_owned(), serde_json::json!({"sum": s.sum, "mult": s.mult}));
+        if s.zero_attribution {
+            flagged.push(s.method.name());
+        }
+    }
+    let mut v = serde_json::json!({"predicted": pred[0], "label": a.label.unwrap_or(pred[0]), "co": co});
+    if !flagged.is_empty() {
+        v["zero_attribution"] = serde_json::json!(flagged);
+    }
+    let text = v.to_string();
+    match &a.out {
+        Some(out) => crate::io::write_atomic(out, format!("{text}\n").as_bytes())?,
+        None => println!("{text}"),
+    }
+    Ok(())
+}
+
+fn indexed(path: &Path, i: usize, n: usize) -> PathBuf {
+    if n == 1 {
+        return path.to_owned();
+    }
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = path.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+    path.with_file_name(format!("{stem}.{i}{ext}"))
+}
+
+fn gax_cmd(a: &GaxArgs, device: runtime::DeviceChoice) -> Result<()> {
+    let model = load(&a.model, device)?;
+    let images: Vec<Image> = a.image.iter().map(|p| load_image(&model, p)).collect::<Result<_>>()?;
+    let refs: Vec<&Image> = images.iter().collect();
+    let x = Image::batch(&refs, model.device())?;
+    let predicted = attribution::predict(&model, &x)?;
+    let labels: Vec<i64> = match a.label {
+        None => predicted.clone(),
+        Some(l) => {
+            for (p, path) in predicted.iter().zip(&a.image) {
+                if *p != l && !a.force {
+                    return Err(Error::invalid(format!(
+                        "{}: the model predicts class {p}, not the label {l}; the paper runs GAX on correctly predicted images only \
+                         (add --force to maximise class {l} anyway)",
+                        path.display()
+                    )));
+                }
+            }
+            vec![l; images.len()]
+        }
+    };
+    let config = GaxConfig { lr: a.lr, lambda: a.lambda, target_co: a.target_co, max_steps: a.max_steps, variant: a.variant, ..GaxConfig::default() };
+    let info = model.info();
+    let identity = ModelIdentity {
+        arch: info.arch.clone(),
+        hash: info.hash.clone(),
+        source: info.source.clone(),
+        labels: info.labels.clone(),
+        normalize: info.normalize.name().to_owned(),
+    };
+    let mut records: Vec<RunRecord> = images
+        .iter()
+        .zip(&a.image)
+        .zip(&labels)
+        .map(|((img, p), &l)| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            RunRecord::new(config.clone(), img.clone(), name, l, identity.clone())
+        })
+        .collect();
+    let start = Instant::now();
+    let n = images.len();
+    let mut last_print = Instant::now();
+    let mut on_step = |s: gax::GaxStep| {
+        let (image, step, co) = (s.image, s.step, s.co);
+        records[image].push(s);
+        if !a.quiet && (last_print.elapsed().as_millis() > 200 || step == 0) {
+            last_print = Instant::now();
+            let rate = step as f64 / start.elapsed().as_secs_f64().max(1e-9);
+            eprint!("\rstep {step:>5}/{}  CO {co:>10.4}  {rate:>7.2} steps/s   ", a.max_steps);
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let outcome = gax::run(&model, &x, &labels, &config, &|| false, &mut on_step)?;
+    let secs = start.elapsed().as_secs_f64();
+    if !a.quiet {
+        eprintln!();
+    }
+    let mut trace = String::from(if n > 1 { "image,step,co,loss,similarity,abs_max,predicted\n" } else { "step,co,loss,similarity,abs_max,predicted\n" });
+    for (i, (rec, (reason, last))) in records.iter_mut().zip(&outcome).enumerate() {
+        rec.stop = Some(*reason);
+        let co = rec.steps.last().map_or(0.0, |s| s.co);
+        eprintln!("{}: {} at step {last}, CO {co:.4} ({secs:.1} s total)", a.image[i].display(), reason.describe());
+        rec.save(&indexed(&a.out, i, n))?;
+        if let Some(npy) = &a.npy {
+            rec.export_npy(&indexed(npy, i, n))?;
+        }
+        for line in rec.trace_csv().lines().skip(1) {
+            if n > 1 {
+                trace.push_str(&format!("{i},"));
+            }
+            trace.push_str(line);
+            trace.push('\n');
+        }
+    }
+    if let Some(t) = &a.trace {
+        crate::io::write_atomic(t, trace.as_bytes())?;
+    }
+    Ok(())
+}
+
+fn phantom_cmd(a: &PhantomArgs) -> Result<()> {
+    let opts = crate::phantom::PhantomOptions { count: a.count, seed: a.seed, splits: a.split.clone(), pneumonia_fraction: a.pneumonia_fraction };
+    let start = Instant::now();
+    let summary = crate::phantom::write_dataset(&a.out, &opts)?;
+    eprintln!("phantom: wrote {summary} to {} in {:.1} s", a.out.display(), start.elapsed().as_secs_f64());
+    Ok(())
+}

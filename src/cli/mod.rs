@@ -1,0 +1,7 @@
+//! The command line: parsing (`args`) and one function per subcommand (`commands`).
+
+pub mod args;
+mod commands;
+
+pub use args::Cli;
+pub use commands::run;

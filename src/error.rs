@@ -1,0 +1,75 @@
+//! The library's typed error and result alias.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong inside the library. The binary turns it into one stderr line.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A libtorch call failed.
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// An image could not be decoded or encoded.
+    #[error("image {path}: {message}")]
+    Image {
+        /// The file involved.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A weights file does not fit the architecture.
+    #[error("weights {path} do not fit {arch}:{details}")]
+    Weights {
+        /// The weights file.
+        path: PathBuf,
+        /// The architecture name.
+        arch: String,
+        /// Missing, unexpected and mis-shaped tensors, one per line.
+        details: String,
+    },
+    /// The user asked for something that is not valid (unknown name, bad value, unsupported
+    /// combination).
+    #[error("{0}")]
+    Invalid(String),
+    /// A file has the wrong format.
+    #[error("{path}: {message}")]
+    Format {
+        /// The file involved.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The worker thread has gone away.
+    #[error("the worker thread has stopped")]
+    WorkerGone,
+    /// A job was cancelled by the user.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl Error {
+    /// An [`Error::Io`] for `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io { path: path.into(), source }
+    }
+
+    /// An [`Error::Invalid`] with the given message.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::Invalid(message.into())
+    }
+
+    /// An [`Error::Format`] for `path`.
+    pub fn format(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        Self::Format { path: path.into(), message: message.into() }
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

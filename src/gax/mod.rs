@@ -1,0 +1,81 @@
+//! GAX (SPEC §6): a per-pixel heatmap h = tanh(W ⊙ x + b) optimised with Adam to maximise the
+//! CO score, reported step by step.
+
+pub mod adam;
+pub mod compact;
+pub mod engine;
+
+use serde::{Deserialize, Serialize};
+
+pub use compact::CompactHeatmap;
+pub use engine::{StopReason, run};
+
+use crate::ax::Variant;
+
+/// GAX hyper-parameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GaxConfig {
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Weight λ of the similarity term.
+    pub lambda: f64,
+    /// Stop once CO exceeds this.
+    pub target_co: f64,
+    /// Stop after this many updates.
+    pub max_steps: usize,
+    /// x + h or x ⊙ h.
+    pub variant: Variant,
+    /// ε in the similarity term.
+    pub eps: f64,
+    /// How many top classes each step reports.
+    pub top_k: usize,
+}
+
+impl Default for GaxConfig {
+    fn default() -> Self {
+        Self { lr: 0.1, lambda: 100.0, target_co: 48.0, max_steps: 500, variant: Variant::Sum, eps: 1e-4, top_k: 5 }
+    }
+}
+
+impl GaxConfig {
+    /// Checks the values a user can type.
+    pub fn validate(&self) -> crate::Result<()> {
+        let bad = |m: &str| Err(crate::Error::invalid(m.to_owned()));
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return bad("the learning rate must be a positive number");
+        }
+        if !(self.lambda.is_finite() && self.lambda >= 0.0) {
+            return bad("λ must be a non-negative number");
+        }
+        if self.target_co.is_nan() {
+            return bad("the target CO must be a number");
+        }
+        if !(self.eps.is_finite() && self.eps > 0.0) {
+            return bad("ε must be positive");
+        }
+        Ok(())
+    }
+}
+
+/// One reported step of one image.
+#[derive(Debug, Clone)]
+pub struct GaxStep {
+    /// Index of the image in the batch.
+    pub image: usize,
+    /// Number of Adam updates applied before this heatmap (0 = initial).
+    pub step: usize,
+    /// CO of this step's heatmap.
+    pub co: f32,
+    /// Loss of this step's heatmap.
+    pub loss: f32,
+    /// The similarity term mean[(h − x + ε)² / (x + ε)].
+    pub similarity: f32,
+    /// max |h|.
+    pub abs_max: f32,
+    /// The predicted class on x'.
+    pub predicted: i64,
+    /// Top classes on x' as (class, probability).
+    pub top: Vec<(i64, f32)>,
+    /// The heatmap `[3, H, W]`.
+    pub heatmap: CompactHeatmap,
+}

@@ -1,0 +1,64 @@
+//! Loading safetensors weights into a native model, with one error that lists every problem.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use tch::{Kind, Tensor, nn::VarStore};
+
+use super::arch::Arch;
+use crate::error::{Error, Result};
+
+/// Copies the tensors of `path` into `vs`, mapping names through [`Arch::map_weight_name`].
+/// Fails with one [`Error::Weights`] listing missing, unexpected and mis-shaped tensors.
+pub fn load_safetensors(vs: &VarStore, arch: Arch, path: &Path) -> Result<()> {
+    if !path.exists() {
+        return Err(Error::io(path, std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")));
+    }
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if ext != "safetensors" {
+        return Err(Error::format(
+            path,
+            "weights load only from .safetensors files (pickle checkpoints are never loaded); \
+             convert with models/export_torchvision.py or safetensors.torch.save_file",
+        ));
+    }
+    let named = Tensor::read_safetensors(path).map_err(|e| Error::format(path, e.to_string()))?;
+    let vars: HashMap<String, Tensor> = vs.variables();
+    let mut seen = BTreeSet::new();
+    let mut unexpected = Vec::new();
+    let mut misshaped = Vec::new();
+    let mut assignments = Vec::new();
+    for (name, t) in named {
+        let Some(target) = arch.map_weight_name(&name) else { continue };
+        match vars.get(&target) {
+            None => unexpected.push(name),
+            Some(v) if v.size() != t.size() => {
+                misshaped.push(format!("{name}: file {:?}, model {:?}", t.size(), v.size()));
+                seen.insert(target);
+            }
+            Some(v) => {
+                seen.insert(target);
+                assignments.push((v.shallow_clone(), t));
+            }
+        }
+    }
+    let mut missing: Vec<_> = vars.keys().filter(|k| !seen.contains(*k)).cloned().collect();
+    missing.sort();
+    unexpected.sort();
+    if !missing.is_empty() || !unexpected.is_empty() || !misshaped.is_empty() {
+        let mut details = String::new();
+        for (title, list) in [("missing", &missing), ("unexpected", &unexpected), ("mis-shaped", &misshaped)] {
+            if !list.is_empty() {
+                details.push_str(&format!("\n  {title} ({}): {}", list.len(), list.join(", ")));
+            }
+        }
+        return Err(Error::Weights { path: path.to_owned(), arch: arch.name().to_owned(), details });
+    }
+    tch::no_grad(|| -> Result<()> {
+        for (mut v, t) in assignments {
+            let t = t.f_to_kind(Kind::Float)?.f_to_device(v.device())?;
+            v.f_copy_(&t)?;
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,417 @@
+//! The normal anatomy of a phantom: body outline and soft tissue, the two lung fields (signed
+//! distance), heart and mediastinum, trachea, spine, ribs, clavicles and shoulders, as an
+//! attenuation map over canonical body coordinates (x right, y down, about [-1, 1]).
+
+use super::rng::{Noise, Rng};
+use super::{smoothstep, sq};
+
+/// Posterior ribs per side.
+const RIBS: usize = 10;
+/// Of which this many also show their anterior arc.
+const ANTERIOR_RIBS: usize = 7;
+/// Lateral coordinate where the posterior ribs leave the spine.
+const RIB_ROOT: f32 = 0.045;
+
+/// One lung field, described in mirrored coordinates `t = side · x` (lateral is positive).
+#[derive(Debug, Clone)]
+struct Lung {
+    /// -1 for the image-left lung (the patient's right), +1 for the image-right one.
+    side: f32,
+    /// Medial border.
+    med: f32,
+    /// Costophrenic angle (lateral lower corner) height.
+    base: f32,
+    /// Diaphragm dome top, and the lateral coordinate of its peak.
+    dome: f32,
+    dome_t: f32,
+    /// Lateral extent.
+    lat: f32,
+    /// Outline ellipse in (t, y): centre, radii, and how far the apex leans medially.
+    ell: [f32; 4],
+    skew: f32,
+    /// Hilum in (t, y).
+    hilum: [f32; 2],
+}
+
+impl Lung {
+    fn sample(rng: &mut Rng, side: f32, chest_w: f32, apex: f32, base: f32) -> Self {
+        let med = rng.range(0.06, 0.095);
+        let lat = chest_w * if side < 0.0 { rng.range(0.82, 0.88) } else { rng.range(0.79, 0.86) };
+        let dome = base - rng.range(0.13, 0.22);
+        let dome_t = med + rng.range(0.38, 0.5) * (lat - med);
+        let left = med - 0.05;
+        let ry = (base - apex) * rng.range(0.68, 0.76);
+        let ell = [(left + lat) / 2.0, apex + ry, (lat - left) / 2.0, ry];
+        let hilum = [med + rng.range(0.04, 0.08), rng.range(-0.1, 0.02) + if side > 0.0 { -0.04 } else { 0.0 }];
+        Self { side, med, base, dome, dome_t, lat, ell, skew: rng.range(0.15, 0.35), hilum }
+    }
+
+    /// Diaphragm height at lateral coordinate `t`.
+    fn diaphragm(&self, t: f32) -> f32 {
+        if t >= self.dome_t {
+            self.dome + (self.base - self.dome) * sq((t - self.dome_t) / (self.lat - self.dome_t))
+        } else {
+            self.dome + 0.06 * sq((self.dome_t - t) / (self.dome_t - self.med))
+        }
+    }
+
+    /// Approximate signed distance (negative inside), ignoring the heart.
+    fn sdf(&self, t: f32, y: f32) -> f32 {
+        let [cx, cy, rx, ry] = self.ell;
+        let v = (y - cy) / ry;
+        let u = (t - cx + self.skew * (cy - y).max(0.0) * 0.5) / rx;
+        let outer = ((u * u + v * v).sqrt() - 1.0) * rx.min(ry);
+        let medial = self.med - t;
+        let dia = (y - self.diaphragm(t)) * 0.85;
+        outer.max(medial).max(dia)
+    }
+}
+
+/// A rotated ellipse with a soft edge.
+#[derive(Debug, Clone, Copy)]
+struct Ellipse {
+    c: [f32; 2],
+    r: [f32; 2],
+    cos: f32,
+    sin: f32,
+}
+
+impl Ellipse {
+    fn new(c: [f32; 2], r: [f32; 2], angle: f32) -> Self {
+        let (sin, cos) = angle.sin_cos();
+        Self { c, r, cos, sin }
+    }
+
+    /// Approximate signed distance (negative inside).
+    fn sdf(&self, p: [f32; 2]) -> f32 {
+        let (dx, dy) = (p[0] - self.c[0], p[1] - self.c[1]);
+        let u = (self.cos * dx + self.sin * dy) / self.r[0];
+        let v = (-self.sin * dx + self.cos * dy) / self.r[1];
+        ((u * u + v * v).sqrt() - 1.0) * self.r[0].min(self.r[1])
+    }
+}
+
+/// One rib: a posterior arc leaving the spine and, optionally, its anterior arc.
+#[derive(Debug, Clone, Copy)]
+struct Rib {
+    /// Height where it leaves the spine, rise and curvature of the posterior arc.
+    y0: f32,
+    a: f32,
+    b: f32,
+    /// Half thickness.
+    h: f32,
+    /// Lateral turning point.
+    lat: f32,
+    /// Anterior arc: slope, curvature and medial end (`end > lat` means none).
+    c: f32,
+    e: f32,
+    end: f32,
+}
+
+impl Rib {
+    fn posterior_y(&self, t: f32) -> f32 {
+        let s = t - RIB_ROOT;
+        self.y0 - self.a * s + self.b * s * s
+    }
+
+    /// Bone attenuation of this rib at (t, y).
+    fn density(&self, t: f32, y: f32) -> f32 {
+        let mut d = 0.0;
+        if t >= RIB_ROOT && t <= self.lat + 0.02 {
+            let s = t - RIB_ROOT;
+            let slope = 2.0 * self.b * s - self.a;
+            let v = (y - self.posterior_y(t)).abs() / (self.h * (1.0 + slope * slope).sqrt());
+            if v < 1.0 {
+                d += profile(v) * smoothstep(RIB_ROOT, RIB_ROOT + 0.03, t);
+            }
+        }
+        if t >= self.end && t <= self.lat {
+            let s = self.lat - t;
+            let yc = self.posterior_y(self.lat) + self.c * s + self.e * s * s;
+            let slope = self.c + 2.0 * self.e * s;
+            let v = (y - yc).abs() / (1.15 * self.h * (1.0 + slope * slope).sqrt());
+            if v < 1.0 {
+                d += 0.6 * profile(v) * smoothstep(self.end, self.end + 0.06, t);
+            }
+        }
+        d
+    }
+}
+
+/// Cross profile of a tubular bone: soft shoulders and a brighter cortex.
+fn profile(v: f32) -> f32 {
+    smoothstep(1.0, 0.7, v) * (0.7 + 0.3 * v * v)
+}
+
+/// What the anatomy contributes at one point.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sample {
+    /// Attenuation of everything except the air in the lungs.
+    pub(crate) solid: f32,
+    /// How much attenuation the lung air removes here (vessel markings already subtracted);
+    /// a consolidation fills part of it back in.
+    pub(crate) air: f32,
+    /// Signed distance to the nearer lung field (negative inside).
+    pub(crate) lung: f32,
+}
+
+/// The sampled anatomy of one phantom.
+#[derive(Debug, Clone)]
+pub(crate) struct Anatomy {
+    noise: Noise,
+    neck_w: f32,
+    shoulder_w: f32,
+    shoulder_y: f32,
+    chest_w: f32,
+    lungs: [Lung; 2],
+    heart: Ellipse,
+    aorta: Ellipse,
+    air_d: f32,
+    vessel_d: f32,
+    spine_x: f32,
+    spine_d: f32,
+    vert_period: f32,
+    vert_phase: f32,
+    trachea_x: f32,
+    carina_y: f32,
+    ribs: [[Rib; RIBS]; 2],
+    rib_d: f32,
+    /// Clavicle: medial height, rise, length, half thickness.
+    clavicle: [[f32; 4]; 2],
+    humerus: [Ellipse; 2],
+    breasts: Option<(Ellipse, Ellipse, f32)>,
+    bubble: Option<Ellipse>,
+}
+
+impl Anatomy {
+    /// Samples a body.
+    pub(crate) fn sample(rng: &mut Rng, noise: Noise) -> Self {
+        let bw = rng.range(0.88, 1.06);
+        let chest_w = 0.86 * bw;
+        let shoulder_w = chest_w + rng.range(0.08, 0.16);
+        let shoulder_y = rng.range(-0.84, -0.72);
+        let apex = rng.range(-0.7, -0.6);
+        let base = rng.range(0.36, 0.52);
+        let apex_r = apex + rng.range(-0.02, 0.02);
+        let right = Lung::sample(rng, -1.0, chest_w, apex_r, base);
+        let (apex_l, base_l) = (apex + rng.range(-0.02, 0.03), base + rng.range(0.0, 0.06));
+        let left = Lung::sample(rng, 1.0, chest_w, apex_l, base_l);
+        let hry = rng.range(0.19, 0.25);
+        let hrx = chest_w * rng.range(0.3, 0.38);
+        let heart = Ellipse::new([rng.range(0.07, 0.13), left.dome - 0.35 * hry + rng.range(0.0, 0.04)], [hrx, hry], rng.range(0.15, 0.45));
+        let aorta = Ellipse::new([rng.range(0.08, 0.12), rng.range(-0.34, -0.26)], [rng.range(0.05, 0.075), rng.range(0.05, 0.07)], 0.0);
+        let vert_period = rng.range(0.085, 0.1);
+        let rib_y0 = apex + rng.range(0.0, 0.04);
+        let rib_space = (base - rib_y0) / rng.range(8.2, 9.2);
+        let mut ribs = [[Rib { y0: 0.0, a: 0.0, b: 0.0, h: 0.0, lat: 0.0, c: 0.0, e: 0.0, end: 1.0 }; RIBS]; 2];
+        for (side, list) in ribs.iter_mut().enumerate() {
+            let offset = if side == 0 { 0.0 } else { rng.range(-0.015, 0.015) };
+            for (k, rib) in list.iter_mut().enumerate() {
+                // k < 10, exactly representable.
+                #[allow(clippy::cast_precision_loss)]
+                let kf = k as f32;
+                let first = k == 0;
+                rib.y0 = rib_y0 + offset + kf * rib_space * rng.range(0.95, 1.05);
+                rib.a = if first { rng.range(0.45, 0.6) } else { rng.range(0.3, 0.42) };
+                rib.b = if first { rng.range(1.3, 1.7) } else { rng.range(0.65, 0.85) };
+                rib.h = rng.range(0.022, 0.028) + 0.0012 * kf;
+                rib.lat = if first { chest_w * 0.55 } else { chest_w * (0.84 + 0.012 * kf.min(6.0)) };
+                if k < ANTERIOR_RIBS {
+                    rib.c = rng.range(0.3, 0.42);
+                    rib.e = rng.range(0.05, 0.2);
+                    rib.end = if first { 0.12 } else { rng.range(0.17, 0.25) };
+                }
+            }
+        }
+        let mut clavicle = [[0.0; 4]; 2];
+        let clav_y = apex + rng.range(0.03, 0.09);
+        for c in &mut clavicle {
+            *c = [clav_y + rng.range(-0.015, 0.015), rng.range(0.05, 0.12), shoulder_w * rng.range(0.62, 0.72), rng.range(0.026, 0.034)];
+        }
+        let hum_r = rng.range(0.1, 0.13);
+        let humerus = [-1.0_f32, 1.0].map(|s| Ellipse::new([s * (shoulder_w - 0.02), shoulder_y + 0.1], [hum_r, hum_r * 1.1], 0.0));
+        let breasts = rng.chance(0.4).then(|| {
+            let (r, cy) = ([rng.range(0.26, 0.36), rng.range(0.18, 0.26)], base - rng.range(0.0, 0.1));
+            let c = rng.range(0.38, 0.5) * bw;
+            (Ellipse::new([-c, cy], r, 0.0), Ellipse::new([c, cy], r, 0.0), rng.range(0.05, 0.12))
+        });
+        let bubble = rng.chance(0.6).then(|| {
+            Ellipse::new([left.dome_t + rng.range(0.0, 0.1), left.dome + rng.range(0.1, 0.15)], [rng.range(0.06, 0.1), rng.range(0.035, 0.055)], 0.0)
+        });
+        Self {
+            noise,
+            neck_w: rng.range(0.19, 0.25),
+            shoulder_w,
+            shoulder_y,
+            chest_w,
+            lungs: [right, left],
+            heart,
+            aorta,
+            air_d: rng.range(0.6, 0.75),
+            vessel_d: rng.range(0.12, 0.2),
+            spine_x: rng.range(-0.01, 0.01),
+            spine_d: rng.range(0.16, 0.26),
+            vert_period,
+            vert_phase: rng.range(0.0, 1.0),
+            trachea_x: rng.range(-0.01, 0.02),
+            carina_y: rng.range(-0.3, -0.22),
+            ribs,
+            rib_d: rng.range(0.15, 0.24),
+            clavicle,
+            humerus,
+            breasts,
+            bubble,
+        }
+    }
+
+    /// Half width of the body at height `y`.
+    fn half_width(&self, y: f32) -> f32 {
+        if y < self.shoulder_y {
+            self.neck_w + (self.shoulder_w - self.neck_w) * smoothstep(self.shoulder_y - 0.28, self.shoulder_y, y)
+        } else {
+            let u = ((y - self.shoulder_y) / 0.4).min(1.0);
+            self.shoulder_w + (self.chest_w - self.shoulder_w) * u * (2.0 - u) - 0.05 * (y - 0.3).max(0.0)
+        }
+    }
+
+    /// Signed distance to the lung field on `p`'s side (negative inside).
+    pub(crate) fn lung_sdf(&self, p: [f32; 2]) -> f32 {
+        let lung = if p[0] < 0.0 { &self.lungs[0] } else { &self.lungs[1] };
+        let mut f = lung.sdf(lung.side * p[0], p[1]);
+        if f < 0.08 {
+            f = f.max(-self.heart.sdf(p) - 0.01);
+            if lung.side > 0.0 {
+                f = f.max(-self.aorta.sdf(p) - 0.005);
+            }
+        }
+        f
+    }
+
+    /// The bounding box of one lung field (0: image left, 1: image right) in canonical
+    /// coordinates: `[x0, y0, x1, y1]`.
+    pub(crate) fn lung_box(&self, side: usize) -> [f32; 4] {
+        let l = &self.lungs[side.min(1)];
+        let top = l.ell[1] - l.ell[3];
+        let (a, b) = (l.side * l.med, l.side * l.lat);
+        [a.min(b), top, a.max(b), l.base]
+    }
+
+    /// Everything the anatomy contributes at canonical point `p`.
+    pub(crate) fn at(&self, p: [f32; 2]) -> Sample {
+        let [x, y] = p;
+        let w = self.half_width(y);
+        if x.abs() >= w {
+            return Sample { solid: 0.0, air: 0.0, lung: 1.0 };
+        }
+        let depth = 0.55 + 0.45 * smoothstep(self.shoulder_y - 0.25, self.shoulder_y + 0.1, y);
+        let mut solid = depth * (1.0 - sq(x / w)).sqrt();
+        let side = usize::from(x >= 0.0);
+        let t = x.abs();
+
+        // Heart, aortic knob, superior mediastinum.
+        let hd = self.heart.sdf(p);
+        if hd < 0.05 {
+            solid += 0.16 * smoothstep(0.04, -0.04, hd);
+        }
+        let ad = self.aorta.sdf(p);
+        if ad < 0.03 {
+            solid += 0.1 * smoothstep(0.02, -0.02, ad);
+        }
+        solid += 0.08 * smoothstep(0.14, 0.08, t) * smoothstep(-0.05, -0.3, y);
+
+        // Spine with vertebral bodies and discs; trachea and main bronchi (air: darker).
+        let sx = (x - self.spine_x).abs();
+        if sx < 0.09 {
+            let phase = (y / self.vert_period + self.vert_phase).rem_euclid(1.0);
+            let disc = 1.0 - 0.35 * (-sq((phase - 0.5) / 0.09)).exp();
+            let pedicle = 0.3 * smoothstep(1.0, 0.5, sq((sx - 0.05) / 0.016) + sq((phase - 0.3) * self.vert_period / 0.022));
+            solid += self.spine_d * (smoothstep(0.085, 0.06, sx) * disc + pedicle);
+        }
+        if y < self.carina_y + 0.2 {
+            let tx = (x - self.trachea_x).abs();
+            let mut dark = if y < self.carina_y { smoothstep(0.045, 0.03, tx) } else { 0.0 };
+            if y >= self.carina_y - 0.02 {
+                // Main bronchi run down and out from the carina.
+                let d = y - self.carina_y;
+                let off = tx - d * 0.9;
+                dark = dark.max(smoothstep(0.03, 0.018, off.abs()) * smoothstep(0.2, 0.1, d));
+            }
+            solid -= 0.16 * dark;
+        }
+
+        // Bones: ribs, clavicles, humeral heads (inside the body only).
+        let cage = smoothstep(w - 0.005, w - 0.06, t);
+        if cage > 0.0 {
+            let mut bone = 0.0;
+            for rib in &self.ribs[side] {
+                if y > rib.y0 - 0.15 && y < rib.y0 + 0.45 {
+                    bone += rib.density(t, y);
+                }
+            }
+            solid += self.rib_d * cage * bone.min(1.6);
+        }
+        let [cy, rise, len, h] = self.clavicle[side];
+        if t > 0.03 && t < len && y < cy + 0.1 && y > cy - rise - 0.1 {
+            let u = (t - 0.03) / (len - 0.03);
+            let yc = cy - rise * u + 0.025 * (std::f32::consts::TAU * u).sin();
+            let hh = h * (1.0 + 0.35 * smoothstep(0.15, 0.0, u));
+            let v = (y - yc).abs() / hh;
+            if v < 1.0 {
+                solid += 0.32 * profile(v) * smoothstep(len, len - 0.05, t);
+            }
+        }
+        let hu = self.humerus[side].sdf(p);
+        if hu < 0.0 {
+            solid += 0.3 * smoothstep(0.0, -0.02, hu) * (0.8 + 0.3 * smoothstep(-0.03, -0.01, hu));
+        }
+
+        // Soft tissue extras.
+        if let Some((a, b, d)) = &self.breasts {
+            let e = if side == 0 { a } else { b };
+            let f = e.sdf(p);
+            if f < 0.02 {
+                solid += d * smoothstep(0.02, -0.02, f) * smoothstep(e.c[1] - e.r[1], e.c[1], y);
+            }
+        }
+
+        // Lungs.
+        let lung = self.lung_sdf(p);
+        let mut air = 0.0;
+        if lung < 0.0 {
+            let l = &self.lungs[side];
+            let inner = smoothstep(0.0, 0.035, -lung);
+            let core = smoothstep(0.0, 0.2, -lung).sqrt();
+            let apex = smoothstep(l.ell[1] - l.ell[3], l.ell[1] - l.ell[3] + 0.25, y);
+            air = self.air_d * inner * (0.55 + 0.3 * core + 0.15 * apex);
+            air -= self.vessels(l, t, y, p) * inner;
+        } else if let Some(b) = &self.bubble {
+            let f = b.sdf(p);
+            if x > 0.0 && f < 0.0 && y > self.lungs[1].diaphragm(t) + 0.02 {
+                solid -= 0.25 * smoothstep(0.0, -0.02, f);
+            }
+        }
+        // Hilar shadows sit over the medial lung.
+        let l = &self.lungs[side];
+        let hd2 = sq(t - l.hilum[0]) + sq(y - l.hilum[1]);
+        if hd2 < 0.04 {
+            solid += 0.18 * (-hd2 / 0.004).exp();
+        }
+        Sample { solid, air, lung }
+    }
+
+    /// Vascular markings and parenchymal mottle: attenuation that stays inside aerated lung.
+    fn vessels(&self, l: &Lung, t: f32, y: f32, p: [f32; 2]) -> f32 {
+        let dx = t - l.hilum[0] + 0.02;
+        let dy = y - l.hilum[1];
+        let r = (dx * dx + dy * dy).sqrt() + 0.01;
+        let ang = dy.atan2(dx);
+        let lr = r.ln();
+        let off = l.side * 40.0;
+        let ridge = |n: f32| sq((1.0 - n.abs() * 4.0).max(0.0));
+        let n1 = ridge(self.noise.value(ang * 4.0 + off, lr * 1.2));
+        let n2 = ridge(self.noise.value(ang * 9.0 - off, lr * 2.4 + 7.0)) * smoothstep(0.08, 0.25, r);
+        let taper = 0.25 + (-r / 0.25).exp();
+        let mottle = 0.03 * self.noise.fbm(p[0] * 14.0 + 100.0, p[1] * 14.0, 2);
+        self.vessel_d * taper * (0.8 * n1 + 0.5 * n2) + mottle
+    }
+}

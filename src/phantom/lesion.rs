@@ -1,0 +1,158 @@
+//! Pneumonia consolidations: how many, where (always centred on a visible pixel inside a lung
+//! field), their lobar, noise-edged shape and their patchy texture with air bronchograms.
+
+use super::anatomy::Anatomy;
+use super::geometry::{Frame, PIXEL};
+use super::rng::{Noise, Rng};
+use super::{SIZE, smoothstep, sq};
+
+/// Distance a lesion centre keeps from the lung edge (canonical units).
+const MARGIN: f32 = 0.05;
+
+/// One focal consolidation.
+#[derive(Debug, Clone)]
+pub(crate) struct Lesion {
+    /// Centre, exactly the canonical position of a pixel centre inside the lung.
+    c: [f32; 2],
+    /// Radii along and across its long axis, and the axis direction.
+    r: [f32; 2],
+    cos: f32,
+    sin: f32,
+    /// Edge irregularity (fraction of the radius) and its spatial frequency.
+    rough: f32,
+    freq: f32,
+    /// Fraction of the lung air it replaces at full strength.
+    opacity: f32,
+    /// Frequency of the patchy texture.
+    patch_freq: f32,
+    /// Whether dark air bronchograms run through it.
+    bronchogram: bool,
+    /// A straight (fissure) border: unit normal and offset from the centre.
+    fissure: Option<([f32; 2], f32)>,
+    noise: Noise,
+    /// Half size of its bounding box.
+    ext: f32,
+}
+
+impl Lesion {
+    /// The centre in canonical coordinates.
+    #[cfg(test)]
+    pub(crate) fn centre(&self) -> [f32; 2] {
+        self.c
+    }
+
+    /// `Some(opacity)` when `p` lies inside the consolidation (the mask), `None` outside.
+    /// The opacity (0..1) is the fraction of lung air replaced there.
+    pub(crate) fn at(&self, p: [f32; 2]) -> Option<f32> {
+        let (dx, dy) = (p[0] - self.c[0], p[1] - self.c[1]);
+        if dx.abs() > self.ext || dy.abs() > self.ext {
+            return None;
+        }
+        let u = (self.cos * dx + self.sin * dy) / self.r[0];
+        let v = (-self.sin * dx + self.cos * dy) / self.r[1];
+        let r = (u * u + v * v).sqrt();
+        if r > 1.0 + self.rough {
+            return None;
+        }
+        // |fbm| <= 1 and rough < 1, so the centre (r = 0) is always inside.
+        let b = 1.0 - r + self.rough * self.noise.fbm(p[0] * self.freq, p[1] * self.freq, 4);
+        if b <= 0.0 {
+            return None;
+        }
+        let mut soft = smoothstep(0.0, 0.35, b);
+        if let Some((n, d)) = self.fissure {
+            let s = n[0] * dx + n[1] * dy - d;
+            if s > 0.0 {
+                return None;
+            }
+            soft *= smoothstep(0.0, 0.02, -s);
+        }
+        let f = self.patch_freq;
+        let patch = (0.6 + 0.8 * self.noise.fbm(p[0] * f + 31.7, p[1] * f - 12.3, 3)).clamp(0.12, 1.0);
+        let mut o = self.opacity * soft * patch;
+        if self.bronchogram {
+            let n = self.noise.value(p[0] * 9.0 - 50.0, p[1] * 9.0 + 50.0);
+            o *= 1.0 - 0.75 * sq((1.0 - n.abs() * 7.0).max(0.0)) * soft;
+        }
+        Some(o.min(0.95))
+    }
+}
+
+/// A pixel-centred point at least `MARGIN` inside lung `side`, on the film.
+fn place(rng: &mut Rng, anatomy: &Anatomy, frame: &Frame, side: usize) -> Option<[f32; 2]> {
+    let [x0, y0, x1, y1] = anatomy.lung_box(side);
+    for _ in 0..200 {
+        // Pneumonia favours the middle and lower zones.
+        let p = [rng.range(x0, x1), y0 + (y1 - y0) * rng.f32().powf(0.7)];
+        let Some((px, py)) = frame.pixel_of(p) else { continue };
+        if !frame.on_film(px, py) {
+            continue;
+        }
+        let c = frame.body_at(px, py);
+        if anatomy.lung_sdf(c) < -MARGIN {
+            return Some(c);
+        }
+    }
+    None
+}
+
+/// Any visible pixel-centred lung point, for when random placement keeps failing.
+fn place_anywhere(rng: &mut Rng, anatomy: &Anatomy, frame: &Frame) -> Option<[f32; 2]> {
+    let mut found = Vec::new();
+    for py in (0..SIZE).step_by(2) {
+        for px in (0..SIZE).step_by(2) {
+            let c = frame.body_at(px, py);
+            if frame.on_film(px, py) && anatomy.lung_sdf(c) < -0.005 {
+                found.push(c);
+            }
+        }
+    }
+    found.get(rng.below(found.len())).copied()
+}
+
+/// Samples one to three consolidations for a PNEUMONIA image.
+pub(crate) fn sample(rng: &mut Rng, anatomy: &Anatomy, frame: &Frame) -> Vec<Lesion> {
+    let u = rng.f32();
+    let count = if u < 0.55 {
+        1
+    } else if u < 0.85 {
+        2
+    } else {
+        3
+    };
+    let mut out = Vec::with_capacity(count);
+    for k in 0..count {
+        let side = usize::from(!rng.chance(0.55));
+        let Some(c) = place(rng, anatomy, frame, side)
+            .or_else(|| place(rng, anatomy, frame, 1 - side))
+            .or_else(|| place_anywhere(rng, anatomy, frame))
+        else {
+            continue;
+        };
+        // Later lesions tend to be smaller.
+        let size = rng.range(0.06, 0.2) * if k == 0 { 1.0 } else { 0.75 };
+        let r = [size * rng.range(0.9, 1.6), size * rng.range(0.6, 1.0)];
+        let (sin, cos) = rng.range(-0.7, 0.7).sin_cos();
+        let opacity = if rng.chance(0.3) { rng.range(0.14, 0.3) } else { rng.range(0.3, 0.85) };
+        let rough = rng.range(0.25, 0.6);
+        let fissure = rng.chance(0.5).then(|| {
+            let a = rng.range(-0.5, 0.5);
+            ([a.sin(), -a.cos()], r[1] * rng.range(0.25, 0.8))
+        });
+        out.push(Lesion {
+            c,
+            r: [r[0].max(3.0 * PIXEL), r[1].max(3.0 * PIXEL)],
+            cos,
+            sin,
+            rough,
+            freq: rng.range(5.0, 11.0),
+            opacity,
+            patch_freq: rng.range(14.0, 30.0),
+            bronchogram: rng.chance(0.4),
+            fissure,
+            noise: Noise::new(rng.next_u64()),
+            ext: r[0].max(r[1]).max(3.0 * PIXEL) * (1.0 + rough) + 0.01,
+        });
+    }
+    out
+}

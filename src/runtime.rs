@@ -1,0 +1,94 @@
+//! Device choice, thread count and the facts `heatmap-explorer info` prints.
+
+use tch::Device;
+
+use crate::error::{Error, Result};
+
+/// Which device the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum DeviceChoice {
+    /// CUDA when available, else CPU.
+    #[default]
+    Auto,
+    /// Always the CPU.
+    Cpu,
+    /// CUDA device 0; an error when there is none.
+    Cuda,
+}
+
+impl DeviceChoice {
+    /// Resolves the choice to a tch device, failing when CUDA is asked for and absent.
+    pub fn resolve(self) -> Result<Device> {
+        match self {
+            Self::Auto => Ok(Device::cuda_if_available()),
+            Self::Cpu => Ok(Device::Cpu),
+            Self::Cuda => {
+                if tch::Cuda::is_available() {
+                    Ok(Device::Cuda(0))
+                } else {
+                    Err(Error::invalid(
+                        "--device cuda was asked for, but CUDA is not available on this machine \
+                         (no GPU or no driver); use --device cpu or auto",
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// Sets libtorch's intra-op thread count when the user gave one.
+pub fn set_threads(threads: Option<usize>) -> Result<()> {
+    if let Some(n) = threads {
+        if n == 0 {
+            return Err(Error::invalid("--threads must be at least 1"));
+        }
+        let n = i32::try_from(n).map_err(|_| Error::invalid("--threads is too large"))?;
+        tch::set_num_threads(n);
+    }
+    Ok(())
+}
+
+/// The libtorch version this binary is linked against, as the torch wheel reports it.
+pub const LIBTORCH_VERSION: &str = "2.11.0";
+
+/// A human-readable description of a device: GPU name and memory, or CPU and thread count.
+pub fn describe_device(device: Device) -> String {
+    match device {
+        Device::Cuda(i) => {
+            let (name, mem) = cuda_name_and_memory(i);
+            format!("cuda:{i} ({name}, {mem})")
+        }
+        _ => format!("cpu ({} threads)", tch::get_num_threads()),
+    }
+}
+
+fn cuda_name_and_memory(index: usize) -> (String, String) {
+    // tch has no device-properties call; torch.cuda's Python-side helpers are not reachable
+    // from Rust, so the name comes from nvidia-smi when present.
+    let out = std::process::Command::new("nvidia-smi")
+        .args(["--query-gpu=name,memory.total", "--format=csv,noheader", &format!("--id={index}")])
+        .output();
+    match out {
+        Ok(o) if o.status.success() => {
+            let line = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+            let mut parts = line.splitn(2, ',');
+            let name = parts.next().unwrap_or("GPU").trim().to_owned();
+            let mem = parts.next().unwrap_or("unknown memory").trim().to_owned();
+            (name, mem)
+        }
+        _ => ("GPU".to_owned(), "memory unknown".to_owned()),
+    }
+}
+
+/// The lines `heatmap-explorer info` prints.
+pub fn info_lines(device: Device) -> Vec<String> {
+    vec![
+        format!("heatmap-explorer {}", env!("CARGO_PKG_VERSION")),
+        format!("libtorch {LIBTORCH_VERSION}"),
+        format!("cuda available: {}", tch::Cuda::is_available()),
+        format!("cuda devices: {}", tch::Cuda::device_count()),
+        format!("cudnn available: {}", tch::Cuda::cudnn_is_available()),
+        format!("device: {}", describe_device(device)),
+        format!("threads: {}", tch::get_num_threads()),
+    ]
+}

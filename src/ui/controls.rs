@@ -1,0 +1,172 @@
+//! The left panel: model facts and prediction, image list, GAX settings and method choice.
+
+use crate::app::App;
+use crate::app::state::ViewSource;
+use crate::attribution::{Method, Options};
+use crate::ax::Variant;
+
+/// Draws the controls.
+pub fn show(app: &mut App, ui: &mut egui::Ui) {
+    ui.heading(super::REGION_LABELS[1]);
+    model_section(app, ui);
+    ui.separator();
+    images_section(app, ui);
+    ui.separator();
+    gax_section(app, ui);
+    ui.separator();
+    methods_section(app, ui);
+}
+
+fn model_section(app: &mut App, ui: &mut egui::Ui) {
+    ui.strong("Model");
+    let Some(m) = app.state.model.clone() else {
+        ui.label("no model loaded (File > Open model card...)");
+        return;
+    };
+    egui::Grid::new("model_facts").num_columns(2).show(ui, |ui| {
+        ui.label("architecture");
+        ui.label(&m.arch);
+        ui.end_row();
+        ui.label("classes");
+        ui.label(m.classes.to_string());
+        ui.end_row();
+        ui.label("input size");
+        ui.label(format!("{}×{}", m.input_size[1], m.input_size[0]));
+        ui.end_row();
+        ui.label("normalisation");
+        ui.label(m.normalize.name());
+        ui.end_row();
+        ui.label("device");
+        ui.label(&app.state.device);
+        ui.end_row();
+    });
+    let Some(entry) = app.state.current_entry() else { return };
+    let Some(pred) = entry.prediction.clone() else {
+        ui.label("prediction: ...");
+        return;
+    };
+    ui.label("prediction (top 5):");
+    egui::Grid::new("prediction").num_columns(3).striped(true).show(ui, |ui| {
+        ui.label("class");
+        ui.label("logit");
+        ui.label("prob");
+        ui.end_row();
+        for c in &pred {
+            ui.label(app.state.class_name(c.class));
+            ui.label(format!("{:.3}", c.logit));
+            ui.label(format!("{:.3}", c.prob));
+            ui.end_row();
+        }
+    });
+    let classes = m.classes;
+    let mut label = entry.label;
+    let shown = label.map_or_else(|| "unknown".to_owned(), |l| app.state.class_name(l));
+    egui::ComboBox::from_label("ground truth").selected_text(shown).show_ui(ui, |ui| {
+        ui.selectable_value(&mut label, None, "unknown");
+        for c in 0..classes.min(1000) {
+            ui.selectable_value(&mut label, Some(c), app.state.class_name(c));
+        }
+    });
+    if let Some(e) = app.state.current_entry_mut() {
+        e.label = label;
+    }
+}
+
+fn images_section(app: &mut App, ui: &mut egui::Ui) {
+    ui.strong("Images");
+    if app.state.images.is_empty() {
+        ui.label("drop images here or use File > Open image...");
+    }
+    let mut clicked = None;
+    for (i, e) in app.state.images.iter().enumerate() {
+        let selected = app.state.current == Some(i);
+        let mut text = e.name();
+        if let Some(run) = &e.run {
+            text.push_str(&format!("  · GAX {} steps", run.steps.len()));
+        }
+        if ui.selectable_label(selected, text).clicked() {
+            clicked = Some(i);
+        }
+    }
+    if let Some(i) = clicked {
+        app.select_image(i);
+    }
+}
+
+fn gax_section(app: &mut App, ui: &mut egui::Ui) {
+    ui.strong("GAX");
+    let cfg = &mut app.state.gax;
+    let running = app.state.gax_job.is_some();
+    ui.add_enabled_ui(!running, |ui| {
+        egui::ComboBox::from_label("variant").selected_text(cfg.variant.name()).show_ui(ui, |ui| {
+            for v in Variant::ALL {
+                ui.selectable_value(&mut cfg.variant, v, v.name());
+            }
+        });
+        ui.add(egui::DragValue::new(&mut cfg.lr).speed(0.001).range(1e-5..=10.0).prefix("lr "));
+        ui.add(egui::DragValue::new(&mut cfg.lambda).speed(1.0).range(0.0..=1e6).prefix("λ "));
+        ui.add(egui::DragValue::new(&mut cfg.target_co).speed(0.5).prefix("target CO "));
+        ui.add(egui::DragValue::new(&mut cfg.max_steps).speed(1.0).range(1..=100_000).prefix("max steps "));
+    });
+    ui.horizontal(|ui| {
+        if ui.add_enabled(!running, egui::Button::new("Run GAX")).clicked() {
+            app.run_gax();
+        }
+        if ui.add_enabled(running, egui::Button::new("Stop")).clicked() {
+            app.stop();
+        }
+    });
+    if let Some(run) = app.state.current_run() {
+        let last = run.steps.last();
+        ui.label(format!("steps: {}", run.steps.len().saturating_sub(1)));
+        ui.label(format!("CO: {:.3}", last.map_or(0.0, |s| s.co)));
+        if let Some(stop) = run.stop {
+            ui.label(format!("ended: {}", stop.describe()));
+        }
+    }
+}
+
+fn methods_section(app: &mut App, ui: &mut egui::Ui) {
+    ui.strong("Methods");
+    for m in Method::ALL {
+        let mut on = app.state.methods.contains(&m);
+        if ui.checkbox(&mut on, m.name()).changed() {
+            if on {
+                app.state.methods.push(m);
+                app.state.methods.sort();
+            } else {
+                app.state.methods.retain(|x| *x != m);
+            }
+        }
+    }
+    if ui.button("Run methods").clicked() {
+        let methods = app.state.methods.clone();
+        app.run_methods(methods, Options::default());
+    }
+    let Some(entry) = app.state.current_entry() else { return };
+    if entry.attributions.is_empty() {
+        return;
+    }
+    let mut pick = None;
+    egui::Grid::new("co_table").num_columns(3).striped(true).show(ui, |ui| {
+        ui.label("method");
+        ui.label("CO sum");
+        ui.label("CO mult");
+        ui.end_row();
+        for (m, r) in &entry.attributions {
+            if ui.selectable_label(app.state.view == ViewSource::Method(*m), m.name()).clicked() {
+                pick = Some(*m);
+            }
+            ui.label(format!("{:.3}", r.co_sum));
+            ui.label(format!("{:.3}", r.co_mult));
+            ui.end_row();
+        }
+    });
+    let has_run = entry.run.is_some();
+    if let Some(m) = pick {
+        app.state.view = ViewSource::Method(m);
+    }
+    if has_run && ui.button("Show GAX").clicked() {
+        app.state.view = ViewSource::Gax;
+    }
+}

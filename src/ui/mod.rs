@@ -1,0 +1,27 @@
+//! Drawing: the four regions (top bar, controls, view, timeline) and the status line. UI code
+//! reads the state and calls the app's command methods; it never touches tensors.
+
+mod controls;
+mod status;
+mod textures;
+mod timeline;
+mod top_bar;
+mod view;
+
+pub use textures::Textures;
+
+use crate::app::App;
+
+/// The heading of each region, also its accessible label.
+pub const REGION_LABELS: [&str; 4] = ["heatmap-explorer", "Controls", "View", "Timeline"];
+
+/// Draws the whole window.
+pub fn draw(app: &mut App, ui: &mut egui::Ui) {
+    egui::Panel::top("top_bar").show(ui, |ui| top_bar::show(app, ui));
+    egui::Panel::bottom("status_line").show(ui, |ui| status::show(app, ui));
+    egui::Panel::bottom("timeline").resizable(true).default_size(200.0).show(ui, |ui| timeline::show(app, ui));
+    egui::Panel::left("controls").resizable(true).default_size(270.0).show(ui, |ui| {
+        egui::ScrollArea::vertical().show(ui, |ui| controls::show(app, ui));
+    });
+    egui::CentralPanel::default().show(ui, |ui| view::show(app, ui));
+}

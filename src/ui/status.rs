@@ -1,0 +1,18 @@
+//! The status line: the last message (errors in red) and the device in use.
+
+use crate::app::App;
+
+/// Draws the status line.
+pub fn show(app: &App, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        let s = &app.state.status;
+        let text = if s.error { egui::RichText::new(format!("error: {}", s.text)).color(ui.visuals().error_fg_color) } else { egui::RichText::new(&s.text) };
+        ui.label(text);
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            ui.label(format!("device: {}", app.state.device));
+            if !app.state.pending.is_empty() {
+                ui.spinner();
+            }
+        });
+    });
+}

@@ -1,0 +1,44 @@
+//! Textures created once per panel and updated in place with `set`.
+
+use std::collections::HashMap;
+
+use egui::{ColorImage, TextureHandle, TextureOptions};
+
+/// The view's textures by panel name, plus the key of what they currently show.
+#[derive(Default)]
+pub struct Textures {
+    handles: HashMap<String, TextureHandle>,
+    /// What the textures were last built from; rebuilding is skipped while it is unchanged.
+    pub key: Option<String>,
+}
+
+impl Textures {
+    /// Uploads `image` under `name`: creates the texture the first time, then replaces its
+    /// pixels in place.
+    pub fn put(&mut self, ctx: &egui::Context, name: &str, image: ColorImage, options: TextureOptions) -> egui::TextureId {
+        if let Some(h) = self.handles.get_mut(name) {
+            h.set(image, options);
+            h.id()
+        } else {
+            let h = ctx.load_texture(name, image, options);
+            let id = h.id();
+            self.handles.insert(name.to_owned(), h);
+            id
+        }
+    }
+
+    /// The texture shown under `name`, if any.
+    pub fn get(&self, name: &str) -> Option<&TextureHandle> {
+        self.handles.get(name)
+    }
+
+    /// How many textures exist (bounded by the number of panels).
+    pub fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.handles.is_empty()
+    }
+}

@@ -1,0 +1,182 @@
+//! The typed messages between the UI thread and the worker thread. Only plain data crosses:
+//! images and heatmaps as `Vec<f32>`/f16, never tensors.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::attribution::{Method, Options};
+use crate::gax::{GaxConfig, GaxStep, StopReason};
+use crate::io::image::Image;
+use crate::model::{ModelInfo, ModelSource};
+use crate::runtime::DeviceChoice;
+
+/// Identifies one request; every event names the job it answers, so the UI can drop stale ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct JobId(pub u64);
+
+/// A class with its raw logit and softmax probability.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClassScore {
+    /// Class index.
+    pub class: i64,
+    /// Raw logit.
+    pub logit: f32,
+    /// Softmax probability.
+    pub prob: f32,
+}
+
+/// UI → worker.
+#[derive(Debug)]
+pub enum Command {
+    /// Sent when the user opens a model; answered by [`Event::ModelLoaded`] or [`Event::Failed`].
+    LoadModel {
+        /// The job.
+        job: JobId,
+        /// Where the model comes from.
+        source: ModelSource,
+        /// Which device to put it on.
+        device: DeviceChoice,
+    },
+    /// Sent when the user opens an image; answered by [`Event::ImageLoaded`] or [`Event::Failed`].
+    LoadImage {
+        /// The job.
+        job: JobId,
+        /// The file.
+        path: PathBuf,
+        /// `[height, width]` to resize to.
+        size: [usize; 2],
+    },
+    /// Sent when an image becomes current; answered by [`Event::Prediction`].
+    Predict {
+        /// The job.
+        job: JobId,
+        /// The image at model resolution.
+        image: Arc<Image>,
+        /// How many top classes to return.
+        top_k: usize,
+    },
+    /// Sent by "Run methods"; answered by one [`Event::Attribution`] per method, then
+    /// [`Event::Finished`].
+    Attribute {
+        /// The job.
+        job: JobId,
+        /// The image.
+        image: Arc<Image>,
+        /// Methods to run, in order.
+        methods: Vec<Method>,
+        /// Attribution target (None: predicted class).
+        target: Option<i64>,
+        /// CO label (None: predicted class).
+        label: Option<i64>,
+        /// Method options.
+        options: Options,
+    },
+    /// Sent by "Run GAX"; answered by a stream of [`Event::GaxStep`], then [`Event::GaxFinished`].
+    StartGax {
+        /// The job.
+        job: JobId,
+        /// Images optimised together.
+        images: Vec<Arc<Image>>,
+        /// One label per image.
+        labels: Vec<i64>,
+        /// Hyper-parameters.
+        config: GaxConfig,
+    },
+    /// Sent by "Stop": cancels every job with an id up to and including this one. The handle
+    /// also sets the shared cancel flag, which running loops check every step.
+    Cancel {
+        /// The newest job to cancel.
+        job: JobId,
+    },
+    /// Sent when the handle is dropped: the thread ends.
+    Shutdown,
+}
+
+/// Worker → UI.
+#[derive(Debug)]
+pub enum Event {
+    /// A model is ready.
+    ModelLoaded {
+        /// The job.
+        job: JobId,
+        /// What it is.
+        info: ModelInfo,
+        /// The device, in words.
+        device: String,
+    },
+    /// An image was decoded and resized.
+    ImageLoaded {
+        /// The job.
+        job: JobId,
+        /// Its file.
+        path: PathBuf,
+        /// The pixels.
+        image: Arc<Image>,
+    },
+    /// The model's top classes on an image.
+    Prediction {
+        /// The job.
+        job: JobId,
+        /// Top classes, best first.
+        top: Vec<ClassScore>,
+    },
+    /// One method's heatmap and CO scores.
+    Attribution {
+        /// The job.
+        job: JobId,
+        /// The method.
+        method: Method,
+        /// The AX heatmap h = a / max|a|, `[3, H, W]`.
+        heatmap: Vec<f32>,
+        /// max|a| before normalisation.
+        raw_abs_max: f32,
+        /// CO with x + h.
+        co_sum: f32,
+        /// CO with x ⊙ h.
+        co_mult: f32,
+        /// The attribution was all zero.
+        zero: bool,
+    },
+    /// One GAX step of one image.
+    GaxStep {
+        /// The job.
+        job: JobId,
+        /// The step.
+        step: Box<GaxStep>,
+    },
+    /// A GAX job ended.
+    GaxFinished {
+        /// The job.
+        job: JobId,
+        /// Per image: why it stopped and its last step.
+        outcome: Vec<(StopReason, usize)>,
+    },
+    /// A job other than GAX ended.
+    Finished {
+        /// The job.
+        job: JobId,
+    },
+    /// A job failed; the message is for the status line.
+    Failed {
+        /// The job.
+        job: JobId,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl Event {
+    /// The job this event answers.
+    pub fn job(&self) -> JobId {
+        match self {
+            Self::ModelLoaded { job, .. }
+            | Self::ImageLoaded { job, .. }
+            | Self::Prediction { job, .. }
+            | Self::Attribution { job, .. }
+            | Self::GaxStep { job, .. }
+            | Self::GaxFinished { job, .. }
+            | Self::Finished { job }
+            | Self::Failed { job, .. } => *job,
+        }
+    }
+}

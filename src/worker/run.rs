@@ -1,0 +1,172 @@
+//! The worker thread's loop: owns the model and every tensor, answers commands with events.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crossbeam_channel::{Receiver, Sender};
+use tch::Kind;
+
+use super::handle::Waker;
+use super::protocol::{ClassScore, Command, Event, JobId};
+use crate::attribution;
+use crate::ax::{self, Variant};
+use crate::error::{Error, Result};
+use crate::gax;
+use crate::io::image::Image;
+use crate::model::Model;
+use crate::runtime;
+
+struct Worker<'a> {
+    tx: &'a Sender<Event>,
+    cancelled: &'a AtomicU64,
+    waker: &'a Waker,
+    model: Option<Model>,
+}
+
+impl Worker<'_> {
+    /// Sends an event and wakes the UI; false when the UI has gone.
+    fn emit(&self, ev: Event) -> bool {
+        let ok = self.tx.send(ev).is_ok();
+        (self.waker)();
+        ok
+    }
+
+    fn is_cancelled(&self, job: JobId) -> bool {
+        job.0 <= self.cancelled.load(Ordering::Relaxed)
+    }
+
+    fn model(&self) -> Result<&Model> {
+        self.model.as_ref().ok_or_else(|| Error::invalid("no model is loaded"))
+    }
+
+    fn handle(&mut self, cmd: Command) -> Result<()> {
+        match cmd {
+            Command::LoadModel { job, source, device } => {
+                let dev = device.resolve()?;
+                let model = Model::load(&source, dev)?;
+                let info = model.info().clone();
+                self.model = Some(model);
+                self.emit(Event::ModelLoaded { job, info, device: runtime::describe_device(dev) });
+            }
+            Command::LoadImage { job, path, size } => {
+                let image = Arc::new(Image::load(&path, size)?);
+                self.emit(Event::ImageLoaded { job, path, image });
+            }
+            Command::Predict { job, image, top_k } => {
+                let top = predict_top(self.model()?, &image, top_k)?;
+                self.emit(Event::Prediction { job, top });
+            }
+            Command::Attribute { job, image, methods, target, label, options } => {
+                let model = self.model()?;
+                let x = image.to_tensor(model.device());
+                let target = match target {
+                    Some(t) => t,
+                    None => attribution::predict(model, &x)?[0],
+                };
+                let label = label.unwrap_or(target);
+                for method in methods {
+                    if self.is_cancelled(job) {
+                        break;
+                    }
+                    let a = attribution::attribute(model, &x, Some(&[target]), method, &options)?;
+                    let raw_abs_max = a.abs().max().double_value(&[]) as f32;
+                    let (h, zero) = ax::normalise(&a);
+                    let co = ax::co_scores(model, &x, &h, &[label], &Variant::ALL)?;
+                    let heatmap = Vec::<f32>::try_from(h.to_device(tch::Device::Cpu).view([-1]))?;
+                    let ev = Event::Attribution { job, method, heatmap, raw_abs_max, co_sum: co[0][0], co_mult: co[1][0], zero: zero[0] };
+                    if !self.emit(ev) {
+                        return Ok(());
+                    }
+                }
+                self.emit(Event::Finished { job });
+            }
+            Command::StartGax { job, images, labels, config } => {
+                let model = self.model()?;
+                let refs: Vec<&Image> = images.iter().map(AsRef::as_ref).collect();
+                let x = Image::batch(&refs, model.device())?;
+                let tx = self.tx;
+                let waker = self.waker;
+                let cancelled = self.cancelled;
+                let gone = std::cell::Cell::new(false);
+                let cancel = || gone.get() || job.0 <= cancelled.load(Ordering::Relaxed);
+                let mut on_step = |s: gax::GaxStep| {
+                    if tx.send(Event::GaxStep { job, step: Box::new(s) }).is_err() {
+                        gone.set(true);
+                    }
+                    waker();
+                };
+                let outcome = gax::run(model, &x, &labels, &config, &cancel, &mut on_step)?;
+                self.emit(Event::GaxFinished { job, outcome });
+            }
+            Command::Cancel { .. } | Command::Shutdown => {}
+        }
+        Ok(())
+    }
+}
+
+fn predict_top(model: &Model, image: &Image, top_k: usize) -> Result<Vec<ClassScore>> {
+    let x = image.to_tensor(model.device());
+    model.check_input(&x)?;
+    let logits = tch::no_grad(|| model.forward(&x))?.to_device(tch::Device::Cpu);
+    let probs = logits.softmax(1, Kind::Float);
+    let k = i64::try_from(top_k).unwrap_or(5).clamp(1, model.info().classes);
+    let (_, idx) = logits.topk(k, 1, true, true);
+    let idx = Vec::<i64>::try_from(idx.view([-1]))?;
+    let lv = Vec::<f32>::try_from(logits.view([-1]))?;
+    let pv = Vec::<f32>::try_from(probs.view([-1]))?;
+    Ok(idx
+        .into_iter()
+        .map(|c| {
+            let i = usize::try_from(c).unwrap_or(0);
+            ClassScore { class: c, logit: lv[i], prob: pv[i] }
+        })
+        .collect())
+}
+
+/// Runs `f`, turning a libtorch panic into an error so one bad request never kills the worker.
+pub fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        let msg = p
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| p.downcast_ref::<&str>().copied())
+            .unwrap_or("unknown failure");
+        let first = msg.lines().next().unwrap_or(msg);
+        Err(Error::invalid(format!("libtorch failed: {first}")))
+    })
+}
+
+fn job_of(cmd: &Command) -> JobId {
+    match cmd {
+        Command::LoadModel { job, .. }
+        | Command::LoadImage { job, .. }
+        | Command::Predict { job, .. }
+        | Command::Attribute { job, .. }
+        | Command::StartGax { job, .. }
+        | Command::Cancel { job } => *job,
+        Command::Shutdown => JobId(0),
+    }
+}
+
+/// The thread body.
+pub fn main_loop(rx: &Receiver<Command>, tx: &Sender<Event>, cancelled: &AtomicU64, waker: &Waker) {
+    let mut w = Worker { tx, cancelled, waker, model: None };
+    while let Ok(cmd) = rx.recv() {
+        if matches!(cmd, Command::Shutdown) {
+            break;
+        }
+        let job = job_of(&cmd);
+        if !matches!(cmd, Command::Cancel { .. }) && w.is_cancelled(job) {
+            continue;
+        }
+        if let Err(e) = guarded(|| w.handle(cmd))
+            && !w.emit(Event::Failed { job, message: e.to_string() })
+        {
+            break;
+        }
+        if cancelled.load(Ordering::Relaxed) == u64::MAX {
+            break;
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! GAX: trajectory parity with the paper's PyTorch loop, batched runs, run files.
+
+use heatmap_explorer::ax::Variant;
+use heatmap_explorer::gax::{self, GaxConfig, GaxStep, StopReason};
+use heatmap_explorer::model::Model;
+use tch::{Kind, Tensor};
+
+use crate::util::{array, load_model, meta, small_model, targets};
+
+fn trajectory(model: &Model, x: &Tensor, labels: &[i64], cfg: &GaxConfig) -> (Vec<Vec<GaxStep>>, Vec<(StopReason, usize)>) {
+    let n = labels.len();
+    let mut steps: Vec<Vec<GaxStep>> = vec![Vec::new(); n];
+    let out = gax::run(model, x, labels, cfg, &|| false, &mut |s| steps[s.image].push(s)).expect("gax");
+    (steps, out)
+}
+
+#[test]
+fn trajectory_matches_pytorch_loop() {
+    for name in ["resnet34-2class", "alexnet"] {
+        let model = load_model(name);
+        let idx = meta(name)["gax_image"].as_i64().expect("gax image");
+        let x = array(name, "inputs.npy").narrow(0, idx, 1);
+        let label = targets(name)[idx as usize];
+        for variant in [Variant::Sum, Variant::Mult] {
+            let cfg = GaxConfig { max_steps: 20, target_co: f64::INFINITY, variant, ..GaxConfig::default() };
+            let (steps, out) = trajectory(&model, &x, &[label], &cfg);
+            assert_eq!(out[0], (StopReason::MaxSteps, 20));
+            let reference = array(name, &format!("gax_{}.npy", variant.name()));
+            assert_eq!(steps[0].len(), 21);
+            // Relative to the trajectory's scale: a trajectory that crosses zero has no
+            // meaningful per-point relative error there.
+            let scale = (0..21).map(|t| reference.double_value(&[t]).abs()).fold(0.0, f64::max).max(1e-6);
+            let mut worst: f64 = 0.0;
+            for (t, s) in steps[0].iter().enumerate() {
+                assert_eq!(s.step, t);
+                let r = reference.double_value(&[t as i64]);
+                let e = (f64::from(s.co) - r).abs() / scale;
+                worst = worst.max(e);
+                assert!(e <= 1e-3, "{name} {variant:?} step {t}: CO {} vs PyTorch {r} (scale {scale})", s.co);
+            }
+            println!(
+                "{name} {variant:?}: CO step 0 {:.4} -> step 20 {:.4} (PyTorch {:.4}); max |diff| / max |CO| = {worst:.2e}",
+                steps[0][0].co,
+                steps[0][20].co,
+                reference.double_value(&[20])
+            );
+        }
+    }
+}
+
+#[test]
+fn batched_runs_equal_single_runs_and_stop_per_image() {
+    let model = small_model(3, 11);
+    tch::manual_seed(5);
+    let x = Tensor::rand([4, 3, 64, 64], (Kind::Float, tch::Device::Cpu));
+    let labels = [0_i64, 1, 2, 1];
+    let free = GaxConfig { max_steps: 12, target_co: f64::INFINITY, ..GaxConfig::default() };
+    let singles: Vec<Vec<GaxStep>> = (0..4)
+        .map(|i| trajectory(&model, &x.narrow(0, i, 1), &labels[i as usize..=i as usize], &free).0.remove(0))
+        .collect();
+    // A target that image 0 passes part-way, so it leaves the batch while the others go on.
+    let first_above = |i: usize, target: f64| singles[i].iter().position(|s| f64::from(s.co) > target);
+    // An image k that passes the target part-way while another image is still below it then.
+    let (k, stop, target) = (0..4)
+        .flat_map(|k| (3..10).map(move |s| (k, s)))
+        .find_map(|(k, s)| {
+            let co: Vec<f64> = singles[k].iter().map(|st| f64::from(st.co)).collect();
+            let best = co[..s].iter().copied().fold(f64::MIN, f64::max);
+            let target = (co[s] + best) / 2.0;
+            let others_go_on = (0..4).any(|i| i != k && first_above(i, target).is_none_or(|p| p > s));
+            (co[s] > best + 1e-3 && others_go_on).then_some((k, s, target))
+        })
+        .expect("some image's CO passes a target part-way while another's does not");
+    let cfg = GaxConfig { target_co: target, ..free.clone() };
+    let (batched, out) = trajectory(&model, &x, &labels, &cfg);
+    assert_eq!(out[k], (StopReason::TargetReached, stop));
+    assert_eq!(batched[k].len(), stop + 1, "a finished image stops changing");
+    assert!(batched.iter().any(|b| b.len() > stop + 1), "another image runs on after image {k} stopped");
+    for i in 0..4 {
+        let expect_len = first_above(i, target).map_or(13, |p| p + 1);
+        assert_eq!(batched[i].len(), expect_len, "image {i} length");
+        for (b, s) in batched[i].iter().zip(&singles[i]) {
+            let tol = 1e-4 * s.co.abs().max(1e-3);
+            assert!((b.co - s.co).abs() <= tol, "image {i} step {}: batched {} single {}", s.step, b.co, s.co);
+            let (hb, hs) = (b.heatmap.to_f32(), s.heatmap.to_f32());
+            let d = hb.iter().zip(&hs).fold(0.0_f32, |m, (a, c)| m.max((a - c).abs()));
+            assert!(d <= 2e-3, "image {i} step {}: heatmaps differ by {d}", s.step);
+        }
+    }
+}
+
+#[test]
+fn step_zero_is_the_initial_heatmap() {
+    let model = small_model(2, 3);
+    tch::manual_seed(9);
+    let x = Tensor::rand([1, 3, 64, 64], (Kind::Float, tch::Device::Cpu));
+    let cfg = GaxConfig { max_steps: 2, target_co: f64::INFINITY, ..GaxConfig::default() };
+    let (steps, _) = trajectory(&model, &x, &[1], &cfg);
+    let h0 = (&x + 0.01).tanh();
+    let v = Vec::<f32>::try_from(h0.view([-1])).expect("vec");
+    let got = steps[0][0].heatmap.to_f32();
+    let d = v.iter().zip(&got).fold(0.0_f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(d < 1e-3, "step 0 heatmap is tanh(x + 0.01), off by {d}");
+    assert!(steps[0][0].co.abs() > 0.0);
+    assert_eq!(steps[0].len(), 3);
+}
+
+#[test]
+fn bad_config_is_an_error() {
+    let model = small_model(2, 3);
+    let x = Tensor::rand([1, 3, 64, 64], (Kind::Float, tch::Device::Cpu));
+    let cfg = GaxConfig { lr: -1.0, ..GaxConfig::default() };
+    assert!(gax::run(&model, &x, &[0], &cfg, &|| false, &mut |_| {}).is_err());
+    assert!(gax::run(&model, &x, &[5], &GaxConfig::default(), &|| false, &mut |_| {}).is_err());
+    assert!(gax::run(&model, &x, &[0, 1], &GaxConfig::default(), &|| false, &mut |_| {}).is_err());
+}
