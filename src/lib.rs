@@ -8,6 +8,7 @@
 pub mod app;
 pub mod attribution;
 pub mod ax;
+pub mod bench;
 pub mod cli;
 pub mod colormap;
 pub mod dataset;

@@ -1,14 +1,37 @@
-//! The real app in egui_kittest: regions, accessible labels, snapshots.
+//! The real app in egui_kittest: regions, accessible labels, a GAX flow, method comparison,
+//! snapshots. Files are opened through the app's API (rfd dialogs need a desktop portal).
 
+use std::time::{Duration, Instant};
+
+use egui::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
+use heatmap_explorer::app::state::ScaleMode;
 use heatmap_explorer::app::{App, Startup};
+use heatmap_explorer::model::{Arch, ModelSource, Normalize};
 use heatmap_explorer::runtime::DeviceChoice;
+
+use crate::util::{random_png, temp_dir};
 
 fn harness() -> Harness<'static, App> {
     Harness::builder()
         .with_size([1280.0, 800.0])
         .build_eframe(|cc| App::from_creation(cc, Startup { device: DeviceChoice::Cpu, ..Startup::default() }).expect("app"))
+}
+
+/// Steps frames until `cond` holds (worker events arrive asynchronously).
+fn step_until(h: &mut Harness<'static, App>, what: &str, cond: impl Fn(&App) -> bool) {
+    let end = Instant::now() + Duration::from_secs(120);
+    while !cond(h.state()) {
+        assert!(Instant::now() < end, "timed out waiting for {what}; status: {}", h.state().state.status.text);
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.step();
+}
+
+fn small_model() -> ModelSource {
+    ModelSource::Random { arch: Arch::Squeezenet1_1, classes: 3, normalize: Normalize::Imagenet, seed: 4 }
 }
 
 #[test]
@@ -20,4 +43,70 @@ fn shell_has_four_regions_and_device() {
     }
     h.get_by_label_contains("device: cpu");
     h.snapshot("shell");
+}
+
+#[test]
+fn gax_flow_streams_scrubs_and_rescales() {
+    let dir = temp_dir("ui");
+    let img = random_png(dir.path(), "xray.png", 128, 3);
+    let mut h = harness();
+    h.state_mut().open_model(small_model());
+    h.state_mut().open_image(img);
+    step_until(&mut h, "model, image and prediction", |a| a.state.current_entry().is_some_and(|e| e.prediction.is_some()));
+    h.get_by_label_contains("prediction (top 5)");
+    h.state_mut().state.gax.max_steps = 400;
+    h.state_mut().state.gax.target_co = f64::INFINITY;
+    h.get_by_role_and_label(Role::Button, "Run GAX").click();
+    step_until(&mut h, "four GAX steps", |a| a.state.current_run().is_some_and(|r| r.steps.len() >= 4));
+    h.get_by_label_contains("steps: ");
+    let shown = h.state().state.timeline.selected;
+    assert!(shown >= 3, "the slider follows the newest step while streaming ({shown})");
+    h.get_by_role_and_label(Role::Button, "Stop").click();
+    h.run_steps(2);
+    assert!(!h.state().state.gax_running());
+    let total = h.state().state.current_run().map_or(0, |r| r.steps.len());
+    assert!(total >= 4);
+
+    h.get_by_role_and_label(Role::Button, "|<").click();
+    h.run_steps(2);
+    h.get_by_label_contains("CO at step 0:");
+    h.get_by_role_and_label(Role::Slider, "step").focus();
+    h.key_press(egui::Key::ArrowRight);
+    h.run_steps(2);
+    assert_eq!(h.state().state.timeline.selected, 1);
+    h.get_by_label_contains("CO at step 1:");
+    h.get_by_label_contains("GAX step 1: CO");
+
+    h.get_by_label("scale").click();
+    h.run_steps(2);
+    h.get_by_label("per-step abs max").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.scale, ScaleMode::PerStep);
+    for panel in ["heatmap R", "heatmap G", "heatmap B", "channel sum", "overlay", "change R"] {
+        assert!(h.query_all_by_label(panel).count() >= 1, "panel {panel}");
+    }
+    // Heatmap colours come from float maths that can round differently on another CPU, so
+    // this snapshot allows small differences.
+    h.snapshot_options("gax_view", &egui_kittest::SnapshotOptions::new().threshold(4.0).failed_pixel_count_threshold(2000));
+}
+
+#[test]
+fn two_methods_show_their_co() {
+    let dir = temp_dir("ui2");
+    let img = random_png(dir.path(), "chest.png", 96, 5);
+    let mut h = harness();
+    h.state_mut().open_model(small_model());
+    h.state_mut().open_image(img);
+    step_until(&mut h, "prediction", |a| a.state.current_entry().is_some_and(|e| e.prediction.is_some()));
+    for m in ["InputXGradient", "LayerGradCam", "Deconvolution", "DeepLift"] {
+        h.get_by_role_and_label(Role::CheckBox, m).click();
+        h.run_steps(1);
+    }
+    h.get_by_role_and_label(Role::Button, "Run methods").click();
+    step_until(&mut h, "two attributions", |a| a.state.current_entry().is_some_and(|e| e.attributions.len() == 2) && a.state.pending.is_empty());
+    h.get_by_label("Method comparison (channel sum, scale ±3)");
+    let labels = h.query_all_by_label_contains("CO sum").count();
+    assert!(labels >= 2, "CO under each method ({labels})");
+    let e = h.state().state.current_entry().expect("entry");
+    assert!(e.attributions.keys().map(|m| m.name()).eq(["Saliency", "GuidedBackprop"]));
 }

@@ -39,6 +39,8 @@ pub enum Cmd {
     Ax(AxArgs),
     /// GAX: optimise a heatmap that raises the CO score.
     Gax(GaxArgs),
+    /// Time GAX steps or attribution methods on random-weight models (for BENCHMARKS.md).
+    Bench(BenchArgs),
     /// Write a deterministic synthetic chest X-ray data set (NORMAL / PNEUMONIA phantoms and lesion masks).
     Phantom(PhantomArgs),
 }
@@ -243,4 +245,27 @@ pub struct PhantomArgs {
     /// Fraction of PNEUMONIA images, 0 to 1.
     #[arg(long, default_value_t = 0.5)]
     pub pneumonia_fraction: f32,
+}
+
+/// `bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// `gax` or `attribute`.
+    #[arg(value_parser = ["gax", "attribute"])]
+    pub what: String,
+    /// Architectures, comma-separated.
+    #[arg(long, default_value = "resnet34,alexnet")]
+    pub arch: String,
+    /// Batch sizes, comma-separated.
+    #[arg(long, default_value = "1")]
+    pub batch: String,
+    /// GAX steps (or attribution repetitions) to time.
+    #[arg(long, default_value_t = 20)]
+    pub steps: usize,
+    /// Image side.
+    #[arg(long, default_value_t = 256)]
+    pub size: i64,
+    /// Methods for `attribute`, comma-separated or all.
+    #[arg(long, default_value = "all")]
+    pub methods: String,
 }

@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::args::{AttributeArgs, AxArgs, Cli, Cmd, GaxArgs, GuiArgs, PhantomArgs, PredictArgs};
+use super::args::{AttributeArgs, AxArgs, BenchArgs, Cli, Cmd, GaxArgs, GuiArgs, PhantomArgs, PredictArgs};
 use crate::app::Startup;
 use crate::attribution::{self, Method, Options};
 use crate::ax;
@@ -34,6 +34,7 @@ pub fn run(cli: Cli, open_gui: &dyn Fn(Startup) -> Result<()>) -> Result<()> {
         Some(Cmd::Attribute(a)) => attribute(&a, device),
         Some(Cmd::Ax(a)) => ax_cmd(&a, device),
         Some(Cmd::Gax(a)) => gax_cmd(&a, device),
+        Some(Cmd::Bench(a)) => bench(&a, device),
         Some(Cmd::Phantom(a)) => phantom_cmd(&a),
     }
 }
@@ -218,5 +219,26 @@ fn phantom_cmd(a: &PhantomArgs) -> Result<()> {
     let start = Instant::now();
     let summary = crate::phantom::write_dataset(&a.out, &opts)?;
     eprintln!("phantom: wrote {summary} to {} in {:.1} s", a.out.display(), start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn bench(a: &BenchArgs, device: runtime::DeviceChoice) -> Result<()> {
+    let dev = device.resolve()?;
+    println!("# heatmap-explorer bench {} on {}", a.what, runtime::describe_device(dev));
+    let batches: Vec<i64> = a.batch.split(',').map(|b| b.trim().parse().map_err(|_| Error::invalid(format!("bad batch '{b}'")))).collect::<Result<_>>()?;
+    for arch in a.arch.split(',').map(str::trim) {
+        let arch = crate::model::Arch::parse(arch)?;
+        for &b in &batches {
+            if a.what == "gax" {
+                let ms = crate::bench::gax(arch, b, a.steps, a.size, dev)?;
+                println!("ours gax {arch} batch={b} size={}: {ms:.2} ms/step, {:.1} image-steps/s", a.size, b as f64 * 1000.0 / ms);
+            } else {
+                for m in Method::parse_list(&a.methods)? {
+                    let ms = crate::bench::attribute(arch, m, b, a.steps, a.size, dev)?;
+                    println!("ours attribute {arch} {m} batch={b}: {ms:.2} ms/call, {:.2} ms/image", ms / b as f64);
+                }
+            }
+        }
+    }
     Ok(())
 }

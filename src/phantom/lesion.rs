@@ -35,12 +35,6 @@ pub(crate) struct Lesion {
 }
 
 impl Lesion {
-    /// The centre in canonical coordinates.
-    #[cfg(test)]
-    pub(crate) fn centre(&self) -> [f32; 2] {
-        self.c
-    }
-
     /// `Some(opacity)` when `p` lies inside the consolidation (the mask), `None` outside.
     /// The opacity (0..1) is the fraction of lung air replaced there.
     pub(crate) fn at(&self, p: [f32; 2]) -> Option<f32> {
@@ -59,7 +53,7 @@ impl Lesion {
         if b <= 0.0 {
             return None;
         }
-        let mut soft = smoothstep(0.0, 0.35, b);
+        let mut soft = smoothstep(0.0, 0.65, b);
         if let Some((n, d)) = self.fissure {
             let s = n[0] * dx + n[1] * dy - d;
             if s > 0.0 {
@@ -68,11 +62,11 @@ impl Lesion {
             soft *= smoothstep(0.0, 0.02, -s);
         }
         let f = self.patch_freq;
-        let patch = (0.6 + 0.8 * self.noise.fbm(p[0] * f + 31.7, p[1] * f - 12.3, 3)).clamp(0.12, 1.0);
+        let patch = (0.78 + 0.4 * self.noise.fbm(p[0] * f + 31.7, p[1] * f - 12.3, 3)).clamp(0.3, 1.0);
         let mut o = self.opacity * soft * patch;
         if self.bronchogram {
-            let n = self.noise.value(p[0] * 9.0 - 50.0, p[1] * 9.0 + 50.0);
-            o *= 1.0 - 0.75 * sq((1.0 - n.abs() * 7.0).max(0.0)) * soft;
+            let n = self.noise.value(p[0] * 6.0 - 50.0, p[1] * 6.0 + 50.0);
+            o *= 1.0 - 0.45 * sq((1.0 - n.abs() * 8.0).max(0.0)) * soft;
         }
         Some(o.min(0.95))
     }
@@ -130,11 +124,11 @@ pub(crate) fn sample(rng: &mut Rng, anatomy: &Anatomy, frame: &Frame) -> Vec<Les
             continue;
         };
         // Later lesions tend to be smaller.
-        let size = rng.range(0.06, 0.2) * if k == 0 { 1.0 } else { 0.75 };
+        let size = rng.range(0.08, 0.26) * if k == 0 { 1.0 } else { 0.75 };
         let r = [size * rng.range(0.9, 1.6), size * rng.range(0.6, 1.0)];
         let (sin, cos) = rng.range(-0.7, 0.7).sin_cos();
-        let opacity = if rng.chance(0.3) { rng.range(0.14, 0.3) } else { rng.range(0.3, 0.85) };
-        let rough = rng.range(0.25, 0.6);
+        let opacity = if rng.chance(0.3) { rng.range(0.18, 0.35) } else { rng.range(0.35, 0.95) };
+        let rough = rng.range(0.3, 0.7);
         let fissure = rng.chance(0.5).then(|| {
             let a = rng.range(-0.5, 0.5);
             ([a.sin(), -a.cos()], r[1] * rng.range(0.25, 0.8))
@@ -145,9 +139,9 @@ pub(crate) fn sample(rng: &mut Rng, anatomy: &Anatomy, frame: &Frame) -> Vec<Les
             cos,
             sin,
             rough,
-            freq: rng.range(5.0, 11.0),
+            freq: rng.range(3.0, 7.0),
             opacity,
-            patch_freq: rng.range(14.0, 30.0),
+            patch_freq: rng.range(8.0, 18.0),
             bronchogram: rng.chance(0.4),
             fissure,
             noise: Noise::new(rng.next_u64()),

@@ -208,7 +208,7 @@ mod tests {
                 v.iter().sum::<f64>() / v.len().max(1) as f64
             };
             let lung = mean(&|k| p.lung_mask[k] == 255);
-            let centre = mean(&|k| (k % SIZE).abs_diff(SIZE / 2) < 6 && (k / SIZE).abs_diff(SIZE / 2) < 30);
+            let centre = mean(&|k| (k % SIZE).abs_diff(SIZE / 2) < 6 && (k / SIZE).abs_diff(SIZE * 5 / 8) < 20);
             assert!(lung + 20.0 < centre, "image {i}: lungs {lung:.0} vs mediastinum {centre:.0}");
         }
     }
@@ -261,17 +261,18 @@ mod tests {
         }
         assert_eq!((summary.splits[0].normal, summary.splits[0].pneumonia), (7, 7));
         // File names, decodability, and agreement with `generate`.
-        let img = image::open(dir.join("val/PNEUMONIA/phantom_val_00000.png")).expect("open").to_luma8();
-        let mask = image::open(dir.join("masks/val/PNEUMONIA/phantom_val_00000.png")).expect("open").to_luma8();
+        // Of val's three images, two are PNEUMONIA: indices 1 and 2.
+        let img = image::open(dir.join("val/PNEUMONIA/phantom_val_00001.png")).expect("open").to_luma8();
+        let mask = image::open(dir.join("masks/val/PNEUMONIA/phantom_val_00001.png")).expect("open").to_luma8();
         let key = rng::mix(1, rng::hash_str("val"));
-        let p = generate(key, 0, true);
+        let p = generate(key, 1, true);
         assert_eq!((img.width() as usize, img.height() as usize), (SIZE, SIZE));
         assert_eq!(img.into_raw(), p.pixels);
         assert_eq!(mask.into_raw(), p.mask);
         // Writing again gives identical bytes.
-        let first = std::fs::read(dir.join("train/NORMAL/phantom_train_00001.png")).expect("read");
+        let first = std::fs::read(dir.join("train/NORMAL/phantom_train_00000.png")).expect("read");
         write_dataset(&dir, &opts).expect("rewrite");
-        assert_eq!(std::fs::read(dir.join("train/NORMAL/phantom_train_00001.png")).expect("read"), first);
+        assert_eq!(std::fs::read(dir.join("train/NORMAL/phantom_train_00000.png")).expect("read"), first);
         let _ = std::fs::remove_dir_all(&dir);
 
         // Without splits.

@@ -28,10 +28,10 @@ impl Exposure {
         let k = rng.range(1.3, 1.7);
         Self {
             k,
-            norm: 1.0 / (1.0 - (-k * 1.5).exp()),
-            gain: rng.range(0.88, 1.08),
-            offset: rng.range(-0.03, 0.06),
-            gamma: rng.range(0.75, 1.35),
+            norm: 1.0 / (1.0 - (-k * 1.7).exp()),
+            gain: rng.range(0.88, 1.03),
+            offset: rng.range(-0.04, 0.04),
+            gamma: rng.range(0.8, 1.35),
             heel: rng.range(-0.06, 0.06),
             blur: rng.range(0.55, 1.15),
             noise: rng.range(0.01, 0.035),

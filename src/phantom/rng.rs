@@ -117,7 +117,7 @@ pub(crate) struct Noise {
 impl Noise {
     /// Noise determined by `seed`.
     pub(crate) fn new(seed: u64) -> Self {
-        Self { seed: mix(seed, 0x6E6F_6973_65) }
+        Self { seed: mix(seed, 0x6E_6F69_7365) }
     }
 
     /// The lattice gradient at integer point (ix, iy).

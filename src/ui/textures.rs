@@ -8,6 +8,7 @@ use egui::{ColorImage, TextureHandle, TextureOptions};
 #[derive(Default)]
 pub struct Textures {
     handles: HashMap<String, TextureHandle>,
+    keys: HashMap<String, String>,
     /// What the textures were last built from; rebuilding is skipped while it is unchanged.
     pub key: Option<String>,
 }
@@ -25,6 +26,18 @@ impl Textures {
             self.handles.insert(name.to_owned(), h);
             id
         }
+    }
+
+    /// Like [`Textures::put`], but builds and uploads the image only when `key` differs from
+    /// the key of what `name` shows now.
+    pub fn put_keyed(&mut self, ctx: &egui::Context, name: &str, key: &str, make: impl FnOnce() -> ColorImage, options: TextureOptions) -> egui::TextureId {
+        if self.keys.get(name).map(String::as_str) == Some(key)
+            && let Some(h) = self.handles.get(name)
+        {
+            return h.id();
+        }
+        self.keys.insert(name.to_owned(), key.to_owned());
+        self.put(ctx, name, make(), options)
     }
 
     /// The texture shown under `name`, if any.

@@ -13,9 +13,11 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         return;
     };
     let last = run.steps.len().saturating_sub(1);
-    let co: Vec<[f64; 2]> = run.steps.iter().enumerate().map(|(i, s)| [i as f64, f64::from(s.co)]).collect();
-    let loss: Vec<[f64; 2]> = run.steps.iter().enumerate().map(|(i, s)| [i as f64, f64::from(s.loss)]).collect();
-    let sim: Vec<[f64; 2]> = run.steps.iter().enumerate().map(|(i, s)| [i as f64, f64::from(s.similarity)]).collect();
+    // Non-finite values (a diverged run) are left out so the plot's bounds stay valid.
+    let series = |f: fn(&crate::io::runfile::StepScalars) -> f32| -> Vec<[f64; 2]> {
+        run.steps.iter().enumerate().map(|(i, s)| [i as f64, f64::from(f(s))]).filter(|p| p[1].is_finite()).collect()
+    };
+    let (co, loss, sim) = (series(|s| s.co), series(|s| s.loss), series(|s| s.similarity));
     let target = run.config.target_co;
     let selected_co = run.steps.get(app.state.timeline.selected.min(last)).map_or(0.0, |s| s.co);
 
@@ -70,7 +72,9 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
                 p.line(Line::new("loss", PlotPoints::from(loss)));
                 p.line(Line::new("similarity", PlotPoints::from(sim)));
             }
-            p.hline(HLine::new("target CO", target));
+            if target.is_finite() {
+                p.hline(HLine::new("target CO", target));
+            }
             p.vline(VLine::new("selected step", selected as f64));
             p.pointer_coordinate()
         });

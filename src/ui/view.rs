@@ -123,6 +123,12 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         return;
     }
     let ctx = ui.ctx().clone();
+    if app.state.view == ViewSource::Gax && app.state.current_run().is_none() {
+        // Nothing to show for GAX yet: fall back to a method's heatmap when there is one.
+        if let Some(m) = app.state.current_entry().and_then(|e| e.attributions.keys().next().copied()) {
+            app.state.view = ViewSource::Method(m);
+        }
+    }
     let Some(built) = build(app, &ctx) else {
         ui.label("run GAX or a method to see a heatmap");
         image_only(app, ui, &ctx);
@@ -153,9 +159,9 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
 
 fn image_only(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
     let Some(e) = app.state.current_entry() else { return };
-    let img = colormap::rgb(&e.image.data, e.image.width, e.image.height);
-    let id = app.textures.put(ctx, "image", img, TextureOptions::LINEAR);
-    app.textures.key = None;
+    let key = format!("{:p}", std::sync::Arc::as_ptr(&e.image));
+    let image = std::sync::Arc::clone(&e.image);
+    let id = app.textures.put_keyed(ctx, "image only", &key, || colormap::rgb(&image.data, image.width, image.height), TextureOptions::LINEAR);
     ui.add(egui::Image::new((id, Vec2::splat(320.0))).alt_text("image"));
 }
 
@@ -228,9 +234,12 @@ fn comparison(app: &mut App, ui: &mut egui::Ui) {
     let mut pick = None;
     ui.horizontal_wrapped(|ui| {
         for (m, a) in &items {
-            let sum: Vec<f32> = (0..n).map(|i| a.heatmap[i] + a.heatmap[n + i] + a.heatmap[2 * n + i]).collect();
-            let img: ColorImage = colormap::signed_plane(&sum, w, h, 3.0);
-            let id = app.textures.put(&ctx, &format!("cmp {m}"), img, TextureOptions::NEAREST);
+            let key = format!("{:p}", std::sync::Arc::as_ptr(&a.heatmap));
+            let make = || -> ColorImage {
+                let sum: Vec<f32> = (0..n).map(|i| a.heatmap[i] + a.heatmap[n + i] + a.heatmap[2 * n + i]).collect();
+                colormap::signed_plane(&sum, w, h, 3.0)
+            };
+            let id = app.textures.put_keyed(&ctx, &format!("cmp {m}"), &key, make, TextureOptions::NEAREST);
             ui.vertical(|ui| {
                 ui.label(m.name());
                 if ui.add(egui::Image::new((id, Vec2::splat(128.0))).alt_text(m.name()).sense(egui::Sense::click())).clicked() {
