@@ -66,6 +66,11 @@ pub fn normalise(a: &Tensor) -> (Tensor, Vec<bool>) {
 
 /// CO scores of heatmap `h` for every image, one per variant.
 pub fn co_scores(model: &Model, x: &Tensor, h: &Tensor, labels: &[i64], variants: &[Variant]) -> Result<Vec<Vec<f32>>> {
+    Ok(co_and_predictions(model, x, h, labels, variants)?.into_iter().map(|(co, _)| co).collect())
+}
+
+/// CO scores of heatmap `h` and the model's prediction on x', per variant and image.
+pub fn co_and_predictions(model: &Model, x: &Tensor, h: &Tensor, labels: &[i64], variants: &[Variant]) -> Result<Vec<(Vec<f32>, Vec<i64>)>> {
     let classes = model.info().classes;
     if let Some(bad) = labels.iter().find(|&&l| l < 0 || l >= classes) {
         return Err(Error::invalid(format!("label {bad} is outside 0..{classes}")));
@@ -78,7 +83,9 @@ pub fn co_scores(model: &Model, x: &Tensor, h: &Tensor, labels: &[i64], variants
             .iter()
             .map(|v| {
                 let y = model.forward(&v.apply(x, h))?;
-                Ok(Vec::<f32>::try_from(co_from_logits(&y, &y0, &k).to_device(tch::Device::Cpu))?)
+                let co = Vec::<f32>::try_from(co_from_logits(&y, &y0, &k).to_device(tch::Device::Cpu))?;
+                let pred = Vec::<i64>::try_from(y.argmax(1, false).to_device(tch::Device::Cpu))?;
+                Ok((co, pred))
             })
             .collect()
     })
@@ -95,6 +102,10 @@ pub struct AxScore {
     pub mult: f32,
     /// The attribution was all zero (h = 0, CO = 0).
     pub zero_attribution: bool,
+    /// The model's prediction on x + h.
+    pub predicted_sum: i64,
+    /// The model's prediction on x ⊙ h.
+    pub predicted_mult: i64,
 }
 
 /// AX for a batch: each image's attribution by each method (target = its predicted class),
@@ -110,9 +121,10 @@ pub fn ax_batch(model: &Model, x: &Tensor, labels: Option<&[i64]>, methods: &[Me
     for &m in methods {
         let a = attribution::attribute(model, x, Some(&predicted), m, opts)?;
         let (h, zero) = normalise(&a);
-        let co = co_scores(model, x, &h, &labels, &Variant::ALL)?;
+        let r = co_and_predictions(model, x, &h, &labels, &Variant::ALL)?;
+        let ((sum, psum), (mult, pmult)) = (&r[0], &r[1]);
         for (i, scores) in per_image.iter_mut().enumerate() {
-            scores.push(AxScore { method: m, sum: co[0][i], mult: co[1][i], zero_attribution: zero[i] });
+            scores.push(AxScore { method: m, sum: sum[i], mult: mult[i], zero_attribution: zero[i], predicted_sum: psum[i], predicted_mult: pmult[i] });
         }
     }
     Ok((predicted, per_image))

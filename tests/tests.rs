@@ -3,6 +3,7 @@
 //! PyTorch GAX loop.
 
 mod cli;
+mod dataset;
 mod gax;
 mod parity;
 mod ui;

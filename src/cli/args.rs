@@ -41,6 +41,8 @@ pub enum Cmd {
     Gax(GaxArgs),
     /// Time GAX steps or attribution methods on random-weight models (for BENCHMARKS.md).
     Bench(BenchArgs),
+    /// Merge `ax --data --shard` CSVs into one sorted CSV and its summary.
+    Merge(MergeArgs),
     /// Write a deterministic synthetic chest X-ray data set (NORMAL / PNEUMONIA phantoms and lesion masks).
     Phantom(PhantomArgs),
 }
@@ -268,4 +270,15 @@ pub struct BenchArgs {
     /// Methods for `attribute`, comma-separated or all.
     #[arg(long, default_value = "all")]
     pub methods: String,
+}
+
+/// `merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The merged CSV to write (its summary goes beside it).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Shard CSVs.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
 }

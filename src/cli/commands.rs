@@ -35,6 +35,7 @@ pub fn run(cli: Cli, open_gui: &dyn Fn(Startup) -> Result<()>) -> Result<()> {
         Some(Cmd::Ax(a)) => ax_cmd(&a, device),
         Some(Cmd::Gax(a)) => gax_cmd(&a, device),
         Some(Cmd::Bench(a)) => bench(&a, device),
+        Some(Cmd::Merge(a)) => crate::dataset::merge_cli(&a.out, &a.inputs),
         Some(Cmd::Phantom(a)) => phantom_cmd(&a),
     }
 }

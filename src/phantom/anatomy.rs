@@ -108,6 +108,9 @@ struct Rib {
     c: f32,
     e: f32,
     end: f32,
+    /// Height ranges (with thickness) that the posterior and anterior arcs cover.
+    post_y: [f32; 2],
+    ant_y: [f32; 2],
 }
 
 impl Rib {
@@ -116,24 +119,47 @@ impl Rib {
         self.y0 - self.a * s + self.b * s * s
     }
 
+    fn anterior_y(&self, t: f32) -> f32 {
+        let s = self.lat - t;
+        self.posterior_y(self.lat) + self.c * s + self.e * s * s
+    }
+
+    /// Fills in the height ranges the arcs cover, so most pixels skip the rib quickly.
+    fn with_bounds(mut self) -> Self {
+        let span = |f: &dyn Fn(f32) -> f32, t0: f32, t1: f32, h: f32| {
+            let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+            for i in 0..=32_u8 {
+                let y = f(t0 + (t1 - t0) * f32::from(i) / 32.0);
+                lo = lo.min(y);
+                hi = hi.max(y);
+            }
+            // Steep stretches are thicker vertically; the arcs' slopes stay below 2.
+            [lo - 2.3 * h, hi + 2.3 * h]
+        };
+        self.post_y = span(&|t| self.posterior_y(t), RIB_ROOT, self.lat + 0.02, self.h);
+        self.ant_y = if self.end < self.lat { span(&|t| self.anterior_y(t), self.end, self.lat, 1.15 * self.h) } else { [1.0, -1.0] };
+        self
+    }
+
     /// Bone attenuation of this rib at (t, y).
     fn density(&self, t: f32, y: f32) -> f32 {
         let mut d = 0.0;
-        if t >= RIB_ROOT && t <= self.lat + 0.02 {
+        if y >= self.post_y[0] && y <= self.post_y[1] && t >= RIB_ROOT && t <= self.lat + 0.02 {
             let s = t - RIB_ROOT;
             let slope = 2.0 * self.b * s - self.a;
-            let v = (y - self.posterior_y(t)).abs() / (self.h * (1.0 + slope * slope).sqrt());
-            if v < 1.0 {
-                d += profile(v) * smoothstep(RIB_ROOT, RIB_ROOT + 0.03, t);
+            let dy = y - self.posterior_y(t);
+            let hh = self.h * self.h * (1.0 + slope * slope);
+            if dy * dy < hh {
+                d += profile(dy.abs() / hh.sqrt()) * smoothstep(RIB_ROOT, RIB_ROOT + 0.03, t);
             }
         }
-        if t >= self.end && t <= self.lat {
+        if y >= self.ant_y[0] && y <= self.ant_y[1] && t >= self.end && t <= self.lat {
             let s = self.lat - t;
-            let yc = self.posterior_y(self.lat) + self.c * s + self.e * s * s;
             let slope = self.c + 2.0 * self.e * s;
-            let v = (y - yc).abs() / (1.15 * self.h * (1.0 + slope * slope).sqrt());
-            if v < 1.0 {
-                d += 0.6 * profile(v) * smoothstep(self.end, self.end + 0.06, t);
+            let dy = y - self.anterior_y(t);
+            let hh = sq(1.15 * self.h) * (1.0 + slope * slope);
+            if dy * dy < hh {
+                d += 0.6 * profile(dy.abs() / hh.sqrt()) * smoothstep(self.end, self.end + 0.06, t);
             }
         }
         d
@@ -211,7 +237,7 @@ impl Anatomy {
         let vert_period = rng.range(0.085, 0.1);
         let rib_y0 = apex + rng.range(0.0, 0.04);
         let rib_space = (base - rib_y0) / rng.range(8.2, 9.2);
-        let mut ribs = [[Rib { y0: 0.0, a: 0.0, b: 0.0, h: 0.0, lat: 0.0, c: 0.0, e: 0.0, end: 1.0 }; RIBS]; 2];
+        let mut ribs = [[Rib { y0: 0.0, a: 0.0, b: 0.0, h: 0.0, lat: 0.0, c: 0.0, e: 0.0, end: 1.0, post_y: [1.0, -1.0], ant_y: [1.0, -1.0] }; RIBS]; 2];
         for (side, list) in ribs.iter_mut().enumerate() {
             let offset = if side == 0 { 0.0 } else { rng.range(-0.015, 0.015) };
             for (k, rib) in list.iter_mut().enumerate() {
@@ -229,6 +255,7 @@ impl Anatomy {
                     rib.e = rng.range(0.05, 0.2);
                     rib.end = if first { 0.12 } else { rng.range(0.17, 0.25) };
                 }
+                *rib = rib.with_bounds();
             }
         }
         let mut clavicle = [[0.0; 4]; 2];
@@ -244,9 +271,9 @@ impl Anatomy {
             let c = rng.range(0.4, 0.5) * bw;
             (Ellipse::new([-c, cy], r, 0.0), Ellipse::new([c, cy], r, 0.0), rng.range(0.03, 0.08))
         });
-        let bubble = rng.chance(0.6).then(|| {
-            Ellipse::new([left.dome_t + rng.range(0.0, 0.1), left.dome + rng.range(0.12, 0.17)], [rng.range(0.08, 0.13), rng.range(0.05, 0.07)], 0.0)
-        });
+        let bubble = rng
+            .chance(0.6)
+            .then(|| Ellipse::new([left.dome_t + rng.range(0.0, 0.1), left.dome + rng.range(0.12, 0.17)], [rng.range(0.08, 0.13), rng.range(0.05, 0.07)], 0.0));
         Self {
             noise,
             neck_w: rng.range(0.19, 0.25),
@@ -288,12 +315,17 @@ impl Anatomy {
 
     /// Signed distance to the lung field on `p`'s side (negative inside).
     pub(crate) fn lung_sdf(&self, p: [f32; 2]) -> f32 {
+        self.lung_field(p, self.heart.sdf(p), self.aorta.sdf(p))
+    }
+
+    /// [`Self::lung_sdf`] given the heart's and aortic knob's signed distances at `p`.
+    fn lung_field(&self, p: [f32; 2], heart: f32, aorta: f32) -> f32 {
         let lung = if p[0] < 0.0 { &self.lungs[0] } else { &self.lungs[1] };
         let mut f = lung.sdf(lung.side * p[0], p[1]);
         if f < 0.08 {
-            f = f.max(-self.heart.sdf(p) - 0.01);
+            f = f.max(-heart - 0.01);
             if lung.side > 0.0 {
-                f = f.max(-self.aorta.sdf(p) - 0.005);
+                f = f.max(-aorta - 0.005);
             }
         }
         f
@@ -316,11 +348,7 @@ impl Anatomy {
         let side = usize::from(x >= 0.0);
         let [arm_c, arm_r] = self.arm;
         let arm_u = (t - arm_c) / arm_r;
-        let arm = if y > self.shoulder_y - 0.1 && arm_u.abs() < 1.0 {
-            0.32 * (1.0 - arm_u * arm_u).sqrt()
-        } else {
-            0.0
-        };
+        let arm = if y > self.shoulder_y - 0.1 && arm_u.abs() < 1.0 { 0.32 * (1.0 - arm_u * arm_u).sqrt() } else { 0.0 };
         if t >= w && arm <= 0.0 {
             return Sample { solid: 0.0, air: 0.0, lung: 1.0 };
         }
@@ -376,9 +404,7 @@ impl Anatomy {
         if cage > 0.0 {
             let mut bone = 0.0;
             for rib in &self.ribs[side] {
-                if y > rib.y0 - 0.15 && y < rib.y0 + 0.45 {
-                    bone += rib.density(t, y);
-                }
+                bone += rib.density(t, y);
             }
             solid += self.rib_d * cage * bone.min(1.6);
         }
@@ -403,7 +429,7 @@ impl Anatomy {
         }
 
         // Lungs.
-        let lung = self.lung_sdf(p);
+        let lung = self.lung_field(p, hd, ad);
         let mut air = 0.0;
         if lung < 0.0 {
             let l = &self.lungs[side];

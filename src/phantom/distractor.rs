@@ -136,12 +136,7 @@ fn sample_tube(rng: &mut Rng) -> Tube {
     match rng.below(4) {
         // Nasogastric tube: down the midline, through the diaphragm, into the stomach.
         0 => Tube {
-            ctrl: [
-                [0.02 + j(rng, 0.04), -1.2],
-                [j(rng, 0.05), -0.4],
-                [0.05 + j(rng, 0.05), 0.3],
-                [rng.range(0.2, 0.4), rng.range(0.6, 0.8)],
-            ],
+            ctrl: [[0.02 + j(rng, 0.04), -1.2], [j(rng, 0.05), -0.4], [0.05 + j(rng, 0.05), 0.3], [rng.range(0.2, 0.4), rng.range(0.6, 0.8)]],
             half: rng.range(1.2, 2.0),
             density: rng.range(0.35, 0.6),
             electrode: None,

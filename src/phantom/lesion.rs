@@ -39,7 +39,8 @@ impl Lesion {
     /// The opacity (0..1) is the fraction of lung air replaced there.
     pub(crate) fn at(&self, p: [f32; 2]) -> Option<f32> {
         let (dx, dy) = (p[0] - self.c[0], p[1] - self.c[1]);
-        if dx.abs() > self.ext || dy.abs() > self.ext {
+        // Stay in the lung the lesion started in (the lungs never cross the midline).
+        if dx.abs() > self.ext || dy.abs() > self.ext || (p[0] < 0.0) != (self.c[0] < 0.0) {
             return None;
         }
         let u = (self.cos * dx + self.sin * dy) / self.r[0];
@@ -117,17 +118,15 @@ pub(crate) fn sample(rng: &mut Rng, anatomy: &Anatomy, frame: &Frame) -> Vec<Les
     let mut out = Vec::with_capacity(count);
     for k in 0..count {
         let side = usize::from(!rng.chance(0.55));
-        let Some(c) = place(rng, anatomy, frame, side)
-            .or_else(|| place(rng, anatomy, frame, 1 - side))
-            .or_else(|| place_anywhere(rng, anatomy, frame))
-        else {
+        let Some(c) = place(rng, anatomy, frame, side).or_else(|| place(rng, anatomy, frame, 1 - side)).or_else(|| place_anywhere(rng, anatomy, frame)) else {
             continue;
         };
         // Later lesions tend to be smaller.
         let size = rng.range(0.08, 0.26) * if k == 0 { 1.0 } else { 0.75 };
         let r = [size * rng.range(0.9, 1.6), size * rng.range(0.6, 1.0)];
         let (sin, cos) = rng.range(-0.7, 0.7).sin_cos();
-        let opacity = if rng.chance(0.3) { rng.range(0.18, 0.35) } else { rng.range(0.35, 0.95) };
+        // Small dense blobs look like nodules rather than consolidation: keep them fainter.
+        let opacity = if rng.chance(0.3) { rng.range(0.18, 0.35) } else { rng.range(0.35, 0.95) } * (0.6 + 0.4 * smoothstep(0.08, 0.16, size));
         let rough = rng.range(0.3, 0.7);
         let fissure = rng.chance(0.5).then(|| {
             let a = rng.range(-0.5, 0.5);

@@ -218,14 +218,18 @@ mod tests {
         for i in 0..10 {
             let (n, p) = (generate(5, i, false), generate(5, i, true));
             assert_eq!(n.lung_mask, p.lung_mask);
+            // Consolidations are brighter than the aerated lung they replace.
+            let inside: Vec<usize> = (0..SIZE * SIZE).filter(|&k| p.mask[k] == 255).collect();
+            let sum = |img: &Phantom| inside.iter().map(|&k| f64::from(img.pixels[k])).sum::<f64>();
+            assert!(sum(&p) > sum(&n) + inside.len() as f64, "image {i}: lesions are not brighter");
             assert_eq!(n.distractor, p.distractor);
             for y in 0..SIZE {
                 for x in 0..SIZE {
                     let k = y * SIZE + x;
                     if n.pixels[k] != p.pixels[k] {
                         // Within the blur radius of a mask pixel.
-                        let near = (y.saturating_sub(4)..(y + 5).min(SIZE))
-                            .any(|yy| (x.saturating_sub(4)..(x + 5).min(SIZE)).any(|xx| p.mask[yy * SIZE + xx] == 255));
+                        let near =
+                            (y.saturating_sub(4)..(y + 5).min(SIZE)).any(|yy| (x.saturating_sub(4)..(x + 5).min(SIZE)).any(|xx| p.mask[yy * SIZE + xx] == 255));
                         assert!(near, "image {i}: pixel ({x}, {y}) differs far from any lesion");
                     }
                 }

@@ -4,15 +4,33 @@
 use super::SIZE;
 use super::rng::Rng;
 
+/// Entries of the tone look-up tables.
+const LUT: usize = 2048;
+/// Attenuation covered by the film curve table (higher values saturate).
+const MAX_DENSITY: f32 = 4.0;
+
+/// Linear interpolation in a table sampled evenly over [0, `max`].
+fn lookup(table: &[f32], v: f32, max: f32) -> f32 {
+    #[allow(clippy::cast_precision_loss)]
+    let last = (table.len() - 1) as f32;
+    let x = (v / max).clamp(0.0, 1.0) * last;
+    // 0 <= x <= last.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let i = (x as usize).min(table.len() - 2);
+    #[allow(clippy::cast_precision_loss)]
+    let f = x - i as f32;
+    table[i] + f * (table[i + 1] - table[i])
+}
+
 /// How one image was exposed and developed.
 #[derive(Debug, Clone)]
 pub(crate) struct Exposure {
-    /// Attenuation → brightness curve steepness, and its normaliser.
-    k: f32,
-    norm: f32,
+    /// Attenuation → film brightness (before gain and offset), tabulated over [0, MAX_DENSITY].
+    curve: Vec<f32>,
+    /// Brightness → displayed brightness (the gamma), tabulated over [0, 1].
+    gamma_lut: Vec<f32>,
     gain: f32,
     offset: f32,
-    gamma: f32,
     /// Brightness change from top to bottom (anode heel effect).
     heel: f32,
     /// Blur standard deviation in pixels.
@@ -26,12 +44,19 @@ impl Exposure {
     /// Samples exposure, contrast, blur and noise for one image.
     pub(crate) fn sample(rng: &mut Rng) -> Self {
         let k = rng.range(1.3, 1.7);
+        let norm = 1.0 / (1.0 - (-k * 1.7).exp());
+        let gamma = rng.range(0.8, 1.35);
+        #[allow(clippy::cast_precision_loss)]
+        let step = 1.0 / (LUT - 1) as f32;
+        #[allow(clippy::cast_precision_loss)]
+        let curve = (0..LUT).map(|i| (1.0 - (-k * MAX_DENSITY * i as f32 * step).exp()) * norm).collect();
+        #[allow(clippy::cast_precision_loss)]
+        let gamma_lut = (0..LUT).map(|i| (i as f32 * step).powf(gamma)).collect();
         Self {
-            k,
-            norm: 1.0 / (1.0 - (-k * 1.7).exp()),
+            curve,
+            gamma_lut,
             gain: rng.range(0.88, 1.03),
             offset: rng.range(-0.04, 0.04),
-            gamma: rng.range(0.8, 1.35),
             heel: rng.range(-0.06, 0.06),
             blur: rng.range(0.55, 1.15),
             noise: rng.range(0.01, 0.035),
@@ -42,22 +67,15 @@ impl Exposure {
     /// Display brightness (0..1, bright = dense) of attenuation `density` at normalised image
     /// height `ny` (-1 top, 1 bottom).
     pub(crate) fn tone(&self, density: f32, ny: f32) -> f32 {
-        let v = (1.0 - (-self.k * density.max(0.0)).exp()) * self.norm;
+        let v = lookup(&self.curve, density, MAX_DENSITY);
         let v = (self.offset + self.gain * v) * (1.0 + self.heel * ny);
-        v.clamp(0.0, 1.0).powf(self.gamma)
+        lookup(&self.gamma_lut, v, 1.0)
     }
 
     /// Adds quantum noise to `image`: white noise plus blurred (correlated) grain, stronger in
     /// bright (dense, photon-starved) regions.
     pub(crate) fn add_noise(&self, rng: &mut Rng, image: &mut [f32]) {
-        let mut white = vec![0.0_f32; image.len()];
-        for pair in white.chunks_mut(2) {
-            let (a, b) = rng.normal_pair();
-            pair[0] = a;
-            if let Some(v) = pair.get_mut(1) {
-                *v = b;
-            }
-        }
+        let white: Vec<f32> = (0..image.len()).map(|_| rng.grain()).collect();
         let mut grain = white.clone();
         gaussian_blur(&mut grain, 0.9);
         // A σ = 0.9 blur leaves white noise with std ≈ 1 / (2·√π·σ) ≈ 0.31.
@@ -88,16 +106,19 @@ pub(crate) fn gaussian_blur(image: &mut [f32], sigma: f32) {
     let kernel: Vec<f32> = kernel.iter().map(|k| k / total).collect();
     let mut tmp = vec![0.0_f32; SIZE * SIZE];
     let last = SIZE - 1;
+    // Each row, padded with its edge values, then one vectorisable pass per kernel tap.
+    let mut padded = vec![0.0_f32; SIZE + 2 * radius];
     for y in 0..SIZE {
         let row = &image[y * SIZE..(y + 1) * SIZE];
+        for (i, p) in padded.iter_mut().enumerate() {
+            *p = row[i.saturating_sub(radius).min(last)];
+        }
         let out = &mut tmp[y * SIZE..(y + 1) * SIZE];
-        for (x, o) in out.iter_mut().enumerate() {
-            let mut s = 0.0;
-            for (i, k) in kernel.iter().enumerate() {
-                let xx = (x + i).saturating_sub(radius).min(last);
-                s += k * row[xx];
+        out.fill(0.0);
+        for (i, k) in kernel.iter().enumerate() {
+            for (o, s) in out.iter_mut().zip(&padded[i..i + SIZE]) {
+                *o += k * s;
             }
-            *o = s;
         }
     }
     for y in 0..SIZE {

@@ -45,12 +45,7 @@ impl std::fmt::Display for Summary {
         let pneumonia: usize = self.splits.iter().map(|s| s.pneumonia).sum();
         let distractors: usize = self.splits.iter().map(|s| s.distractors).sum();
         write!(f, "{} images ({normal} NORMAL, {pneumonia} PNEUMONIA, {distractors} with distractors)", self.total())?;
-        let named: Vec<String> = self
-            .splits
-            .iter()
-            .filter(|s| !s.name.is_empty())
-            .map(|s| format!("{} {}/{}", s.name, s.normal, s.pneumonia))
-            .collect();
+        let named: Vec<String> = self.splits.iter().filter(|s| !s.name.is_empty()).map(|s| format!("{} {}/{}", s.name, s.normal, s.pneumonia)).collect();
         if !named.is_empty() {
             write!(f, "; NORMAL/PNEUMONIA per split: {}", named.join(", "))?;
         }

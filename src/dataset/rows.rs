@@ -1,0 +1,165 @@
+//! The AX CSV: one row per (image, method, variant), reading, writing, resuming and merging.
+//!
+//! Columns are SPEC §7's `image,label,predicted,correct,method,variant,co`, followed by
+//! `predicted_ax` (the prediction on x', for the accuracy-after-AX table).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// The header line.
+pub const HEADER: &str = "image,label,predicted,correct,method,variant,co,predicted_ax";
+
+/// One CSV row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Image path relative to the data folder, `/`-separated.
+    pub image: String,
+    /// Ground-truth class index.
+    pub label: i64,
+    /// Predicted class on x.
+    pub predicted: i64,
+    /// predicted == label.
+    pub correct: bool,
+    /// Method name.
+    pub method: String,
+    /// `sum` or `mult`.
+    pub variant: String,
+    /// CO score.
+    pub co: f32,
+    /// Predicted class on x' (absent in files written by other tools).
+    pub predicted_ax: Option<i64>,
+}
+
+fn quote(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+}
+
+fn split_csv(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+impl Row {
+    /// The row as a CSV line (no newline).
+    pub fn to_line(&self) -> String {
+        let pa = self.predicted_ax.map(|p| p.to_string()).unwrap_or_default();
+        format!("{},{},{},{},{},{},{},{pa}", quote(&self.image), self.label, self.predicted, self.correct, self.method, self.variant, self.co)
+    }
+
+    fn parse(line: &str) -> Option<Self> {
+        let f = split_csv(line);
+        if f.len() < 7 {
+            return None;
+        }
+        Some(Self {
+            image: f[0].clone(),
+            label: f[1].parse().ok()?,
+            predicted: f[2].parse().ok()?,
+            correct: f[3].parse().ok()?,
+            method: f[4].clone(),
+            variant: f[5].clone(),
+            co: f[6].parse().ok()?,
+            predicted_ax: f.get(7).and_then(|s| s.parse().ok()),
+        })
+    }
+
+    /// The sort key: image, then method in the paper's order, then variant.
+    pub fn key(&self) -> (String, usize, String) {
+        let m = crate::attribution::Method::ALL.iter().position(|m| m.name() == self.method).unwrap_or(usize::MAX);
+        (self.image.clone(), m, self.variant.clone())
+    }
+}
+
+/// Reads a CSV written by `ax --data` or `merge`.
+pub fn read(path: &Path) -> Result<Vec<Row>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut lines = text.lines();
+    match lines.next() {
+        Some(h) if h.starts_with("image,label,predicted,correct,method,variant,co") => {}
+        _ => return Err(Error::format(path, "not an AX CSV (header image,label,predicted,correct,method,variant,co)")),
+    }
+    // A line cut short by an interrupted write is dropped; the image is redone on resume.
+    Ok(lines.filter_map(Row::parse).collect())
+}
+
+/// Writes rows (header included) atomically.
+pub fn write(path: &Path, rows: &[Row]) -> Result<()> {
+    let mut s = String::from(HEADER);
+    s.push('\n');
+    for r in rows {
+        s.push_str(&r.to_line());
+        s.push('\n');
+    }
+    crate::io::write_atomic(path, s.as_bytes())
+}
+
+/// Appends rows to an existing CSV and flushes them to disk.
+pub fn append(path: &Path, rows: &[Row]) -> Result<()> {
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).map_err(|e| Error::io(path, e))?;
+    let mut s = String::new();
+    for r in rows {
+        s.push_str(&r.to_line());
+        s.push('\n');
+    }
+    f.write_all(s.as_bytes()).and_then(|()| f.sync_data()).map_err(|e| Error::io(path, e))
+}
+
+/// Keeps only images that have all `expected` rows (an interrupted batch leaves some out).
+pub fn complete_images(rows: &[Row], expected: usize) -> BTreeSet<String> {
+    let mut count: BTreeMap<&str, BTreeSet<(String, String)>> = BTreeMap::new();
+    for r in rows {
+        count.entry(&r.image).or_default().insert((r.method.clone(), r.variant.clone()));
+    }
+    count.into_iter().filter(|(_, s)| s.len() >= expected).map(|(k, _)| k.to_owned()).collect()
+}
+
+/// Merges shard files: rows de-duplicated by (image, method, variant) and sorted.
+pub fn merge(inputs: &[&Path]) -> Result<Vec<Row>> {
+    let mut by_key: BTreeMap<(String, usize, String), Row> = BTreeMap::new();
+    for p in inputs {
+        for r in read(p)? {
+            by_key.insert(r.key(), r);
+        }
+    }
+    Ok(by_key.into_values().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_round_trip() {
+        let r = Row {
+            image: "NORMAL/a,b.png".into(),
+            label: 0,
+            predicted: 1,
+            correct: false,
+            method: "DeepLift".into(),
+            variant: "mult".into(),
+            co: -1.25,
+            predicted_ax: Some(0),
+        };
+        assert_eq!(Row::parse(&r.to_line()), Some(r));
+        assert_eq!(Row::parse("x,1,1,true,Saliency,sum,0.5").map(|r| r.predicted_ax), Some(None));
+        assert_eq!(Row::parse("truncated,1,"), None);
+    }
+}

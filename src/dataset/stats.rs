@@ -1,0 +1,158 @@
+//! Summary statistics of CO scores split by correct vs wrong predictions: quartiles, the gap
+//! between medians, the AUROC of CO as a correctness indicator, accuracy before and after AX.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::rows::Row;
+
+/// Five numbers of a sample.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+pub struct Quartiles {
+    /// Sample size.
+    pub count: usize,
+    /// 25th percentile.
+    pub q1: f64,
+    /// Median.
+    pub median: f64,
+    /// 75th percentile.
+    pub q3: f64,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+/// The p-quantile of sorted values, linear interpolation (NumPy's default).
+pub fn quantile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let pos = p.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    // pos lies in [0, len − 1], so the floor is a valid index.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let lo = pos.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+impl Quartiles {
+    /// Quartiles of `values` (NaN values are left out).
+    pub fn of(values: &[f64]) -> Self {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+        v.sort_by(f64::total_cmp);
+        if v.is_empty() {
+            return Self::default();
+        }
+        Self { count: v.len(), q1: quantile(&v, 0.25), median: quantile(&v, 0.5), q3: quantile(&v, 0.75), min: v[0], max: v[v.len() - 1] }
+    }
+}
+
+/// AUROC of `score` separating positives from negatives (ties count one half); NaN when either
+/// group is empty.
+pub fn auroc(positives: &[f64], negatives: &[f64]) -> f64 {
+    if positives.is_empty() || negatives.is_empty() {
+        return f64::NAN;
+    }
+    let mut all: Vec<(f64, bool)> = positives.iter().map(|&v| (v, true)).chain(negatives.iter().map(|&v| (v, false))).collect();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Mann–Whitney U from mid-ranks.
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < all.len() {
+        let mut j = i;
+        while j + 1 < all.len() && all[j + 1].0 == all[i].0 {
+            j += 1;
+        }
+        let mid = (i + j) as f64 / 2.0 + 1.0;
+        rank_sum += all[i..=j].iter().filter(|e| e.1).count() as f64 * mid;
+        i = j + 1;
+    }
+    let (np, nn) = (positives.len() as f64, negatives.len() as f64);
+    (rank_sum - np * (np + 1.0) / 2.0) / (np * nn)
+}
+
+/// Statistics of one (method, variant).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupStats {
+    /// Method name.
+    pub method: String,
+    /// `sum` or `mult`.
+    pub variant: String,
+    /// CO of correctly predicted images.
+    pub correct: Quartiles,
+    /// CO of wrongly predicted images.
+    pub wrong: Quartiles,
+    /// median(correct) − median(wrong).
+    pub gap: f64,
+    /// AUROC of CO as an indicator of a correct prediction.
+    pub auroc: f64,
+    /// Accuracy of the model on x' (prediction on the augmented input equals the label).
+    pub accuracy_after_ax: f64,
+}
+
+/// The whole summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Number of images.
+    pub images: usize,
+    /// Accuracy before AX.
+    pub accuracy: f64,
+    /// One entry per (method, variant), in method order.
+    pub groups: Vec<GroupStats>,
+}
+
+/// Computes the summary from CSV rows.
+pub fn summarise(rows: &[Row]) -> Summary {
+    let mut images: BTreeMap<&str, bool> = BTreeMap::new();
+    let mut groups: BTreeMap<(usize, &str, &str), (Vec<f64>, Vec<f64>, usize, usize)> = BTreeMap::new();
+    for r in rows {
+        images.insert(&r.image, r.correct);
+        let order = crate::attribution::Method::ALL.iter().position(|m| m.name() == r.method).unwrap_or(usize::MAX);
+        let g = groups.entry((order, &r.method, &r.variant)).or_default();
+        if r.correct { g.0.push(f64::from(r.co)) } else { g.1.push(f64::from(r.co)) }
+        g.2 += 1;
+        if r.predicted_ax == Some(r.label) {
+            g.3 += 1;
+        }
+    }
+    let n = images.len();
+    let correct = images.values().filter(|c| **c).count();
+    let groups = groups
+        .into_iter()
+        .map(|((_, method, variant), (c, w, total, hits))| {
+            let (qc, qw) = (Quartiles::of(&c), Quartiles::of(&w));
+            GroupStats {
+                method: method.to_owned(),
+                variant: variant.to_owned(),
+                gap: qc.median - qw.median,
+                auroc: auroc(&c, &w),
+                accuracy_after_ax: if total == 0 { f64::NAN } else { hits as f64 / total as f64 },
+                correct: qc,
+                wrong: qw,
+            }
+        })
+        .collect();
+    Summary { images: n, accuracy: if n == 0 { f64::NAN } else { correct as f64 / n as f64 }, groups }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quartiles_like_numpy() {
+        let q = Quartiles::of(&[1.0, 2.0, 3.0, 4.0, f64::NAN]);
+        assert_eq!((q.count, q.q1, q.median, q.q3), (4, 1.75, 2.5, 3.25));
+    }
+
+    #[test]
+    fn auroc_cases() {
+        assert_eq!(auroc(&[3.0, 4.0], &[1.0, 2.0]), 1.0);
+        assert_eq!(auroc(&[1.0, 2.0], &[3.0, 4.0]), 0.0);
+        assert_eq!(auroc(&[1.0], &[1.0]), 0.5);
+        assert!((auroc(&[1.0, 3.0], &[2.0]) - 0.5).abs() < 1e-12);
+        assert!(auroc(&[], &[1.0]).is_nan());
+    }
+}
