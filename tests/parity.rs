@@ -114,6 +114,6 @@ fn saliency_abs_and_layer_choice() {
     assert!(rel_err(&abs, &signed.abs()) == 0.0);
     let deep = attribution::attribute(&model, &x, Some(&t), Method::LayerGradCam, &Options { abs: false, layer: Some("layer4".into()) }).expect("layer4");
     assert_eq!(deep.size(), vec![2, 3, 256, 256]);
-    let err = attribution::attribute(&model, &x, Some(&t), Method::LayerGradCam, &Options { abs: false, layer: Some("nope".into()) }).unwrap_err();
+    let err = attribution::attribute(&model, &x, Some(&t), Method::LayerGradCam, &Options { abs: false, layer: Some("nope".into()) }).expect_err("unknown layer");
     assert!(err.to_string().contains("layer1.0.conv1"), "{err}");
 }

@@ -87,7 +87,7 @@ fn gax_flow_streams_scrubs_and_rescales() {
     }
     // Heatmap colours come from float maths that can round differently on another CPU, so
     // this snapshot allows small differences.
-    h.snapshot_options("gax_view", &egui_kittest::SnapshotOptions::new().threshold(4.0).failed_pixel_count_threshold(2000));
+    h.snapshot_options("gax_view", &egui_kittest::SnapshotOptions::new().threshold(4.0).max_failed_pixels(2000));
 }
 
 #[test]

@@ -55,7 +55,8 @@ fn walk_images(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 /// Lists an ImageFolder tree. Class indices come from matching subfolder names to the model's
 /// labels (case-insensitive) when all of them match, else from the sorted folder names.
 pub fn scan(dir: &Path, labels: &[String]) -> Result<Vec<Item>> {
-    let folders: Vec<PathBuf> = sorted_entries(dir)?.into_iter().filter(|p| p.is_dir()).collect();
+    // `masks/` holds lesion masks beside the class folders (the phantom layout), not a class.
+    let folders: Vec<PathBuf> = sorted_entries(dir)?.into_iter().filter(|p| p.is_dir() && !p.ends_with("masks")).collect();
     let names: Vec<String> = folders.iter().map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()).collect();
     if folders.is_empty() {
         return Err(Error::invalid(format!("{}: no class subfolders (expected e.g. NORMAL/ and PNEUMONIA/)", dir.display())));

@@ -103,25 +103,34 @@ pub struct Summary {
     pub groups: Vec<GroupStats>,
 }
 
+/// CO values of correct and wrong images, rows seen, and rows whose x' prediction is the label.
+#[derive(Default)]
+struct Acc {
+    correct: Vec<f64>,
+    wrong: Vec<f64>,
+    total: usize,
+    hits: usize,
+}
+
 /// Computes the summary from CSV rows.
 pub fn summarise(rows: &[Row]) -> Summary {
     let mut images: BTreeMap<&str, bool> = BTreeMap::new();
-    let mut groups: BTreeMap<(usize, &str, &str), (Vec<f64>, Vec<f64>, usize, usize)> = BTreeMap::new();
+    let mut groups: BTreeMap<(usize, &str, &str), Acc> = BTreeMap::new();
     for r in rows {
         images.insert(&r.image, r.correct);
         let order = crate::attribution::Method::ALL.iter().position(|m| m.name() == r.method).unwrap_or(usize::MAX);
         let g = groups.entry((order, &r.method, &r.variant)).or_default();
-        if r.correct { g.0.push(f64::from(r.co)) } else { g.1.push(f64::from(r.co)) }
-        g.2 += 1;
+        if r.correct { g.correct.push(f64::from(r.co)) } else { g.wrong.push(f64::from(r.co)) }
+        g.total += 1;
         if r.predicted_ax == Some(r.label) {
-            g.3 += 1;
+            g.hits += 1;
         }
     }
     let n = images.len();
     let correct = images.values().filter(|c| **c).count();
     let groups = groups
         .into_iter()
-        .map(|((_, method, variant), (c, w, total, hits))| {
+        .map(|((_, method, variant), Acc { correct: c, wrong: w, total, hits })| {
             let (qc, qw) = (Quartiles::of(&c), Quartiles::of(&w));
             GroupStats {
                 method: method.to_owned(),
