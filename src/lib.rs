@@ -18,6 +18,7 @@ pub mod io;
 pub mod model;
 pub mod phantom;
 pub mod runtime;
+pub mod train;
 pub mod ui;
 pub mod worker;
 

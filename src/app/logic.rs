@@ -219,6 +219,9 @@ impl App {
                 if let Some(e) = self.entry_for(&pending) {
                     e.prediction = Some(top);
                 }
+                if std::mem::take(&mut self.state.auto_gax) {
+                    self.run_gax();
+                }
             }
             Event::Attribution { method, heatmap, raw_abs_max, co_sum, co_mult, zero, .. } => {
                 if let Some(e) = self.entry_for(&pending) {

@@ -27,6 +27,8 @@ pub struct Startup {
     pub images: Vec<std::path::PathBuf>,
     /// Run files to open.
     pub runs: Vec<std::path::PathBuf>,
+    /// Start GAX on the first image as soon as its prediction is ready.
+    pub auto_gax: bool,
 }
 
 /// The explorer.
@@ -65,6 +67,7 @@ impl App {
             }
         };
         state.info("ready: open a model and an image (File menu or drag and drop)");
+        state.auto_gax = startup.auto_gax;
         let mut app = Self { state, worker, textures: Textures::default() };
         if let Some(m) = startup.model {
             app.open_model(m);

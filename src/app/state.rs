@@ -171,6 +171,8 @@ pub struct AppState {
     pub recent: Vec<PathBuf>,
     /// Linked zoom and pan of the image panels.
     pub zoom: ZoomPan,
+    /// Start GAX once the current image's prediction arrives (`gui --gax`).
+    pub auto_gax: bool,
 }
 
 impl AppState {

@@ -43,6 +43,9 @@ pub enum Cmd {
     Bench(BenchArgs),
     /// Merge `ax --data --shard` CSVs into one sorted CSV and its summary.
     Merge(MergeArgs),
+    /// Fine-tune a zoo architecture with a new head (the paper's protocol); writes weights, a
+    /// model card and a Table 1 report.
+    Train(TrainArgs),
     /// Write a deterministic synthetic chest X-ray data set (NORMAL / PNEUMONIA phantoms and lesion masks).
     Phantom(PhantomArgs),
 }
@@ -111,6 +114,9 @@ pub struct GuiArgs {
     /// GAX run files to open.
     #[arg(long)]
     pub run: Vec<PathBuf>,
+    /// Start GAX on the first image once the model is ready.
+    #[arg(long)]
+    pub gax: bool,
 }
 
 /// `predict`.
@@ -281,4 +287,51 @@ pub struct MergeArgs {
     /// Shard CSVs.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
+}
+
+/// `train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Architecture (e.g. squeezenet1_1, resnet34, alexnet).
+    #[arg(long)]
+    pub arch: String,
+    /// Folder with train/ and val/ (and optionally test/) class folders.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// File name of the weights and card (without extension).
+    #[arg(long, default_value = "model")]
+    pub name: String,
+    /// Stop once validation accuracy reaches this (after --min-iter).
+    #[arg(long, default_value_t = 0.98)]
+    pub target_val_acc: f64,
+    /// Minimum iterations before an early stop.
+    #[arg(long, default_value_t = 12)]
+    pub min_iter: usize,
+    /// Maximum iterations.
+    #[arg(long, default_value_t = 2000)]
+    pub max_iter: usize,
+    /// Validate every N iterations.
+    #[arg(long, default_value_t = 25)]
+    pub eval_every: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 32)]
+    pub batch: i64,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f64,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: i64,
+    /// Input side in pixels.
+    #[arg(long, default_value_t = 256)]
+    pub size: i64,
+    /// Normalisation inside the model.
+    #[arg(long, value_enum, default_value_t = crate::model::Normalize::Imagenet)]
+    pub normalize: crate::model::Normalize,
+    /// Initial weights (safetensors), loaded where names and shapes fit.
+    #[arg(long)]
+    pub init: Option<PathBuf>,
 }

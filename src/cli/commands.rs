@@ -36,13 +36,33 @@ pub fn run(cli: Cli, open_gui: &dyn Fn(Startup) -> Result<()>) -> Result<()> {
         Some(Cmd::Gax(a)) => gax_cmd(&a, device),
         Some(Cmd::Bench(a)) => bench(&a, device),
         Some(Cmd::Merge(a)) => crate::dataset::merge_cli(&a.out, &a.inputs),
+        Some(Cmd::Train(a)) => {
+            let opts = crate::train::TrainOptions {
+                arch: crate::model::Arch::parse(&a.arch)?,
+                data: a.data,
+                out: a.out,
+                name: a.name,
+                target_val_acc: a.target_val_acc,
+                min_iter: a.min_iter,
+                max_iter: a.max_iter,
+                eval_every: a.eval_every,
+                batch: a.batch,
+                lr: a.lr,
+                seed: a.seed,
+                input_size: [a.size, a.size],
+                normalize: a.normalize,
+                init: a.init,
+                command: std::env::args().collect::<Vec<_>>().join(" "),
+            };
+            crate::train::run_cli(&opts, device.resolve()?)
+        }
         Some(Cmd::Phantom(a)) => phantom_cmd(&a),
     }
 }
 
 fn gui(g: GuiArgs, device: runtime::DeviceChoice, open_gui: &dyn Fn(Startup) -> Result<()>) -> Result<()> {
     let model = g.model.source()?;
-    open_gui(Startup { device, model, images: g.image, runs: g.run })
+    open_gui(Startup { device, model, images: g.image, runs: g.run, auto_gax: g.gax })
 }
 
 fn load(args: &super::args::ModelArgs, device: runtime::DeviceChoice) -> Result<Model> {

@@ -48,8 +48,8 @@ impl AlexNet {
             }
         }
         let pooled = ctx.tap("avgpool", out.adaptive_avg_pool2d([6, 6])).flatten(1, -1);
-        let h = ctx.relu(&self.fc1.forward(&pooled));
-        let h = ctx.relu(&self.fc2.forward(&h));
+        let h = ctx.relu(&self.fc1.forward(&pooled.dropout(0.5, ctx.train)));
+        let h = ctx.relu(&self.fc2.forward(&h.dropout(0.5, ctx.train)));
         self.head.forward(&h)
     }
 }

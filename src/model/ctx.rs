@@ -60,12 +60,19 @@ pub struct Ctx {
     /// Every layer name offered to [`Ctx::tap`] during the pass, in order (for error messages
     /// and the layer picker).
     pub seen_layers: Option<Vec<String>>,
+    /// Training mode: BatchNorm uses batch statistics and dropout is active.
+    pub train: bool,
 }
 
 impl Ctx {
     /// A context with plain ReLUs and no tap.
     pub fn plain() -> Self {
         Self::default()
+    }
+
+    /// A training-mode context (batch statistics, dropout).
+    pub fn training() -> Self {
+        Self { train: true, ..Self::default() }
     }
 
     /// A context with the given ReLU mode.

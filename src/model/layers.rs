@@ -41,9 +41,9 @@ impl Bn {
         Self { inner: nn::batch_norm2d(path, c, Default::default()) }
     }
 
-    /// Applies batch norm with running statistics.
-    pub fn forward(&self, x: &Tensor) -> Tensor {
-        x.apply_t(&self.inner, false)
+    /// Applies batch norm: running statistics, or batch statistics when `train`.
+    pub fn forward(&self, x: &Tensor, train: bool) -> Tensor {
+        x.apply_t(&self.inner, train)
     }
 }
 

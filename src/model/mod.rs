@@ -320,6 +320,38 @@ impl Model {
         Self { kind, mean, std, device, info }
     }
 
+    /// A model whose parameters train: seeded random weights, optionally initialised from a
+    /// safetensors file (tensors whose name and shape fit; the new head stays random).
+    pub fn for_training(arch: Arch, classes: i64, labels: Vec<String>, normalize: Normalize, input_size: [i64; 2], init: Option<&Path>, seed: i64, device: Device) -> Result<Self> {
+        let classes = Self::check_classes(arch, Some(classes))?;
+        tch::manual_seed(seed);
+        let (vs, net) = build_native(arch, classes, device);
+        torchvision_init(&vs, arch)?;
+        if let Some(p) = init {
+            weights::load_matching(&vs, arch, p)?;
+        }
+        let info = ModelInfo {
+            arch: arch.name().to_owned(),
+            classes,
+            labels,
+            normalize,
+            input_size,
+            source: format!("training {} seed {seed}", arch.name()),
+            hash: String::new(),
+            native: true,
+            default_layer: arch.default_layer().to_owned(),
+        };
+        Ok(Self::finish(Backend::Native { _vs: vs, net: Box::new(net) }, info, device))
+    }
+
+    /// The variable store of a native model (for optimisers and saving).
+    pub fn var_store(&self) -> Option<&nn::VarStore> {
+        match &self.kind {
+            Backend::Native { _vs, .. } => Some(_vs),
+            Backend::Script(_) => None,
+        }
+    }
+
     /// What this model is.
     pub fn info(&self) -> &ModelInfo {
         &self.info
@@ -401,6 +433,22 @@ fn norm_tensors(normalize: Normalize, device: Device) -> (Option<Tensor>, Option
         ),
         Normalize::None => (None, None),
     }
+}
+
+/// torchvision's initialisation where it differs from tch's defaults: SqueezeNet's final conv
+/// is N(0, 0.01) (a wider start tends to leave every final ReLU dead, so training never moves).
+fn torchvision_init(vs: &nn::VarStore, arch: Arch) -> Result<()> {
+    if arch != Arch::Squeezenet1_1 {
+        return Ok(());
+    }
+    tch::no_grad(|| -> Result<()> {
+        for (name, mut v) in vs.variables() {
+            if name == "classifier.1.weight" {
+                v.f_copy_(&(v.f_randn_like()? * 0.01))?;
+            }
+        }
+        Ok(())
+    })
 }
 
 fn frozen(mut vs: nn::VarStore) -> nn::VarStore {

@@ -27,13 +27,13 @@ impl Block {
         let mut out = x.shallow_clone();
         for (i, (conv, bn)) in self.convs.iter().enumerate() {
             let c = ctx.tap(&format!("{}.conv{}", self.name, i + 1), conv.forward(&out));
-            out = bn.forward(&c);
+            out = bn.forward(&c, ctx.train);
             if i < last {
                 out = ctx.relu(&out);
             }
         }
         let identity = match &self.downsample {
-            Some(d) => d.bn.forward(&d.conv.forward(x)),
+            Some(d) => d.bn.forward(&d.conv.forward(x), ctx.train),
             None => x.shallow_clone(),
         };
         let out = ctx.relu(&(out + identity));
@@ -113,7 +113,7 @@ impl ResNet {
     /// Logits for a normalised batch `[N, 3, H, W]`.
     pub fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
         let c1 = ctx.tap("conv1", self.conv1.forward(x));
-        let b1 = ctx.tap("bn1", self.bn1.forward(&c1));
+        let b1 = ctx.tap("bn1", self.bn1.forward(&c1, ctx.train));
         let r = ctx.relu(&b1);
         let mut out = ctx.tap("maxpool", r.max_pool2d([3, 3], [2, 2], [1, 1], [1, 1], false));
         for (si, stage) in self.stages.iter().enumerate() {

@@ -77,7 +77,7 @@ impl SqueezeNet {
                 out = ctx.tap(&format!("features.{}", i + 1), out.max_pool2d([3, 3], [2, 2], [0, 0], [1, 1], true));
             }
         }
-        let c = ctx.tap("classifier.1", self.classifier.forward(&out));
+        let c = ctx.tap("classifier.1", self.classifier.forward(&out.dropout(0.5, ctx.train)));
         let r = ctx.relu(&c);
         r.adaptive_avg_pool2d([1, 1]).flatten(1, -1)
     }

@@ -62,3 +62,28 @@ pub fn load_safetensors(vs: &VarStore, arch: Arch, path: &Path) -> Result<()> {
         Ok(())
     })
 }
+
+/// Copies every tensor of `path` whose mapped name and shape fit a variable of `vs`; the rest
+/// (e.g. an ImageNet head when fine-tuning a two-class one) is skipped. Returns how many loaded.
+pub fn load_matching(vs: &VarStore, arch: Arch, path: &Path) -> Result<usize> {
+    let named = Tensor::read_safetensors(path).map_err(|e| Error::format(path, e.to_string()))?;
+    let vars = vs.variables();
+    let mut n = 0;
+    tch::no_grad(|| -> Result<()> {
+        for (name, t) in named {
+            let Some(target) = arch.map_weight_name(&name) else { continue };
+            if let Some(v) = vars.get(&target)
+                && v.size() == t.size()
+            {
+                let mut v = v.shallow_clone();
+                v.f_copy_(&t.f_to_kind(Kind::Float)?.f_to_device(v.device())?)?;
+                n += 1;
+            }
+        }
+        Ok(())
+    })?;
+    if n == 0 {
+        return Err(Error::format(path, format!("no tensor fits {}", arch.name())));
+    }
+    Ok(n)
+}

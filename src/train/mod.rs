@@ -1,0 +1,243 @@
+//! `train`: fine-tune a zoo architecture with a new head on an ImageFolder tree with the
+//! paper's protocol (Adam lr 1e-3, betas (0.5, 0.999), no weight decay, batches drawn uniformly
+//! at random with replacement, stop when validation accuracy reaches a target after a minimum
+//! number of iterations, or at a maximum), then write safetensors weights, a model card and an
+//! evaluation report in the paper's Table 1 form.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use tch::nn::OptimizerConfig as _;
+use tch::{Device, Kind, Tensor, nn};
+
+use crate::dataset;
+use crate::error::{Error, Result};
+use crate::io::image::Image;
+use crate::model::{Arch, Ctx, Model, ModelCard, Normalize};
+
+/// Training settings.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// Architecture.
+    pub arch: Arch,
+    /// Folder with `train/` and `val/` (and optionally `test/`) ImageFolder trees.
+    pub data: PathBuf,
+    /// Output folder for weights, card and report.
+    pub out: PathBuf,
+    /// Name of the weights and card files.
+    pub name: String,
+    /// Stop when validation accuracy reaches this (checked after `min_iter`).
+    pub target_val_acc: f64,
+    /// Minimum iterations before stopping early.
+    pub min_iter: usize,
+    /// Maximum iterations.
+    pub max_iter: usize,
+    /// Validate every this many iterations.
+    pub eval_every: usize,
+    /// Batch size.
+    pub batch: i64,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Seed of weights and batch sampling.
+    pub seed: i64,
+    /// Input `[height, width]`.
+    pub input_size: [i64; 2],
+    /// Normalisation inside the model.
+    pub normalize: Normalize,
+    /// Initial weights (e.g. ImageNet), loaded where names and shapes fit.
+    pub init: Option<PathBuf>,
+    /// The command line, recorded in the card.
+    pub command: String,
+}
+
+/// A split held in memory as 8-bit pixels.
+struct Split {
+    x: Tensor,
+    y: Tensor,
+    n: i64,
+}
+
+fn load_split(dir: &Path, classes: &[String], size: [usize; 2]) -> Result<Split> {
+    let items = dataset::scan(dir, classes)?;
+    let mut pixels: Vec<u8> = Vec::with_capacity(items.len() * 3 * size[0] * size[1]);
+    for it in &items {
+        let img = Image::load(&it.path, size)?;
+        pixels.extend(img.data.iter().map(|&v| crate::io::image::to_u8(v)));
+    }
+    let n = i64::try_from(items.len()).map_err(|_| Error::invalid("too many images"))?;
+    let (h, w) = (i64::try_from(size[0]).unwrap_or(256), i64::try_from(size[1]).unwrap_or(256));
+    let labels: Vec<i64> = items.iter().map(|i| i.label).collect();
+    Ok(Split { x: Tensor::from_slice(&pixels).view([n, 3, h, w]), y: Tensor::from_slice(&labels), n })
+}
+
+fn batch_of(split: &Split, idx: &Tensor, device: Device) -> (Tensor, Tensor) {
+    let x = split.x.index_select(0, idx).to_device(device).to_kind(Kind::Float) / 255.0;
+    (x, split.y.index_select(0, idx).to_device(device))
+}
+
+/// Predictions of `model` (eval mode) on a whole split.
+fn predict_split(model: &Model, split: &Split) -> Result<Vec<i64>> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < split.n {
+        let len = (split.n - start).min(64);
+        let idx = Tensor::arange_start(start, start + len, (Kind::Int64, Device::Cpu));
+        let (x, _) = batch_of(split, &idx, model.device());
+        out.extend(crate::attribution::predict(model, &x)?);
+        start += len;
+    }
+    Ok(out)
+}
+
+/// Accuracy, precision and recall (class 1 positive, as the paper's PNEUMONIA).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Metrics {
+    /// Images evaluated.
+    pub n: usize,
+    /// Fraction correct.
+    pub accuracy: f64,
+    /// TP / (TP + FP).
+    pub precision: f64,
+    /// TP / (TP + FN).
+    pub recall: f64,
+}
+
+fn metrics(pred: &[i64], truth: &[i64]) -> Metrics {
+    let n = pred.len();
+    let correct = pred.iter().zip(truth).filter(|(p, t)| p == t).count();
+    let tp = pred.iter().zip(truth).filter(|(p, t)| **p == 1 && **t == 1).count() as f64;
+    let fp = pred.iter().zip(truth).filter(|(p, t)| **p == 1 && **t != 1).count() as f64;
+    let fnn = pred.iter().zip(truth).filter(|(p, t)| **p != 1 && **t == 1).count() as f64;
+    let ratio = |a: f64, b: f64| if b == 0.0 { f64::NAN } else { a / b };
+    Metrics { n, accuracy: ratio(correct as f64, n as f64), precision: ratio(tp, tp + fp), recall: ratio(tp, tp + fnn) }
+}
+
+/// Evaluates `model` on an ImageFolder tree.
+pub fn evaluate(model: &Model, dir: &Path) -> Result<Metrics> {
+    let [h, w] = model.info().input_size;
+    let split = load_split(dir, &model.info().labels, [usize::try_from(h).unwrap_or(256), usize::try_from(w).unwrap_or(256)])?;
+    let pred = predict_split(model, &split)?;
+    Ok(metrics(&pred, &Vec::<i64>::try_from(&split.y)?))
+}
+
+/// What a training run produced.
+#[derive(Debug, Clone)]
+pub struct TrainReport {
+    /// The model card written.
+    pub card: PathBuf,
+    /// Iterations run.
+    pub iterations: usize,
+    /// Final validation metrics.
+    pub val: Metrics,
+    /// Test metrics, when a `test/` split exists.
+    pub test: Option<Metrics>,
+}
+
+/// Trains, saves and evaluates. `progress` receives a status line now and then.
+pub fn train(opts: &TrainOptions, device: Device, progress: &mut dyn FnMut(&str)) -> Result<TrainReport> {
+    let train_dir = opts.data.join("train");
+    let val_dir = opts.data.join("val");
+    let classes: Vec<String> = {
+        let mut v: Vec<String> = std::fs::read_dir(&train_dir)
+            .map_err(|e| Error::io(&train_dir, e))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_dir() && e.file_name() != "masks")
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    if classes.len() < 2 {
+        return Err(Error::invalid(format!("{}: need at least two class folders", train_dir.display())));
+    }
+    let size = [usize::try_from(opts.input_size[0]).unwrap_or(256), usize::try_from(opts.input_size[1]).unwrap_or(256)];
+    let train = load_split(&train_dir, &classes, size)?;
+    let val = load_split(&val_dir, &classes, size)?;
+    let n_classes = i64::try_from(classes.len()).unwrap_or(2);
+    let model = Model::for_training(opts.arch, n_classes, classes.clone(), opts.normalize, opts.input_size, opts.init.as_deref(), opts.seed, device)?;
+    let vs = model.var_store().ok_or_else(|| Error::invalid("not a native model"))?;
+    let mut opt = nn::Adam { beta1: 0.5, beta2: 0.999, wd: 0.0, ..Default::default() }.build(vs, opts.lr)?;
+    let val_truth = Vec::<i64>::try_from(&val.y)?;
+    let start = Instant::now();
+    let mut val_metrics = metrics(&[], &[]);
+    let mut it = 0;
+    while it < opts.max_iter {
+        it += 1;
+        let idx = Tensor::randint(train.n, [opts.batch], (Kind::Int64, Device::Cpu));
+        let (x, y) = batch_of(&train, &idx, device);
+        let logits = model.forward_ctx(&x, &mut Ctx::training())?;
+        let loss = logits.cross_entropy_for_logits(&y);
+        opt.backward_step(&loss);
+        let last = it == opts.max_iter;
+        if it % opts.eval_every.max(1) == 0 || last {
+            val_metrics = metrics(&predict_split(&model, &val)?, &val_truth);
+            progress(&format!(
+                "iter {it:>5}  loss {:.4}  val acc {:.4}  {:.1} s",
+                loss.double_value(&[]),
+                val_metrics.accuracy,
+                start.elapsed().as_secs_f64()
+            ));
+            if it >= opts.min_iter && val_metrics.accuracy >= opts.target_val_acc {
+                break;
+            }
+        }
+    }
+    std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
+    let weights = opts.out.join(format!("{}.safetensors", opts.name));
+    vs.save(&weights)?;
+    let test_dir = opts.data.join("test");
+    let test = if test_dir.is_dir() {
+        let split = load_split(&test_dir, &classes, size)?;
+        Some(metrics(&predict_split(&model, &split)?, &Vec::<i64>::try_from(&split.y)?))
+    } else {
+        None
+    };
+    let mut provenance = serde_json::Map::new();
+    provenance.insert("data".into(), serde_json::json!(opts.data.display().to_string()));
+    provenance.insert("training_command".into(), serde_json::json!(opts.command));
+    provenance.insert("protocol".into(), serde_json::json!(format!(
+        "Adam lr {} betas (0.5, 0.999) weight decay 0, batch {} drawn uniformly with replacement, seed {}, stop at val acc >= {} after {} iterations or at {}",
+        opts.lr, opts.batch, opts.seed, opts.target_val_acc, opts.min_iter, opts.max_iter
+    )));
+    provenance.insert("iterations".into(), serde_json::json!(it));
+    provenance.insert("train_images".into(), serde_json::json!(train.n));
+    provenance.insert("validation".into(), serde_json::to_value(val_metrics).unwrap_or_default());
+    if let Some(t) = &test {
+        provenance.insert("test".into(), serde_json::to_value(t).unwrap_or_default());
+    }
+    let card = ModelCard {
+        arch: opts.arch.name().to_owned(),
+        classes: n_classes,
+        labels: Some(crate::model::Labels::List(classes)),
+        normalize: opts.normalize.name().to_owned(),
+        input_size: opts.input_size,
+        weights: PathBuf::from(format!("{}.safetensors", opts.name)),
+        provenance,
+    };
+    let card_path = opts.out.join(format!("{}.json", opts.name));
+    card.write(&card_path)?;
+    Ok(TrainReport { card: card_path, iterations: it, val: val_metrics, test })
+}
+
+/// The paper's Table 1 row for a report.
+pub fn table(name: &str, r: &TrainReport) -> String {
+    let (acc, prec, rec) = r.test.map_or((f64::NAN, f64::NAN, f64::NAN), |t| (t.accuracy, t.precision, t.recall));
+    format!(
+        "model             accuracy  precision  recall  val accuracy\n{name:17} {acc:8.4}  {prec:9.4}  {rec:6.4}  {:12.4}\n",
+        r.val.accuracy
+    )
+}
+
+/// `train` on the command line, with a progress line on stderr.
+pub fn run_cli(opts: &TrainOptions, device: Device) -> Result<()> {
+    let mut progress = |s: &str| {
+        eprint!("\r{s}   ");
+        let _ = std::io::stderr().flush();
+    };
+    let report = train(opts, device, &mut progress)?;
+    eprintln!();
+    print!("{}", table(&opts.name, &report));
+    eprintln!("card {} after {} iterations", report.card.display(), report.iterations);
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! The real `train` path on tiny phantom data, and the phantom generator's determinism.
+
+use heatmap_explorer::model::{Arch, Model, ModelSource, Normalize};
+use heatmap_explorer::phantom::{self, PhantomOptions};
+use heatmap_explorer::train::{self, TrainOptions};
+
+use crate::util::temp_dir;
+
+#[test]
+fn short_training_writes_a_loadable_checkpoint() {
+    let dir = temp_dir("train");
+    let data = dir.path().join("data");
+    phantom::write_dataset(&data, &PhantomOptions { count: 40, seed: 3, splits: vec!["train".into(), "val".into(), "test".into()], pneumonia_fraction: 0.5 }).expect("phantoms");
+    let out = dir.path().join("out");
+    let opts = TrainOptions {
+        arch: Arch::Squeezenet1_1,
+        data: data.clone(),
+        out: out.clone(),
+        name: "tiny".into(),
+        target_val_acc: 1.1,
+        min_iter: 1,
+        max_iter: 3,
+        eval_every: 1,
+        batch: 4,
+        lr: 1e-3,
+        seed: 0,
+        input_size: [64, 64],
+        normalize: Normalize::Imagenet,
+        init: None,
+        command: "test".into(),
+    };
+    let mut lines = Vec::new();
+    let report = train::train(&opts, tch::Device::Cpu, &mut |s| lines.push(s.to_owned())).expect("train");
+    assert_eq!(report.iterations, 3);
+    assert_eq!(lines.len(), 3, "validation after every iteration");
+    let test = report.test.expect("test split evaluated");
+    assert_eq!(test.n, 6);
+    assert!((0.0..=1.0).contains(&test.accuracy));
+    let card = heatmap_explorer::model::ModelCard::read(&report.card).expect("card");
+    assert_eq!((card.arch.as_str(), card.classes, card.input_size), ("squeezenet1_1", 2, [64, 64]));
+    assert!(card.provenance.contains_key("training_command") && card.provenance.contains_key("validation"));
+    let model = Model::load(&ModelSource::Card(report.card.clone()), tch::Device::Cpu).expect("checkpoint loads");
+    assert_eq!(model.info().labels, vec!["NORMAL".to_owned(), "PNEUMONIA".to_owned()]);
+    let again = train::evaluate(&model, &data.join("test")).expect("evaluate");
+    let same = |a: f64, b: f64| a == b || (a.is_nan() && b.is_nan());
+    assert!(
+        again.n == test.n && same(again.accuracy, test.accuracy) && same(again.precision, test.precision) && same(again.recall, test.recall),
+        "the saved checkpoint reproduces the reported test metrics: {again:?} vs {test:?}"
+    );
+    assert!(train::table("tiny", &report).contains("val accuracy"));
+}
+
+#[test]
+fn phantoms_are_deterministic_and_lesions_lie_in_the_lungs() {
+    let a = temp_dir("ph-a");
+    let b = temp_dir("ph-b");
+    let opts = PhantomOptions { count: 12, seed: 9, splits: vec![], pneumonia_fraction: 0.5 };
+    phantom::write_dataset(a.path(), &opts).expect("a");
+    phantom::write_dataset(b.path(), &opts).expect("b");
+    let mut files = Vec::new();
+    for class in ["NORMAL", "PNEUMONIA"] {
+        for e in std::fs::read_dir(a.path().join(class)).expect("dir") {
+            files.push(e.expect("entry").path().strip_prefix(a.path()).expect("prefix").to_owned());
+        }
+    }
+    assert_eq!(files.len(), 12);
+    for f in &files {
+        assert_eq!(std::fs::read(a.path().join(f)).expect("a"), std::fs::read(b.path().join(f)).expect("b"), "{}", f.display());
+    }
+    for i in 0..30 {
+        let p = phantom::generate(5, i, true);
+        assert!(p.mask.iter().any(|&m| m > 0));
+        assert!(p.mask.iter().zip(&p.lung_mask).all(|(&m, &l)| m == 0 || l > 0), "lesion outside the lungs in image {i}");
+    }
+}
