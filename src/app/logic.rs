@@ -34,11 +34,17 @@ impl App {
         self.submit(|job| Command::LoadModel { job, source: source.clone(), device }, Pending::Model(source.clone()));
     }
 
-    /// Decodes an image on the worker and adds it to the list.
+    /// Decodes an image on the worker, adds it to the list and shows it.
     pub fn open_image(&mut self, path: PathBuf) {
+        self.load_image(path, true);
+    }
+
+    /// Decodes an image on the worker and adds it to the list; `show` makes it current (else
+    /// it becomes current only when no image is).
+    pub fn load_image(&mut self, path: PathBuf, show: bool) {
         let size = self.input_size();
         self.state.info(format!("opening {}...", path.display()));
-        self.submit(|job| Command::LoadImage { job, path, size }, Pending::Image);
+        self.submit(|job| Command::LoadImage { job, path, size }, Pending::Image(show));
     }
 
     /// Opens a GAX run file for replay (no model or GPU needed).
@@ -212,14 +218,17 @@ impl App {
                 self.state.images.push(ImageEntry { path, image, prediction: None, label: None, attributions: BTreeMap::new(), run: None });
                 let idx = self.state.images.len() - 1;
                 self.state.info(format!("opened {}", self.state.images[idx].name()));
-                self.select_image(idx);
+                if matches!(pending, Pending::Image(true)) || self.state.current.is_none() {
+                    self.select_image(idx);
+                }
             }
             Event::Prediction { top, .. } => {
                 self.state.pending.remove(&job);
                 if let Some(e) = self.entry_for(&pending) {
                     e.prediction = Some(top);
                 }
-                if std::mem::take(&mut self.state.auto_gax) {
+                let for_current = matches!(pending, Pending::Predict(i) if Some(i) == self.state.current);
+                if for_current && std::mem::take(&mut self.state.auto_gax) {
                     self.run_gax();
                 }
             }
@@ -286,7 +295,7 @@ impl App {
     fn entry_for(&mut self, p: &Pending) -> Option<&mut ImageEntry> {
         match p {
             Pending::Predict(i) | Pending::Attribute(i) | Pending::Gax(i) => self.state.images.get_mut(*i),
-            Pending::Model(_) | Pending::Image => None,
+            Pending::Model(_) | Pending::Image(_) => None,
         }
     }
 }

@@ -73,7 +73,7 @@ impl App {
             app.open_model(m);
         }
         for p in startup.images {
-            app.open_image(p);
+            app.load_image(p, false);
         }
         for r in startup.runs {
             app.open_run(r);

@@ -124,8 +124,8 @@ pub struct Status {
 pub enum Pending {
     /// A model load.
     Model(ModelSource),
-    /// An image load.
-    Image,
+    /// An image load; `true` makes it the current image once loaded.
+    Image(bool),
     /// A prediction on image `usize`.
     Predict(usize),
     /// Attribution on image `usize`.
