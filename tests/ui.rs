@@ -15,7 +15,7 @@ use crate::util::{random_png, temp_dir};
 
 fn harness() -> Harness<'static, App> {
     Harness::builder()
-        .with_size([1280.0, 800.0])
+        .with_size([1280.0, 1100.0])
         .build_eframe(|cc| App::from_creation(cc, Startup { device: DeviceChoice::Cpu, ..Startup::default() }).expect("app"))
 }
 
@@ -85,6 +85,24 @@ fn gax_flow_streams_scrubs_and_rescales() {
     for panel in ["heatmap R", "heatmap G", "heatmap B", "channel sum", "overlay", "change R"] {
         assert!(h.query_all_by_label(panel).count() >= 1, "panel {panel}");
     }
+    // Exports: a panel as PNG, the run as GIF, the run file replayed with no model.
+    let png = dir.path().join("r.png");
+    h.state_mut().export_panel_png("heatmap R", &png);
+    assert_eq!(image::open(&png).expect("png").to_rgba8().dimensions(), (256, 256));
+    let gif = dir.path().join("run.gif");
+    h.state_mut().export_gif(&gif);
+    let frames = image::AnimationDecoder::into_frames(image::codecs::gif::GifDecoder::new(std::io::BufReader::new(std::fs::File::open(&gif).expect("gif"))).expect("decode"));
+    assert!(frames.count() >= total.min(2), "one GIF frame per step");
+    let run_path = dir.path().join("run.gaxrun");
+    h.state_mut().save_run(&run_path);
+    let mut replay = harness();
+    replay.state_mut().open_run(run_path);
+    replay.run_steps(2);
+    assert!(replay.state().state.model.is_none(), "replay needs no model");
+    assert!(!replay.state().state.status.error, "{}", replay.state().state.status.text);
+    assert_eq!(replay.state().state.current_run().map(|r| r.steps.len()), Some(total));
+    replay.get_by_label_contains("GAX step 0: CO");
+
     // Heatmap colours come from float maths that can round differently on another CPU, so
     // this snapshot allows small differences.
     h.snapshot_options("gax_view", &egui_kittest::SnapshotOptions::new().threshold(4.0).max_failed_pixels(2000));

@@ -58,3 +58,79 @@ impl App {
         }
     }
 }
+
+/// Writes an egui image as PNG.
+pub fn write_png(path: &Path, image: &egui::ColorImage) -> Result<()> {
+    let [w, h] = image.size;
+    let bytes: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_srgba_unmultiplied()).collect();
+    let to_u32 = |v: usize| u32::try_from(v).unwrap_or(0);
+    let img = image::RgbaImage::from_raw(to_u32(w), to_u32(h), bytes).ok_or_else(|| crate::Error::invalid("bad image size"))?;
+    let mut buf = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut buf, image::ImageFormat::Png).map_err(|e| crate::Error::Image { path: path.to_owned(), message: e.to_string() })?;
+    crate::io::write_atomic(path, buf.get_ref())
+}
+
+impl App {
+    /// Saves one panel of the view (as last drawn) as PNG.
+    pub fn export_panel_png(&mut self, panel: &str, path: &Path) {
+        let r = self.textures.image(panel).map_or_else(|| Err(crate::Error::invalid(format!("panel '{panel}' is not on show"))), |img| write_png(path, &img));
+        self.report(&format!("panel '{panel}'"), path, r);
+    }
+
+    /// Asks the window for a screenshot of the whole view and saves it as PNG when it arrives.
+    pub fn export_view_png(&mut self, ctx: &egui::Context, path: &Path) {
+        let tx = self.screenshots.0.clone();
+        let path = path.to_owned();
+        let waker = ctx.clone();
+        ctx.request_screenshot(move |img| {
+            let r = write_png(&path, &img).map(|()| path.clone()).map_err(|e| e.to_string());
+            let _ = tx.send(r);
+            waker.request_repaint();
+        });
+        self.state.info("taking a screenshot...");
+    }
+
+    /// Reports screenshots that finished since the last frame.
+    pub fn poll_screenshots(&mut self) {
+        while let Ok(r) = self.screenshots.1.try_recv() {
+            match r {
+                Ok(p) => self.state.info(format!("view written to {}", p.display())),
+                Err(e) => self.state.error(e),
+            }
+        }
+    }
+
+    /// Writes the current GAX run as an animated GIF of the channel-sum heatmap (scale ±3),
+    /// at most 200 frames spread evenly over the run.
+    pub fn export_gif(&mut self, path: &Path) {
+        let r = self.state.current_run().map_or_else(|| Err(crate::Error::invalid("no GAX run")), |run| write_gif(run, path));
+        self.report("GIF", path, r);
+    }
+}
+
+fn write_gif(run: &crate::io::runfile::RunRecord, path: &Path) -> Result<()> {
+    use image::codecs::gif::{GifEncoder, Repeat};
+    let (h, w) = (run.image.height, run.image.width);
+    let n = h * w;
+    let t = run.heatmaps.len();
+    if t == 0 {
+        return Err(crate::Error::invalid("the run has no steps"));
+    }
+    let stride = t.div_ceil(200).max(1);
+    let mut buf = Vec::new();
+    {
+        let mut enc = GifEncoder::new_with_speed(&mut buf, 10);
+        let err = |e: image::ImageError| crate::Error::Image { path: path.to_owned(), message: e.to_string() };
+        enc.set_repeat(Repeat::Infinite).map_err(err)?;
+        for i in (0..t).step_by(stride).chain(std::iter::once(t - 1)).collect::<std::collections::BTreeSet<_>>() {
+            let v = run.heatmaps[i].to_f32();
+            let sum: Vec<f32> = (0..n).map(|k| v[k] + v[n + k] + v[2 * n + k]).collect();
+            let img = crate::colormap::signed_plane(&sum, w, h, 3.0);
+            let bytes: Vec<u8> = img.pixels.iter().flat_map(|c| c.to_srgba_unmultiplied()).collect();
+            let to_u32 = |v: usize| u32::try_from(v).unwrap_or(0);
+            let frame = image::RgbaImage::from_raw(to_u32(w), to_u32(h), bytes).ok_or_else(|| crate::Error::invalid("bad frame"))?;
+            enc.encode_frame(image::Frame::from_parts(frame, 0, 0, image::Delay::from_numer_denom_ms(50, 1))).map_err(err)?;
+        }
+    }
+    crate::io::write_atomic(path, &buf)
+}

@@ -56,6 +56,7 @@ impl App {
                     image: Arc::new(run.image.clone()),
                     prediction: None,
                     label: Some(run.label),
+                    target: None,
                     attributions: BTreeMap::new(),
                     run: Some(run),
                 };
@@ -109,9 +110,9 @@ impl App {
         }
         let entry = &self.state.images[i];
         let image = Arc::clone(&entry.image);
-        let label = entry.label;
+        let (label, target) = (entry.label, entry.target);
         self.state.info(format!("running {} method(s)...", methods.len()));
-        self.submit(|job| Command::Attribute { job, image, methods, target: None, label, options }, Pending::Attribute(i));
+        self.submit(|job| Command::Attribute { job, image, methods, target, label, options }, Pending::Attribute(i));
     }
 
     /// Starts GAX on the current image with the current settings.
@@ -130,10 +131,11 @@ impl App {
         }
         self.stop();
         let entry = &self.state.images[i];
-        let Some(label) = entry.predicted() else {
+        let Some(predicted) = entry.predicted() else {
             self.state.error("the prediction is not ready yet; try again in a moment");
             return;
         };
+        let label = entry.target.unwrap_or(predicted);
         let mismatch = entry.label.filter(|&gt| gt != label);
         let entry = &self.state.images[i];
         let identity = ModelIdentity {
@@ -215,7 +217,7 @@ impl App {
             Event::ImageLoaded { path, image, .. } => {
                 self.state.pending.remove(&job);
                 self.state.remember(path.clone());
-                self.state.images.push(ImageEntry { path, image, prediction: None, label: None, attributions: BTreeMap::new(), run: None });
+                self.state.images.push(ImageEntry { path, image, prediction: None, label: None, target: None, attributions: BTreeMap::new(), run: None });
                 let idx = self.state.images.len() - 1;
                 self.state.info(format!("opened {}", self.state.images[idx].name()));
                 if matches!(pending, Pending::Image(true)) || self.state.current.is_none() {

@@ -38,6 +38,8 @@ pub struct App {
     worker: WorkerHandle,
     /// GPU textures, created once and updated in place.
     pub textures: Textures,
+    /// Results of whole-view screenshots, sent from eframe's callback.
+    screenshots: (crossbeam_channel::Sender<Result<std::path::PathBuf, String>>, crossbeam_channel::Receiver<Result<std::path::PathBuf, String>>),
 }
 
 impl std::fmt::Debug for App {
@@ -68,7 +70,7 @@ impl App {
         };
         state.info("ready: open a model and an image (File menu or drag and drop)");
         state.auto_gax = startup.auto_gax;
-        let mut app = Self { state, worker, textures: Textures::default() };
+        let mut app = Self { state, worker, textures: Textures::default(), screenshots: crossbeam_channel::unbounded() };
         if let Some(m) = startup.model {
             app.open_model(m);
         }
@@ -92,6 +94,7 @@ impl eframe::App for App {
         if self.drain_events(Duration::from_millis(10)) {
             ctx.request_repaint();
         }
+        self.poll_screenshots();
         let dt = ctx.input(|i| i.stable_dt).min(0.1);
         if self.advance_playback(dt) {
             ctx.request_repaint();

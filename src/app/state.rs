@@ -38,6 +38,8 @@ pub struct ImageEntry {
     pub prediction: Option<Vec<ClassScore>>,
     /// Ground truth, if the user set one.
     pub label: Option<i64>,
+    /// The class to explain (None: the predicted class).
+    pub target: Option<i64>,
     /// Attribution results by method.
     pub attributions: BTreeMap<Method, AttributionResult>,
     /// The GAX run, live or finished.

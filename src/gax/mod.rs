@@ -19,7 +19,8 @@ pub struct GaxConfig {
     pub lr: f64,
     /// Weight λ of the similarity term.
     pub lambda: f64,
-    /// Stop once CO exceeds this.
+    /// Stop once CO exceeds this (infinite: never; stored as `null` in JSON).
+    #[serde(serialize_with = "target_out", deserialize_with = "target_in")]
     pub target_co: f64,
     /// Stop after this many updates.
     pub max_steps: usize,
@@ -29,6 +30,14 @@ pub struct GaxConfig {
     pub eps: f64,
     /// How many top classes each step reports.
     pub top_k: usize,
+}
+
+fn target_out<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+    v.is_finite().then_some(*v).serialize(s)
+}
+
+fn target_in<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
 }
 
 impl Default for GaxConfig {

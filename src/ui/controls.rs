@@ -67,8 +67,17 @@ fn model_section(app: &mut App, ui: &mut egui::Ui) {
             ui.selectable_value(&mut label, Some(c), app.state.class_name(c));
         }
     });
+    let mut target = entry.target;
+    let shown = target.map_or_else(|| "predicted".to_owned(), |t| app.state.class_name(t));
+    egui::ComboBox::from_label("target class").selected_text(shown).show_ui(ui, |ui| {
+        ui.selectable_value(&mut target, None, "predicted");
+        for c in 0..classes.min(1000) {
+            ui.selectable_value(&mut target, Some(c), app.state.class_name(c));
+        }
+    });
     if let Some(e) = app.state.current_entry_mut() {
         e.label = label;
+        e.target = target;
     }
 }
 
@@ -78,15 +87,30 @@ fn images_section(app: &mut App, ui: &mut egui::Ui) {
         ui.label("drop images here or use File > Open image...");
     }
     let mut clicked = None;
-    for (i, e) in app.state.images.iter().enumerate() {
+    let ctx = ui.ctx().clone();
+    for i in 0..app.state.images.len() {
+        let e = &app.state.images[i];
         let selected = app.state.current == Some(i);
         let mut text = e.name();
         if let Some(run) = &e.run {
             text.push_str(&format!("  · GAX {} steps", run.steps.len()));
         }
-        if ui.selectable_label(selected, text).clicked() {
-            clicked = Some(i);
-        }
+        let image = std::sync::Arc::clone(&e.image);
+        let key = format!("{:p}", std::sync::Arc::as_ptr(&image));
+        let make = || {
+            let img = crate::colormap::rgb(&image.data, image.width, image.height);
+            let step = (image.width.max(image.height) / 48).max(1);
+            let (w, h) = (image.width.div_ceil(step), image.height.div_ceil(step));
+            let px = (0..h).flat_map(|y| (0..w).map(move |x| (x, y))).map(|(x, y)| img.pixels[(y * step) * image.width + x * step]).collect();
+            egui::ColorImage::new([w, h], px)
+        };
+        let id = app.textures.put_keyed(&ctx, &format!("thumb {i}"), &key, make, egui::TextureOptions::LINEAR);
+        ui.horizontal(|ui| {
+            ui.add(egui::Image::new((id, egui::Vec2::splat(32.0))).alt_text(format!("thumbnail {}", i + 1)));
+            if ui.selectable_label(selected, text).clicked() {
+                clicked = Some(i);
+            }
+        });
     }
     if let Some(i) = clicked {
         app.select_image(i);

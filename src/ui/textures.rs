@@ -1,6 +1,7 @@
 //! Textures created once per panel and updated in place with `set`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use egui::{ColorImage, TextureHandle, TextureOptions};
 
@@ -9,6 +10,7 @@ use egui::{ColorImage, TextureHandle, TextureOptions};
 pub struct Textures {
     handles: HashMap<String, TextureHandle>,
     keys: HashMap<String, String>,
+    images: HashMap<String, Arc<ColorImage>>,
     /// What the textures were last built from; rebuilding is skipped while it is unchanged.
     pub key: Option<String>,
 }
@@ -17,6 +19,8 @@ impl Textures {
     /// Uploads `image` under `name`: creates the texture the first time, then replaces its
     /// pixels in place.
     pub fn put(&mut self, ctx: &egui::Context, name: &str, image: ColorImage, options: TextureOptions) -> egui::TextureId {
+        let image = Arc::new(image);
+        self.images.insert(name.to_owned(), Arc::clone(&image));
         if let Some(h) = self.handles.get_mut(name) {
             h.set(image, options);
             h.id()
@@ -38,6 +42,11 @@ impl Textures {
         }
         self.keys.insert(name.to_owned(), key.to_owned());
         self.put(ctx, name, make(), options)
+    }
+
+    /// The pixels last uploaded under `name` (for "save panel as PNG").
+    pub fn image(&self, name: &str) -> Option<Arc<ColorImage>> {
+        self.images.get(name).cloned()
     }
 
     /// The texture shown under `name`, if any.

@@ -61,6 +61,18 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
                 }
                 ui.close();
             }
+            if ui.add_enabled(has_run, egui::Button::new("Export GAX run as GIF...")).clicked() {
+                if let Some(p) = pick_save("gax.gif", "gif") {
+                    app.export_gif(&p);
+                }
+                ui.close();
+            }
+            if ui.button("Export whole view as PNG...").clicked() {
+                if let Some(p) = pick_save("view.png", "png") {
+                    app.export_view_png(ui.ctx(), &p);
+                }
+                ui.close();
+            }
             if ui.add_enabled(has_run, egui::Button::new("Export heatmap as .npy...")).clicked() {
                 if let Some(p) = pick_save("heatmap.npy", "npy") {
                     app.export_heatmap_npy(&p);

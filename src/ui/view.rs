@@ -192,6 +192,15 @@ fn panel(app: &mut App, ui: &mut egui::Ui, plane: &Plane, side: f32, w: usize, h
                 z.center = [fx, fy];
             }
         }
+        let texture = texture_name(&plane.title).to_owned();
+        resp.context_menu(|ui| {
+            if ui.button("Save panel as PNG...").clicked() {
+                if let Some(p) = rfd::FileDialog::new().set_file_name(format!("{texture}.png")).add_filter("png", &["png"]).save_file() {
+                    app.export_panel_png(&texture, &p);
+                }
+                ui.close();
+            }
+        });
         if resp.dragged() {
             let d = resp.drag_delta();
             let z = &mut app.state.zoom;
