@@ -128,3 +128,40 @@ fn two_methods_show_their_co() {
     let e = h.state().state.current_entry().expect("entry");
     assert!(e.attributions.keys().map(|m| m.name()).eq(["Saliency", "GuidedBackprop"]));
 }
+
+#[test]
+fn dataset_tab_runs_plots_and_opens_an_image() {
+    let dir = temp_dir("uids");
+    let data = dir.path().join("xrays");
+    for (c, class) in ["NORMAL", "PNEUMONIA"].iter().enumerate() {
+        let d = data.join(class);
+        std::fs::create_dir_all(&d).expect("mkdir");
+        for i in 0..3 {
+            random_png(&d, &format!("im{i}.png"), 64, (10 * c + i) as u64);
+        }
+    }
+    let mut h = harness();
+    h.state_mut().open_model(ModelSource::Random { arch: Arch::Squeezenet1_1, classes: 2, normalize: Normalize::Imagenet, seed: 8 });
+    step_until(&mut h, "model", |a| a.state.model.is_some());
+    h.get_by_label("Dataset tab").click();
+    h.run_steps(2);
+    h.state_mut().state.methods = vec![heatmap_explorer::attribution::Method::Saliency, heatmap_explorer::attribution::Method::DeepLift];
+    h.state_mut().state.dataset.dir = data.display().to_string();
+    h.get_by_role_and_label(Role::Button, "Run on folder").click();
+    step_until(&mut h, "dataset summary", |a| a.state.dataset.summary.is_some());
+    h.get_by_label_contains("6 images, accuracy before AX");
+    h.get_by_label("Statistics");
+    assert_eq!(h.state().state.dataset.rows.len(), 6 * 2 * 2);
+    assert!(dir.path().join("xrays_ax.csv").exists());
+    // Pick the group of the first method's images as a click on its box would, then open one.
+    let correct = h.state().state.dataset.rows.iter().any(|r| r.correct && r.method == "Saliency");
+    h.state_mut().state.dataset.pick = Some(heatmap_explorer::app::state::DatasetPick { method: heatmap_explorer::attribution::Method::Saliency, correct, range: None });
+    h.run_steps(2);
+    h.snapshot_options("dataset_tab", &egui_kittest::SnapshotOptions::new().threshold(4.0).max_failed_pixels(3000));
+    let first = h.state().state.dataset.picked_rows()[0].image.clone();
+    h.get_by_role_and_label(Role::Button, &format!("open {first}")).click();
+    step_until(&mut h, "the image with its Saliency heatmap", |a| {
+        a.state.tab == heatmap_explorer::app::state::Tab::Explorer && a.state.current_entry().is_some_and(|e| e.attributions.contains_key(&heatmap_explorer::attribution::Method::Saliency))
+    });
+    assert!(h.query_all_by_label_contains("Saliency: CO sum").count() >= 1);
+}

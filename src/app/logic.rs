@@ -223,6 +223,16 @@ impl App {
                 if matches!(pending, Pending::Image(true)) || self.state.current.is_none() {
                     self.select_image(idx);
                 }
+                if let Some((p, m, label)) = self.state.dataset.open_after_load.take() {
+                    if p == self.state.images[idx].path {
+                        self.state.images[idx].label = Some(label);
+                        self.select_image(idx);
+                        self.run_methods(vec![m], crate::attribution::Options::default());
+                        self.state.view = super::state::ViewSource::Method(m);
+                    } else {
+                        self.state.dataset.open_after_load = Some((p, m, label));
+                    }
+                }
             }
             Event::Prediction { top, .. } => {
                 self.state.pending.remove(&job);
@@ -262,6 +272,16 @@ impl App {
                     self.state.info(format!("GAX: {} at step {last}, CO {co:.3}", reason.describe()));
                 }
             }
+            Event::DatasetProgress { progress, .. } => {
+                self.state.dataset.progress = Some(progress);
+            }
+            Event::DatasetDone { rows, summary, .. } => {
+                self.state.pending.remove(&job);
+                self.state.dataset.job = None;
+                self.state.info(format!("dataset: {} images, accuracy {:.3}", summary.images, summary.accuracy));
+                self.state.dataset.rows = rows;
+                self.state.dataset.summary = Some(summary);
+            }
             Event::Finished { .. } => {
                 self.state.pending.remove(&job);
             }
@@ -269,6 +289,9 @@ impl App {
                 self.state.pending.remove(&job);
                 if self.state.gax_job == Some(job) {
                     self.state.gax_job = None;
+                }
+                if self.state.dataset.job == Some(job) {
+                    self.state.dataset.job = None;
                 }
                 self.state.error(message);
             }
@@ -297,7 +320,52 @@ impl App {
     fn entry_for(&mut self, p: &Pending) -> Option<&mut ImageEntry> {
         match p {
             Pending::Predict(i) | Pending::Attribute(i) | Pending::Gax(i) => self.state.images.get_mut(*i),
-            Pending::Model(_) | Pending::Image(_) => None,
+            Pending::Model(_) | Pending::Image(_) | Pending::Dataset => None,
         }
+    }
+}
+
+impl App {
+    /// Runs AX over the folder typed in the dataset tab, writing `<folder>_ax.csv` beside it.
+    pub fn run_dataset(&mut self, methods: Vec<Method>, batch: usize) {
+        if self.state.model.is_none() {
+            self.state.error("open a model first");
+            return;
+        }
+        let dir = PathBuf::from(self.state.dataset.dir.trim());
+        if !dir.is_dir() {
+            self.state.error(format!("{} is not a folder", dir.display()));
+            return;
+        }
+        let name = dir.file_name().map_or_else(|| "data".to_owned(), |n| n.to_string_lossy().into_owned());
+        let out = dir.with_file_name(format!("{name}_ax.csv"));
+        self.state.dataset.progress = None;
+        self.state.info(format!("dataset: scoring {} (rows in {})", dir.display(), out.display()));
+        let job = self.submit(|job| Command::RunDataset { job, dir, out, methods, batch }, Pending::Dataset);
+        self.state.dataset.job = job;
+    }
+
+    /// Cancels the dataset run (finished batches stay in the CSV; a rerun resumes).
+    pub fn stop_dataset(&mut self) {
+        if let Some(job) = self.state.dataset.job.take() {
+            self.worker.cancel(job);
+            self.state.pending.remove(&job);
+            self.state.info("dataset run stopped; run again to resume");
+        }
+    }
+
+    /// Opens a dataset image in the explorer and shows `method`'s heatmap on it.
+    pub fn open_dataset_image(&mut self, rel: &str, method: Method, label: i64) {
+        let path = PathBuf::from(self.state.dataset.dir.trim()).join(rel);
+        self.state.tab = super::state::Tab::Explorer;
+        if let Some(i) = self.state.images.iter().position(|e| e.path == path) {
+            self.state.images[i].label = Some(label);
+            self.select_image(i);
+            self.run_methods(vec![method], crate::attribution::Options::default());
+            self.state.view = super::state::ViewSource::Method(method);
+            return;
+        }
+        self.state.dataset.open_after_load = Some((path.clone(), method, label));
+        self.open_image(path);
     }
 }

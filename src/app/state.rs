@@ -134,6 +134,8 @@ pub enum Pending {
     Attribute(usize),
     /// GAX on image `usize`.
     Gax(usize),
+    /// A dataset run.
+    Dataset,
 }
 
 /// Everything the explorer shows.
@@ -175,6 +177,69 @@ pub struct AppState {
     pub zoom: ZoomPan,
     /// Start GAX once the current image's prediction arrives (`gui --gax`).
     pub auto_gax: bool,
+    /// Which tab is on show.
+    pub tab: Tab,
+    /// The dataset tab.
+    pub dataset: DatasetState,
+}
+
+/// The window's tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tab {
+    /// One image: heatmaps, GAX, methods.
+    #[default]
+    Explorer,
+    /// CO distributions over a labelled folder.
+    Dataset,
+}
+
+/// A group of dataset rows picked in a plot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetPick {
+    /// Method.
+    pub method: Method,
+    /// Correctly (true) or wrongly predicted images.
+    pub correct: bool,
+    /// Only CO values in this range (a histogram bin), if set.
+    pub range: Option<(f64, f64)>,
+}
+
+/// The dataset tab's state.
+#[derive(Debug, Default)]
+pub struct DatasetState {
+    /// The ImageFolder tree (as typed).
+    pub dir: String,
+    /// The rows of the last run.
+    pub rows: Vec<crate::dataset::Row>,
+    /// Its statistics.
+    pub summary: Option<crate::dataset::Summary>,
+    /// The running job.
+    pub job: Option<JobId>,
+    /// Progress of the running job.
+    pub progress: Option<crate::dataset::Progress>,
+    /// Variant shown in the plots.
+    pub variant: crate::ax::Variant,
+    /// Method shown in the histogram.
+    pub method: Option<Method>,
+    /// The picked group, listed under the plots.
+    pub pick: Option<DatasetPick>,
+    /// An image to open in the explorer with this method's heatmap once it has loaded.
+    pub open_after_load: Option<(PathBuf, Method, i64)>,
+}
+
+impl DatasetState {
+    /// The rows of `pick` for the shown variant, best CO first.
+    pub fn picked_rows(&self) -> Vec<&crate::dataset::Row> {
+        let Some(p) = &self.pick else { return Vec::new() };
+        let mut v: Vec<_> = self
+            .rows
+            .iter()
+            .filter(|r| r.method == p.method.name() && r.variant == self.variant.name() && r.correct == p.correct)
+            .filter(|r| p.range.is_none_or(|(lo, hi)| f64::from(r.co) >= lo && f64::from(r.co) < hi))
+            .collect();
+        v.sort_by(|a, b| b.co.total_cmp(&a.co));
+        v
+    }
 }
 
 impl AppState {

@@ -2,6 +2,7 @@
 //! reads the state and calls the app's command methods; it never touches tensors.
 
 mod controls;
+mod dataset;
 mod status;
 mod textures;
 mod timeline;
@@ -19,9 +20,14 @@ pub const REGION_LABELS: [&str; 4] = ["heatmap-explorer", "Controls", "View", "T
 pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     egui::Panel::top("top_bar").show(ui, |ui| top_bar::show(app, ui));
     egui::Panel::bottom("status_line").show(ui, |ui| status::show(app, ui));
-    egui::Panel::bottom("timeline").resizable(true).default_size(200.0).show(ui, |ui| timeline::show(app, ui));
+    if app.state.tab == crate::app::state::Tab::Explorer {
+        egui::Panel::bottom("timeline").resizable(true).default_size(200.0).show(ui, |ui| timeline::show(app, ui));
+    }
     egui::Panel::left("controls").resizable(true).default_size(270.0).show(ui, |ui| {
         egui::ScrollArea::vertical().show(ui, |ui| controls::show(app, ui));
     });
-    egui::CentralPanel::default().show(ui, |ui| view::show(app, ui));
+    egui::CentralPanel::default().show(ui, |ui| match app.state.tab {
+        crate::app::state::Tab::Explorer => view::show(app, ui),
+        crate::app::state::Tab::Dataset => dataset::show(app, ui),
+    });
 }

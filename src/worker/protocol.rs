@@ -82,6 +82,20 @@ pub enum Command {
         /// Hyper-parameters.
         config: GaxConfig,
     },
+    /// Sent by the dataset tab's Run; answered by [`Event::DatasetProgress`] after every batch,
+    /// then [`Event::DatasetDone`].
+    RunDataset {
+        /// The job.
+        job: JobId,
+        /// The ImageFolder tree.
+        dir: PathBuf,
+        /// The CSV to write (resumed when it exists).
+        out: PathBuf,
+        /// Methods to score.
+        methods: Vec<Method>,
+        /// Images per batch.
+        batch: usize,
+    },
     /// Sent by "Stop": cancels every job with an id up to and including this one. The handle
     /// also sets the shared cancel flag, which running loops check every step.
     Cancel {
@@ -151,6 +165,22 @@ pub enum Event {
         /// Per image: why it stopped and its last step.
         outcome: Vec<(StopReason, usize)>,
     },
+    /// A dataset batch finished.
+    DatasetProgress {
+        /// The job.
+        job: JobId,
+        /// Images done and total, rate and time left.
+        progress: crate::dataset::Progress,
+    },
+    /// A dataset run finished: every row of its CSV and the summary.
+    DatasetDone {
+        /// The job.
+        job: JobId,
+        /// The rows.
+        rows: Vec<crate::dataset::Row>,
+        /// Statistics.
+        summary: crate::dataset::Summary,
+    },
     /// A job other than GAX ended.
     Finished {
         /// The job.
@@ -175,6 +205,8 @@ impl Event {
             | Self::Attribution { job, .. }
             | Self::GaxStep { job, .. }
             | Self::GaxFinished { job, .. }
+            | Self::DatasetProgress { job, .. }
+            | Self::DatasetDone { job, .. }
             | Self::Finished { job }
             | Self::Failed { job, .. } => *job,
         }

@@ -99,6 +99,19 @@ impl Worker<'_> {
                 let outcome = gax::run(model, &x, &labels, &config, &cancel, &mut on_step)?;
                 self.emit(Event::GaxFinished { job, outcome });
             }
+            Command::RunDataset { job, dir, out, methods, batch } => {
+                let model = self.model()?;
+                let opts = crate::dataset::RunOptions { methods, batch, shard: None, out: out.clone() };
+                let (tx, waker, cancelled) = (self.tx, self.waker, self.cancelled);
+                let mut progress = |p| {
+                    let _ = tx.send(Event::DatasetProgress { job, progress: p });
+                    waker();
+                };
+                let cancel = || job.0 <= cancelled.load(Ordering::Relaxed);
+                let summary = crate::dataset::run(model, &dir, &opts, &mut progress, &cancel)?;
+                let rows = crate::dataset::rows::read(&out)?;
+                self.emit(Event::DatasetDone { job, rows, summary });
+            }
             Command::Cancel { .. } | Command::Shutdown => {}
         }
         Ok(())
@@ -144,6 +157,7 @@ fn job_of(cmd: &Command) -> JobId {
         | Command::Predict { job, .. }
         | Command::Attribute { job, .. }
         | Command::StartGax { job, .. }
+        | Command::RunDataset { job, .. }
         | Command::Cancel { job } => *job,
         Command::Shutdown => JobId(0),
     }
