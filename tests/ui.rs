@@ -103,6 +103,12 @@ fn gax_flow_streams_scrubs_and_rescales() {
     assert_eq!(replay.state().state.current_run().map(|r| r.steps.len()), Some(total));
     replay.get_by_label_contains("GAX step 0: CO");
 
+    // A second run that ends by itself at a fixed step count, for a reproducible snapshot.
+    h.state_mut().state.gax.max_steps = 3;
+    h.get_by_role_and_label(Role::Button, "Run GAX").click();
+    step_until(&mut h, "a finished 3-step run", |a| !a.state.gax_running() && a.state.current_run().is_some_and(|r| r.steps.len() == 4));
+    h.state_mut().state.timeline.selected = 1;
+    h.run_steps(2);
     // Heatmap colours come from float maths that can round differently on another CPU, so
     // this snapshot allows small differences.
     h.snapshot_options("gax_view", &egui_kittest::SnapshotOptions::new().threshold(4.0).max_failed_pixels(2000));

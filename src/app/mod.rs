@@ -39,8 +39,11 @@ pub struct App {
     /// GPU textures, created once and updated in place.
     pub textures: Textures,
     /// Results of whole-view screenshots, sent from eframe's callback.
-    screenshots: (crossbeam_channel::Sender<Result<std::path::PathBuf, String>>, crossbeam_channel::Receiver<Result<std::path::PathBuf, String>>),
+    screenshots: (crossbeam_channel::Sender<ScreenshotResult>, crossbeam_channel::Receiver<ScreenshotResult>),
 }
+
+/// Where a whole-view screenshot was written, or why it failed.
+type ScreenshotResult = Result<std::path::PathBuf, String>;
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

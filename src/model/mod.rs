@@ -90,6 +90,25 @@ pub enum ModelSource {
     },
 }
 
+/// What [`Model::for_training`] builds.
+#[derive(Debug, Clone)]
+pub struct TrainableSpec<'a> {
+    /// Architecture.
+    pub arch: Arch,
+    /// Class count.
+    pub classes: i64,
+    /// One label per class.
+    pub labels: Vec<String>,
+    /// Normalisation inside the forward.
+    pub normalize: Normalize,
+    /// `[height, width]`.
+    pub input_size: [i64; 2],
+    /// Initial weights, loaded where names and shapes fit.
+    pub init: Option<&'a Path>,
+    /// Seed of the random initialisation.
+    pub seed: i64,
+}
+
 /// What a loaded model is, in plain data the UI can show.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelInfo {
@@ -198,9 +217,8 @@ impl Model {
             ModelSource::TorchScript { path, normalize, labels } => Self::load_script(path, *normalize, labels.as_deref(), device),
             ModelSource::Random { arch, classes, normalize, seed } => {
                 let classes = Self::check_classes(*arch, Some(*classes))?;
-                tch::manual_seed(*seed);
                 let (vs, net) = build_native(*arch, classes, device);
-                randomise_batchnorm(&vs)?;
+                seeded_weights(&vs, *seed)?;
                 let info = ModelInfo {
                     arch: arch.name().to_owned(),
                     classes,
@@ -322,7 +340,8 @@ impl Model {
 
     /// A model whose parameters train: seeded random weights, optionally initialised from a
     /// safetensors file (tensors whose name and shape fit; the new head stays random).
-    pub fn for_training(arch: Arch, classes: i64, labels: Vec<String>, normalize: Normalize, input_size: [i64; 2], init: Option<&Path>, seed: i64, device: Device) -> Result<Self> {
+    pub fn for_training(spec: TrainableSpec<'_>, device: Device) -> Result<Self> {
+        let TrainableSpec { arch, classes, labels, normalize, input_size, init, seed } = spec;
         let classes = Self::check_classes(arch, Some(classes))?;
         tch::manual_seed(seed);
         let (vs, net) = build_native(arch, classes, device);
@@ -456,16 +475,46 @@ fn frozen(mut vs: nn::VarStore) -> nn::VarStore {
     vs
 }
 
-/// Gives BatchNorm layers non-trivial running statistics, so a random model is not dominated by
-/// identity normalisations.
-fn randomise_batchnorm(vs: &nn::VarStore) -> Result<()> {
+/// Seeded random weights from a private generator, so a random model is the same whatever
+/// else uses libtorch's global generator meanwhile (tests run in parallel threads). Weights are
+/// Kaiming-uniform (bound √(6 / fan_in)), biases zero, and BatchNorm gets non-trivial running
+/// statistics so it is not an identity.
+fn seeded_weights(vs: &nn::VarStore, seed: i64) -> Result<()> {
+    let mut state = u64::from_ne_bytes(seed.to_ne_bytes()) ^ 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        // SplitMix64.
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        // The top 24 bits as a fraction in [0, 1).
+        #[allow(clippy::cast_precision_loss)]
+        let u = ((z ^ (z >> 31)) >> 40) as f32 / 16_777_216.0;
+        u
+    };
+    let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
     tch::no_grad(|| -> Result<()> {
-        for (name, mut v) in vs.variables() {
-            if name.ends_with("running_mean") {
-                v.f_copy_(&(v.f_randn_like()? * 0.1))?;
+        for (name, mut v) in vars {
+            let size = v.size();
+            let n: i64 = size.iter().product();
+            let count = usize::try_from(n).unwrap_or(0);
+            let values: Vec<f32> = if name.ends_with("running_mean") {
+                (0..count).map(|_| (next() - 0.5) * 0.2).collect()
             } else if name.ends_with("running_var") {
-                v.f_copy_(&(v.f_rand_like()? * 0.5 + 0.75))?;
-            }
+                (0..count).map(|_| next() * 0.5 + 0.75).collect()
+            } else if size.len() > 1 {
+                let fan_in: i64 = size[1..].iter().product();
+                #[allow(clippy::cast_precision_loss)]
+                let bound = (6.0 / fan_in.max(1) as f32).sqrt();
+                (0..count).map(|_| (2.0 * next() - 1.0) * bound).collect()
+            } else if name.contains("bn") || name.contains("downsample.1") {
+                // BatchNorm scale and shift.
+                if name.ends_with("weight") { (0..count).map(|_| 0.9 + 0.2 * next()).collect() } else { (0..count).map(|_| (next() - 0.5) * 0.2).collect() }
+            } else {
+                vec![0.0; count]
+            };
+            v.f_copy_(&Tensor::from_slice(&values).view(size.as_slice()).to_device(v.device()))?;
         }
         Ok(())
     })

@@ -155,7 +155,16 @@ pub fn train(opts: &TrainOptions, device: Device, progress: &mut dyn FnMut(&str)
     let train = load_split(&train_dir, &classes, size)?;
     let val = load_split(&val_dir, &classes, size)?;
     let n_classes = i64::try_from(classes.len()).unwrap_or(2);
-    let model = Model::for_training(opts.arch, n_classes, classes.clone(), opts.normalize, opts.input_size, opts.init.as_deref(), opts.seed, device)?;
+    let spec = crate::model::TrainableSpec {
+        arch: opts.arch,
+        classes: n_classes,
+        labels: classes.clone(),
+        normalize: opts.normalize,
+        input_size: opts.input_size,
+        init: opts.init.as_deref(),
+        seed: opts.seed,
+    };
+    let model = Model::for_training(spec, device)?;
     let vs = model.var_store().ok_or_else(|| Error::invalid("not a native model"))?;
     let mut opt = nn::Adam { beta1: 0.5, beta2: 0.999, wd: 0.0, ..Default::default() }.build(vs, opts.lr)?;
     let val_truth = Vec::<i64>::try_from(&val.y)?;
