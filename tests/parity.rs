@@ -117,3 +117,33 @@ fn saliency_abs_and_layer_choice() {
     let err = attribution::attribute(&model, &x, Some(&t), Method::LayerGradCam, &Options { abs: false, layer: Some("nope".into()) }).expect_err("unknown layer");
     assert!(err.to_string().contains("layer1.0.conv1"), "{err}");
 }
+
+#[test]
+fn torchscript_runs_gradient_methods_and_refuses_the_rest() {
+    use heatmap_explorer::model::{Model, ModelSource, Normalize};
+    let name = "squeezenet1_1";
+    let source = ModelSource::TorchScript { path: crate::util::model_dir(name).join("model.pt"), normalize: Normalize::Imagenet, labels: None };
+    let model = Model::load(&source, tch::Device::Cpu).expect("TorchScript loads");
+    assert_eq!(model.info().classes, 10);
+    assert!(!model.is_native());
+    let x = array(name, "inputs.npy");
+    let reference = array(name, "logits.npy");
+    let ours = tch::no_grad(|| model.forward(&x)).expect("forward");
+    assert!(rel_err(&ours, &reference) <= 1e-5);
+    let t = targets(name);
+    for m in [Method::Saliency, Method::InputXGradient] {
+        let a = attribution::attribute(&model, &x, Some(&t), m, &Options::default()).expect("gradient method");
+        let e = rel_err(&a, &array(name, &format!("attr_{}.npy", m.name())));
+        assert!(e <= 1e-4, "TorchScript {m}: {e:.2e}");
+    }
+    for m in [Method::GuidedBackprop, Method::Deconvolution, Method::DeepLift, Method::LayerGradCam] {
+        let err = attribution::attribute(&model, &x, Some(&t), m, &Options::default()).expect_err("refused");
+        assert!(err.to_string().contains("TorchScript"), "{m}: {err}");
+    }
+    let (_, scores) = ax::ax_batch(&model, &x, None, &[Method::Saliency], &Options::default()).expect("AX");
+    assert!(scores[0][0].sum.is_finite());
+    let mut n = 0;
+    let cfg = heatmap_explorer::gax::GaxConfig { max_steps: 2, target_co: f64::INFINITY, ..Default::default() };
+    heatmap_explorer::gax::run(&model, &x.narrow(0, 0, 1), &t[..1], &cfg, &|| false, &mut |_| n += 1).expect("GAX on TorchScript");
+    assert_eq!(n, 3);
+}

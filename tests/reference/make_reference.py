@@ -257,6 +257,15 @@ def main(out_dir):
             labels[1] = (labels[1] + 1) % classes
             meta["co_labels"] = labels.tolist()
             np.save(os.path.join(d, "co.npy"), co_scores(net, x, attrs, labels, classes))
+        if name == "squeezenet1_1":
+            # The TorchScript path: the inner network traced (normalisation stays outside, as
+            # `--torchscript FILE --normalize imagenet` applies it), and the two input-gradient
+            # methods of the normalised model for the same targets.
+            traced = torch.jit.trace(net.net, torch.rand(1, 3, SIZE, SIZE))
+            traced.save(os.path.join(d, "model.pt"))
+            xs = x.clone()
+            np.save(os.path.join(d, "attr_Saliency.npy"), Saliency(net).attribute(xs, target=targets, abs=False).detach().numpy())
+            np.save(os.path.join(d, "attr_InputXGradient.npy"), InputXGradient(net).attribute(xs, target=targets).detach().numpy())
         if name in gax_models:
             for variant in ["sum", "mult"]:
                 traj = gax_trajectory(net, x[1:2], int(targets[1]), classes, variant)
