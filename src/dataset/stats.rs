@@ -43,7 +43,8 @@ impl Quartiles {
         let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
         v.sort_by(f64::total_cmp);
         if v.is_empty() {
-            return Self::default();
+            // An empty group has no median: NaN (null in the JSON summary), never a fake 0.
+            return Self { count: 0, q1: f64::NAN, median: f64::NAN, q3: f64::NAN, min: f64::NAN, max: f64::NAN };
         }
         Self { count: v.len(), q1: quantile(&v, 0.25), median: quantile(&v, 0.5), q3: quantile(&v, 0.75), min: v[0], max: v[v.len() - 1] }
     }

@@ -15,12 +15,47 @@ struct Plane {
     values: Vec<f32>,
 }
 
-/// Builds the panels of the shown step and uploads them; returns the planes for hover.
-struct Built {
+/// The panels of the shown step: the planes for hover plus what the header shows.
+pub(super) struct Built {
     planes: Vec<Plane>,
     scale: f32,
     abs_max: f32,
     step_text: String,
+}
+
+/// What the view shows, cheaply: the cached panels are reused while it is unchanged.
+fn view_key(app: &App) -> Option<String> {
+    let st = &app.state;
+    let e = st.current_entry()?;
+    let source = match st.view {
+        ViewSource::Gax => {
+            let run = e.run.as_ref()?;
+            let last = run.heatmaps.len().checked_sub(1)?;
+            let t = st.timeline.selected.min(last);
+            let whole = if st.scale == ScaleMode::WholeRun { run.steps.iter().fold(0.0_f32, |m, s| m.max(s.abs_max)) } else { 0.0 };
+            format!("gax:{t}:{}:{whole}:{:p}", t < last, std::sync::Arc::as_ptr(&e.image))
+        }
+        ViewSource::Method(m) => format!("{m}:{:p}", std::sync::Arc::as_ptr(&e.attributions.get(&m)?.heatmap)),
+    };
+    Some(format!("{:?}:{source}:{:?}:{}", st.current, st.scale, st.opacity))
+}
+
+/// The panels on show, rebuilt only when the view changes. While a run streams and the view
+/// follows it, rebuilds happen at most every 50 ms so colour mapping never crowds out a frame.
+fn built(app: &mut App, ctx: &egui::Context) -> Option<std::rc::Rc<Built>> {
+    let key = view_key(app)?;
+    if let Some((k, b, at)) = &app.textures.view {
+        let streaming = app.state.gax_running() && app.state.timeline.follow;
+        if *k == key || (streaming && at.elapsed() < std::time::Duration::from_millis(50)) {
+            if *k != key {
+                ctx.request_repaint_after(std::time::Duration::from_millis(50));
+            }
+            return Some(std::rc::Rc::clone(b));
+        }
+    }
+    let b = std::rc::Rc::new(build(app, ctx)?);
+    app.textures.view = Some((key, std::rc::Rc::clone(&b), std::time::Instant::now()));
+    Some(b)
 }
 
 fn build(app: &mut App, ctx: &egui::Context) -> Option<Built> {
@@ -129,7 +164,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             app.state.view = ViewSource::Method(m);
         }
     }
-    let Some(built) = build(app, &ctx) else {
+    let Some(built) = built(app, &ctx) else {
         ui.label("run GAX or a method to see a heatmap");
         image_only(app, ui, &ctx);
         return;
