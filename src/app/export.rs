@@ -59,12 +59,17 @@ impl App {
     }
 }
 
-/// Writes an egui image as PNG.
-pub fn write_png(path: &Path, image: &egui::ColorImage) -> Result<()> {
+/// An egui image as an `image` crate RGBA buffer.
+fn to_rgba(image: &egui::ColorImage) -> Result<image::RgbaImage> {
     let [w, h] = image.size;
     let bytes: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_srgba_unmultiplied()).collect();
     let to_u32 = |v: usize| u32::try_from(v).unwrap_or(0);
-    let img = image::RgbaImage::from_raw(to_u32(w), to_u32(h), bytes).ok_or_else(|| crate::Error::invalid("bad image size"))?;
+    image::RgbaImage::from_raw(to_u32(w), to_u32(h), bytes).ok_or_else(|| crate::Error::invalid("bad image size"))
+}
+
+/// Writes an egui image as PNG.
+pub fn write_png(path: &Path, image: &egui::ColorImage) -> Result<()> {
+    let img = to_rgba(image)?;
     let mut buf = std::io::Cursor::new(Vec::new());
     img.write_to(&mut buf, image::ImageFormat::Png).map_err(|e| crate::Error::Image { path: path.to_owned(), message: e.to_string() })?;
     crate::io::write_atomic(path, buf.get_ref())
@@ -125,10 +130,7 @@ fn write_gif(run: &crate::io::runfile::RunRecord, path: &Path) -> Result<()> {
         for i in (0..t).step_by(stride).chain(std::iter::once(t - 1)).collect::<std::collections::BTreeSet<_>>() {
             let v = run.heatmaps[i].to_f32();
             let sum: Vec<f32> = (0..n).map(|k| v[k] + v[n + k] + v[2 * n + k]).collect();
-            let img = crate::colormap::signed_plane(&sum, w, h, 3.0);
-            let bytes: Vec<u8> = img.pixels.iter().flat_map(|c| c.to_srgba_unmultiplied()).collect();
-            let to_u32 = |v: usize| u32::try_from(v).unwrap_or(0);
-            let frame = image::RgbaImage::from_raw(to_u32(w), to_u32(h), bytes).ok_or_else(|| crate::Error::invalid("bad frame"))?;
+            let frame = to_rgba(&crate::colormap::signed_plane(&sum, w, h, 3.0))?;
             enc.encode_frame(image::Frame::from_parts(frame, 0, 0, image::Delay::from_numer_denom_ms(50, 1))).map_err(err)?;
         }
     }

@@ -150,6 +150,11 @@ pub fn shard_batches(items: &[Item], batch: usize, shard: Option<Shard>) -> Vec<
 /// Runs AX over the dataset, appending rows to `opts.out` batch by batch (a rerun skips images
 /// already complete), and returns the summary of the whole file.
 pub fn run(model: &Model, dir: &Path, opts: &RunOptions, progress: &mut dyn FnMut(Progress), cancel: &dyn Fn() -> bool) -> Result<Summary> {
+    run_with_rows(model, dir, opts, progress, cancel).map(|(summary, _)| summary)
+}
+
+/// Like [`run`], also returning every row of the file.
+pub fn run_with_rows(model: &Model, dir: &Path, opts: &RunOptions, progress: &mut dyn FnMut(Progress), cancel: &dyn Fn() -> bool) -> Result<(Summary, Vec<Row>)> {
     let items = scan(dir, &model.info().labels)?;
     let expected = opts.methods.len() * 2;
     let existing = if opts.out.exists() { rows::read(&opts.out)? } else { Vec::new() };
@@ -202,7 +207,7 @@ pub fn run(model: &Model, dir: &Path, opts: &RunOptions, progress: &mut dyn FnMu
     let all = rows::read(&opts.out)?;
     let summary = stats::summarise(&all);
     write_summary(&opts.out, &summary)?;
-    Ok(summary)
+    Ok((summary, all))
 }
 
 /// The summary file beside a CSV: `results.csv` → `results.summary.json`.

@@ -58,27 +58,25 @@ fn model_section(app: &mut App, ui: &mut egui::Ui) {
             ui.end_row();
         }
     });
-    let classes = m.classes;
-    let mut label = entry.label;
-    let shown = label.map_or_else(|| "unknown".to_owned(), |l| app.state.class_name(l));
-    egui::ComboBox::from_label("ground truth").selected_text(shown).show_ui(ui, |ui| {
-        ui.selectable_value(&mut label, None, "unknown");
-        for c in 0..classes.min(1000) {
-            ui.selectable_value(&mut label, Some(c), app.state.class_name(c));
-        }
-    });
-    let mut target = entry.target;
-    let shown = target.map_or_else(|| "predicted".to_owned(), |t| app.state.class_name(t));
-    egui::ComboBox::from_label("target class").selected_text(shown).show_ui(ui, |ui| {
-        ui.selectable_value(&mut target, None, "predicted");
-        for c in 0..classes.min(1000) {
-            ui.selectable_value(&mut target, Some(c), app.state.class_name(c));
-        }
-    });
+    let (mut label, mut target) = (entry.label, entry.target);
+    class_picker(ui, &app.state, "ground truth", "unknown", &mut label);
+    class_picker(ui, &app.state, "target class", "predicted", &mut target);
     if let Some(e) = app.state.current_entry_mut() {
         e.label = label;
         e.target = target;
     }
+}
+
+/// A combo box choosing one of the model's classes, or none (shown as `none_text`).
+fn class_picker(ui: &mut egui::Ui, state: &crate::app::AppState, label: &str, none_text: &str, value: &mut Option<i64>) {
+    let classes = state.model.as_ref().map_or(0, |m| m.classes);
+    let shown = value.map_or_else(|| none_text.to_owned(), |c| state.class_name(c));
+    egui::ComboBox::from_label(label).selected_text(shown).show_ui(ui, |ui| {
+        ui.selectable_value(value, None, none_text);
+        for c in 0..classes.min(1000) {
+            ui.selectable_value(value, Some(c), state.class_name(c));
+        }
+    });
 }
 
 fn images_section(app: &mut App, ui: &mut egui::Ui) {

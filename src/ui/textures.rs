@@ -11,8 +11,6 @@ pub struct Textures {
     handles: HashMap<String, TextureHandle>,
     keys: HashMap<String, String>,
     images: HashMap<String, Arc<ColorImage>>,
-    /// What the textures were last built from; rebuilding is skipped while it is unchanged.
-    pub key: Option<String>,
     /// The view's panels with their key and build time (see `view::built`).
     pub(super) view: Option<(String, std::rc::Rc<super::view::Built>, std::time::Instant)>,
 }

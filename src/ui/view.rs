@@ -87,7 +87,6 @@ fn build(app: &mut App, ctx: &egui::Context) -> Option<Built> {
         ScaleMode::WholeRun => whole_max,
         ScaleMode::Percentile => colormap::abs_quantile(&heat, 0.99),
     };
-    let key = format!("{:?}:{:?}:{}:{:?}:{}:{scale}", st.current, st.view, step_text, st.scale, st.opacity);
     let sum: Vec<f32> = (0..n).map(|i| heat[i] + heat[n + i] + heat[2 * n + i]).collect();
     let image = e.image.data.clone();
     let xp: Vec<f32> = match variant {
@@ -113,23 +112,20 @@ fn build(app: &mut App, ctx: &egui::Context) -> Option<Built> {
             planes.push(Plane { title: format!("change {ch}"), values: c[k * n..(k + 1) * n].to_vec() });
         }
     }
-    if app.textures.key.as_deref() != Some(key.as_str()) {
-        let tex = &mut app.textures;
-        let opts = TextureOptions::NEAREST;
-        tex.put(ctx, "image", colormap::rgb(&image, w, h), TextureOptions::LINEAR);
-        for (k, name) in ["heatmap R", "heatmap G", "heatmap B"].iter().enumerate() {
-            tex.put(ctx, name, colormap::signed_plane(&heat[k * n..(k + 1) * n], w, h, scale), opts);
+    let tex = &mut app.textures;
+    let opts = TextureOptions::NEAREST;
+    tex.put(ctx, "image", colormap::rgb(&image, w, h), TextureOptions::LINEAR);
+    for (k, name) in ["heatmap R", "heatmap G", "heatmap B"].iter().enumerate() {
+        tex.put(ctx, name, colormap::signed_plane(&heat[k * n..(k + 1) * n], w, h, scale), opts);
+    }
+    tex.put(ctx, "channel sum", colormap::signed_plane(&sum, w, h, 3.0 * scale), opts);
+    tex.put(ctx, "overlay", colormap::overlay(&image, &sum, w, h, 3.0 * scale, opacity), TextureOptions::LINEAR);
+    tex.put(ctx, "model input", colormap::rgb(&xp, w, h), TextureOptions::LINEAR);
+    if let Some(c) = &change {
+        // |h[t+1] − h[t]| ≤ 2 always; one fixed scale keeps frames comparable across the run.
+        for (k, ch) in ["R", "G", "B"].iter().enumerate() {
+            tex.put(ctx, &format!("change {ch}"), colormap::magnitude_plane(&c[k * n..(k + 1) * n], w, h, 0.1), opts);
         }
-        tex.put(ctx, "channel sum", colormap::signed_plane(&sum, w, h, 3.0 * scale), opts);
-        tex.put(ctx, "overlay", colormap::overlay(&image, &sum, w, h, 3.0 * scale, opacity), TextureOptions::LINEAR);
-        tex.put(ctx, "model input", colormap::rgb(&xp, w, h), TextureOptions::LINEAR);
-        if let Some(c) = &change {
-            // |h[t+1] − h[t]| ≤ 2 always; one fixed scale keeps frames comparable across the run.
-            for (k, ch) in ["R", "G", "B"].iter().enumerate() {
-                tex.put(ctx, &format!("change {ch}"), colormap::magnitude_plane(&c[k * n..(k + 1) * n], w, h, 0.1), opts);
-            }
-        }
-        tex.key = Some(key);
     }
     Some(Built { planes, scale, abs_max, step_text })
 }

@@ -101,15 +101,14 @@ impl Worker<'_> {
             }
             Command::RunDataset { job, dir, out, methods, batch } => {
                 let model = self.model()?;
-                let opts = crate::dataset::RunOptions { methods, batch, shard: None, out: out.clone() };
+                let opts = crate::dataset::RunOptions { methods, batch, shard: None, out };
                 let (tx, waker, cancelled) = (self.tx, self.waker, self.cancelled);
                 let mut progress = |p| {
                     let _ = tx.send(Event::DatasetProgress { job, progress: p });
                     waker();
                 };
                 let cancel = || job.0 <= cancelled.load(Ordering::Relaxed);
-                let summary = crate::dataset::run(model, &dir, &opts, &mut progress, &cancel)?;
-                let rows = crate::dataset::rows::read(&out)?;
+                let (summary, rows) = crate::dataset::run_with_rows(model, &dir, &opts, &mut progress, &cancel)?;
                 self.emit(Event::DatasetDone { job, rows, summary });
             }
             Command::Cancel { .. } | Command::Shutdown => {}
