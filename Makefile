@@ -13,7 +13,8 @@ export LIBTORCH_USE_PYTORCH := 1
 
 .PHONY: run test setup build release clippy reference bench clean-reference
 
-DEMO_ARGS ?= $(addprefix --image ,$(sort $(wildcard assets/samples/*.png)))
+DEMO_MODEL ?= models/phantom_squeezenet.json
+DEMO_ARGS  ?= --model $(DEMO_MODEL) $(addprefix --image ,$(sort $(wildcard assets/samples/*.png)))
 
 run: release
 	./target/release/heatmap-explorer gui $(DEMO_ARGS)

@@ -112,6 +112,18 @@ pub struct AxScore {
 /// normalised, then CO in both variants against `labels` (ground truth, or the prediction
 /// when `None`). Returns, per image, one [`AxScore`] per method, plus the predictions.
 pub fn ax_batch(model: &Model, x: &Tensor, labels: Option<&[i64]>, methods: &[Method], opts: &Options) -> Result<(Vec<i64>, Vec<Vec<AxScore>>)> {
+    ax_batch_with(model, x, labels, methods, opts, &mut |_, _| Ok(()))
+}
+
+/// [`ax_batch`], handing each method's normalised heatmaps (`[B, 3, H, W]`) to `on_heatmap`.
+pub fn ax_batch_with(
+    model: &Model,
+    x: &Tensor,
+    labels: Option<&[i64]>,
+    methods: &[Method],
+    opts: &Options,
+    on_heatmap: &mut dyn FnMut(Method, &Tensor) -> Result<()>,
+) -> Result<(Vec<i64>, Vec<Vec<AxScore>>)> {
     let predicted = attribution::predict(model, x)?;
     let labels = labels.map_or_else(|| predicted.clone(), <[i64]>::to_vec);
     if labels.len() != predicted.len() {
@@ -121,6 +133,7 @@ pub fn ax_batch(model: &Model, x: &Tensor, labels: Option<&[i64]>, methods: &[Me
     for &m in methods {
         let a = attribution::attribute(model, x, Some(&predicted), m, opts)?;
         let (h, zero) = normalise(&a);
+        on_heatmap(m, &h)?;
         let r = co_and_predictions(model, x, &h, &labels, &Variant::ALL)?;
         let ((sum, psum), (mult, pmult)) = (&r[0], &r[1]);
         for (i, scores) in per_image.iter_mut().enumerate() {

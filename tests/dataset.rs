@@ -19,7 +19,7 @@ fn make_dataset(root: &Path, per_class: usize) {
 }
 
 fn opts(out: &Path, methods: Vec<Method>, batch: usize, shard: Option<Shard>) -> RunOptions {
-    RunOptions { methods, batch, shard, out: out.to_owned() }
+    RunOptions { methods, batch, shard, out: out.to_owned(), gax_steps: 0 }
 }
 
 #[test]
@@ -127,4 +127,73 @@ fn class_folders_must_fit_the_model() {
     let labels = vec!["c".to_owned(), "a".to_owned(), "b".to_owned()];
     let items = dataset::scan(dir.path(), &labels).expect("scan");
     assert_eq!(items.iter().map(|i| i.label).collect::<Vec<_>>(), vec![1, 2, 0], "matched by label name");
+}
+
+/// Positive heatmap mass inside the mask and the pointing hit, computed pixel by pixel.
+fn localisation_by_hand(h: &[f32], mask: &[f32], n: usize) -> (f32, bool) {
+    let s: Vec<f32> = (0..n).map(|p| h[p] + h[n + p] + h[2 * n + p]).collect();
+    let (mut inside, mut total) = (0.0_f64, 0.0_f64);
+    for (v, m) in s.iter().zip(mask) {
+        if *v > 0.0 {
+            total += f64::from(*v);
+            if *m > 0.5 {
+                inside += f64::from(*v);
+            }
+        }
+    }
+    let arg = s.iter().enumerate().fold(0, |best, (i, v)| if *v > s[best] { i } else { best });
+    ((inside / total) as f32, mask[arg] > 0.5)
+}
+
+#[test]
+fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
+    use heatmap_explorer::phantom::{self, PhantomOptions};
+    let dir = temp_dir("lesion");
+    phantom::write_dataset(dir.path(), &PhantomOptions { count: 6, seed: 11, splits: vec!["test".into()], pneumonia_fraction: 0.5 }).expect("phantoms");
+    let data = dir.path().join("test");
+    let model = small_model(2, 23);
+    let out = dir.path().join("ax.csv");
+    let methods = vec![Method::Saliency, Method::InputXGradient];
+    let o = RunOptions { methods: methods.clone(), batch: 4, shard: None, out: out.clone(), gax_steps: 3 };
+    let summary = dataset::run(&model, &data, &o, &mut |_| {}, &|| false).expect("run");
+    let rows = rows::read(&out).expect("csv");
+    assert_eq!(rows.len(), 6 * (2 + 1) * 2, "methods and GAX, both variants");
+    for r in &rows {
+        let lesion = r.image.starts_with("PNEUMONIA");
+        assert_eq!(r.mask_mass.is_some(), lesion, "{} {}", r.image, r.method);
+        assert_eq!(r.pointing.is_some(), lesion);
+    }
+    // One PNEUMONIA image, Saliency: the row's metrics equal a pixel-by-pixel computation on the
+    // image's own heatmap and mask.
+    let row = rows.iter().find(|r| r.image.starts_with("PNEUMONIA") && r.method == "Saliency").expect("row");
+    let img = Image::load(&data.join(&row.image), [256, 256]).expect("img");
+    let x = img.to_tensor(tch::Device::Cpu);
+    let pred = attribution::predict(&model, &x).expect("predict");
+    let a = attribution::attribute(&model, &x, Some(&pred), Method::Saliency, &attribution::Options::default()).expect("attr");
+    let (h, _) = heatmap_explorer::ax::normalise(&a);
+    let h = Vec::<f32>::try_from(h.view([-1])).expect("h");
+    let mask_path = dataset::lesion::mask_path(&data, &row.image).expect("mask beside the split");
+    assert!(mask_path.starts_with(dir.path().join("masks").join("test")));
+    let mask = Image::load(&mask_path, [256, 256]).expect("mask").data[..256 * 256].to_vec();
+    let (mass, hit) = localisation_by_hand(&h, &mask, 256 * 256);
+    assert!((row.mask_mass.expect("mass") - mass).abs() < 1e-4, "{:?} vs {mass}", row.mask_mass);
+    assert_eq!(row.pointing, Some(hit));
+    // GAX rows: the CO of the final step of a single-image run of the same length.
+    let gax_row = rows.iter().find(|r| r.image == row.image && r.method == dataset::GAX && r.variant == "sum").expect("gax row");
+    let cfg = heatmap_explorer::gax::GaxConfig { max_steps: 3, ..Default::default() };
+    let mut last = None;
+    heatmap_explorer::gax::engine::run(&model, &x, &[row.label], &cfg, &|| false, &mut |s| last = Some(s)).expect("gax");
+    let last = last.expect("steps");
+    assert!((gax_row.co - last.co).abs() <= 1e-4 * last.co.abs().max(1.0), "{} vs {}", gax_row.co, last.co);
+    let (gmass, ghit) = localisation_by_hand(&last.heatmap.to_f32(), &mask, 256 * 256);
+    assert!((gax_row.mask_mass.expect("gax mass") - gmass).abs() < 1e-3);
+    assert_eq!(gax_row.pointing, Some(ghit));
+    // The summary: the lesion images per group, the mean mass and the hit rate over them.
+    let pneumonia = rows.iter().filter(|r| r.method == "Saliency" && r.variant == "sum" && r.pointing.is_some()).count();
+    assert!(pneumonia > 0);
+    let g = summary.groups.iter().find(|g| g.method == "Saliency" && g.variant == "sum").expect("group");
+    assert_eq!(g.lesion_images, pneumonia);
+    assert!((0.0..=1.0).contains(&g.pointing));
+    assert!(summary.groups.iter().any(|g| g.method == dataset::GAX && g.lesion_images == pneumonia));
+    assert!(dataset::table(&summary).contains("pointing"));
 }

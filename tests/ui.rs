@@ -161,7 +161,7 @@ fn dataset_tab_runs_plots_and_opens_an_image() {
     assert!(dir.path().join("xrays_ax.csv").exists());
     // Pick the group of the first method's images as a click on its box would, then open one.
     let correct = h.state().state.dataset.rows.iter().any(|r| r.correct && r.method == "Saliency");
-    h.state_mut().state.dataset.pick = Some(heatmap_explorer::app::state::DatasetPick { method: heatmap_explorer::attribution::Method::Saliency, correct, range: None });
+    h.state_mut().state.dataset.pick = Some(heatmap_explorer::app::state::DatasetPick { method: heatmap_explorer::app::state::ViewSource::Method(heatmap_explorer::attribution::Method::Saliency), correct, range: None });
     h.run_steps(2);
     h.snapshot_options("dataset_tab", &egui_kittest::SnapshotOptions::new().threshold(4.0).max_failed_pixels(3000));
     let first = h.state().state.dataset.picked_rows()[0].image.clone();

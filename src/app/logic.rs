@@ -227,8 +227,7 @@ impl App {
                     if p == self.state.images[idx].path {
                         self.state.images[idx].label = Some(label);
                         self.select_image(idx);
-                        self.run_methods(vec![m], crate::attribution::Options::default());
-                        self.state.view = super::state::ViewSource::Method(m);
+                        self.show_dataset_source(m);
                     } else {
                         self.state.dataset.open_after_load = Some((p, m, label));
                     }
@@ -327,7 +326,7 @@ impl App {
 
 impl App {
     /// Runs AX over the folder typed in the dataset tab, writing `<folder>_ax.csv` beside it.
-    pub fn run_dataset(&mut self, methods: Vec<Method>, batch: usize) {
+    pub fn run_dataset(&mut self, methods: Vec<Method>, batch: usize, gax_steps: usize) {
         if self.state.model.is_none() {
             self.state.error("open a model first");
             return;
@@ -341,7 +340,7 @@ impl App {
         let out = dir.with_file_name(format!("{name}_ax.csv"));
         self.state.dataset.progress = None;
         self.state.info(format!("dataset: scoring {} (rows in {})", dir.display(), out.display()));
-        let job = self.submit(|job| Command::RunDataset { job, dir, out, methods, batch }, Pending::Dataset);
+        let job = self.submit(|job| Command::RunDataset { job, dir, out, methods, batch, gax_steps }, Pending::Dataset);
         self.state.dataset.job = job;
     }
 
@@ -354,18 +353,38 @@ impl App {
         }
     }
 
-    /// Opens a dataset image in the explorer and shows `method`'s heatmap on it.
-    pub fn open_dataset_image(&mut self, rel: &str, method: Method, label: i64) {
+    /// Opens a dataset image in the explorer and shows `source`'s heatmap on it.
+    pub fn open_dataset_image(&mut self, rel: &str, source: ViewSource, label: i64) {
         let path = PathBuf::from(self.state.dataset.dir.trim()).join(rel);
         self.state.tab = super::state::Tab::Explorer;
         if let Some(i) = self.state.images.iter().position(|e| e.path == path) {
             self.state.images[i].label = Some(label);
             self.select_image(i);
-            self.run_methods(vec![method], crate::attribution::Options::default());
-            self.state.view = super::state::ViewSource::Method(method);
+            self.show_dataset_source(source);
             return;
         }
-        self.state.dataset.open_after_load = Some((path.clone(), method, label));
+        self.state.dataset.open_after_load = Some((path.clone(), source, label));
         self.open_image(path);
+    }
+
+    /// Shows the current image's heatmap from `source`: runs that method, or starts GAX in the
+    /// dataset tab's variant (once the prediction is in).
+    fn show_dataset_source(&mut self, source: ViewSource) {
+        self.state.view = source;
+        match source {
+            ViewSource::Method(m) => self.run_methods(vec![m], crate::attribution::Options::default()),
+            ViewSource::Gax => {
+                // Dataset GAX rows maximise the CO of the ground-truth class.
+                if let Some(e) = self.state.current_entry_mut() {
+                    e.target = e.label;
+                }
+                self.state.gax.variant = self.state.dataset.variant;
+                if self.state.current_entry().and_then(ImageEntry::predicted).is_some() {
+                    self.run_gax();
+                } else {
+                    self.state.auto_gax = true;
+                }
+            }
+        }
     }
 }

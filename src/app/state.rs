@@ -97,6 +97,21 @@ pub enum ViewSource {
     Method(Method),
 }
 
+impl ViewSource {
+    /// The name used in dataset rows: a method's name, or `GAX`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Gax => crate::dataset::GAX,
+            Self::Method(m) => m.name(),
+        }
+    }
+
+    /// Parses a dataset row's method column.
+    pub fn parse(name: &str) -> Option<Self> {
+        if name == crate::dataset::GAX { Some(Self::Gax) } else { Method::parse(name).ok().map(Self::Method) }
+    }
+}
+
 /// The step slider's state.
 #[derive(Debug, Clone, Default)]
 pub struct Timeline {
@@ -196,8 +211,8 @@ pub enum Tab {
 /// A group of dataset rows picked in a plot.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatasetPick {
-    /// Method.
-    pub method: Method,
+    /// Method (or GAX).
+    pub method: ViewSource,
     /// Correctly (true) or wrongly predicted images.
     pub correct: bool,
     /// Only CO values in this range (a histogram bin), if set.
@@ -219,12 +234,15 @@ pub struct DatasetState {
     pub progress: Option<crate::dataset::Progress>,
     /// Variant shown in the plots.
     pub variant: crate::ax::Variant,
-    /// Method shown in the histogram.
-    pub method: Option<Method>,
+    /// Method (or GAX) shown in the histogram.
+    pub method: Option<ViewSource>,
     /// The picked group, listed under the plots.
     pub pick: Option<DatasetPick>,
-    /// An image to open in the explorer with this method's heatmap once it has loaded.
-    pub open_after_load: Option<(PathBuf, Method, i64)>,
+    /// An image to open in the explorer with this method's heatmap (or a GAX run) once it has
+    /// loaded.
+    pub open_after_load: Option<(PathBuf, ViewSource, i64)>,
+    /// GAX steps per image and variant in a dataset run (0: no GAX).
+    pub gax_steps: usize,
 }
 
 impl DatasetState {

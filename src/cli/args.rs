@@ -189,6 +189,10 @@ pub struct AxArgs {
     /// Images per batch.
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
+    /// With --data: also run GAX on every image (sum and mult, up to this many steps, target
+    /// CO 48) and add `GAX` rows; 0 skips GAX.
+    #[arg(long, default_value_t = 0)]
+    pub gax_steps: usize,
 }
 
 /// `gax`.
@@ -334,4 +338,10 @@ pub struct TrainArgs {
     /// Initial weights (safetensors), loaded where names and shapes fit.
     #[arg(long)]
     pub init: Option<PathBuf>,
+    /// Initial bias of the new head's last layer (default: zero, as torchvision).
+    #[arg(long)]
+    pub head_bias: Option<f64>,
+    /// Iterations of linear learning-rate warm-up from zero.
+    #[arg(long, default_value_t = 0)]
+    pub warmup: usize,
 }

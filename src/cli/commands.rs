@@ -52,6 +52,8 @@ pub fn run(cli: Cli, open_gui: &dyn Fn(Startup) -> Result<()>) -> Result<()> {
                 input_size: [a.size, a.size],
                 normalize: a.normalize,
                 init: a.init,
+                head_bias: a.head_bias,
+                warmup: a.warmup,
                 command: std::env::args().collect::<Vec<_>>().join(" "),
             };
             crate::train::run_cli(&opts, device.resolve()?)

@@ -1,6 +1,8 @@
 //! Dataset-wide AX: CO scores over a labelled image folder (one subfolder per class), split by
-//! correct vs wrong predictions; batched, resumable and shardable.
+//! correct vs wrong predictions, with lesion localisation where masks exist and optionally GAX;
+//! batched, resumable and shardable.
 
+pub mod lesion;
 pub mod rows;
 pub mod stats;
 
@@ -140,7 +142,13 @@ pub struct RunOptions {
     pub shard: Option<Shard>,
     /// The CSV to write (resumed when it exists).
     pub out: PathBuf,
+    /// When above 0, GAX also runs on every image (both variants, up to this many steps, the
+    /// default target CO) and adds rows with method `GAX` scoring its final heatmap.
+    pub gax_steps: usize,
 }
+
+/// The method name of GAX rows.
+pub const GAX: &str = "GAX";
 
 /// The batches of `items` this shard processes.
 pub fn shard_batches(items: &[Item], batch: usize, shard: Option<Shard>) -> Vec<&[Item]> {
@@ -156,7 +164,7 @@ pub fn run(model: &Model, dir: &Path, opts: &RunOptions, progress: &mut dyn FnMu
 /// Like [`run`], also returning every row of the file.
 pub fn run_with_rows(model: &Model, dir: &Path, opts: &RunOptions, progress: &mut dyn FnMut(Progress), cancel: &dyn Fn() -> bool) -> Result<(Summary, Vec<Row>)> {
     let items = scan(dir, &model.info().labels)?;
-    let expected = opts.methods.len() * 2;
+    let expected = (opts.methods.len() + usize::from(opts.gax_steps > 0)) * 2;
     let existing = if opts.out.exists() { rows::read(&opts.out)? } else { Vec::new() };
     let done = rows::complete_images(&existing, expected);
     // Rewrite the file without the rows of half-finished images, so no row is duplicated.
@@ -180,10 +188,19 @@ pub fn run_with_rows(model: &Model, dir: &Path, opts: &RunOptions, progress: &mu
         let refs: Vec<&Image> = images.iter().collect();
         let x = Image::batch(&refs, model.device())?;
         let labels: Vec<i64> = batch.iter().map(|it| it.label).collect();
-        let (pred, scores) = ax::ax_batch(model, &x, Some(&labels), &opts.methods, &Options::default())?;
+        let masks = batch_masks(dir, batch, size)?;
+        let mut lesions: Vec<Vec<Option<lesion::LesionScore>>> = Vec::new();
+        let mut on_heatmap = |_: Method, h: &tch::Tensor| -> Result<()> {
+            if let Some(m) = &masks {
+                lesions.push(lesion::score(h, m)?);
+            }
+            Ok(())
+        };
+        let (pred, scores) = ax::ax_batch_with(model, &x, Some(&labels), &opts.methods, &Options::default(), &mut on_heatmap)?;
         let mut out = Vec::with_capacity(batch.len() * expected);
-        for ((it, p), sc) in batch.iter().zip(&pred).zip(&scores) {
-            for s in sc {
+        for (i, ((it, p), sc)) in batch.iter().zip(&pred).zip(&scores).enumerate() {
+            for (k, s) in sc.iter().enumerate() {
+                let les = lesions.get(k).and_then(|v| v.get(i).copied().flatten());
                 for (variant, co, pa) in [("sum", s.sum, s.predicted_sum), ("mult", s.mult, s.predicted_mult)] {
                     out.push(Row {
                         image: it.rel.clone(),
@@ -194,6 +211,32 @@ pub fn run_with_rows(model: &Model, dir: &Path, opts: &RunOptions, progress: &mu
                         variant: variant.to_owned(),
                         co,
                         predicted_ax: Some(pa),
+                        mask_mass: les.map(|l| l.mass),
+                        pointing: les.map(|l| l.hit),
+                    });
+                }
+            }
+        }
+        if opts.gax_steps > 0 {
+            for variant in ax::Variant::ALL {
+                let finals = gax_finals(model, &x, &labels, variant, opts.gax_steps, cancel)?;
+                let les = match &masks {
+                    Some(m) => lesion::score(&finals.heatmaps, m)?,
+                    None => vec![None; batch.len()],
+                };
+                for (i, (it, p)) in batch.iter().zip(&pred).enumerate() {
+                    let l = les.get(i).copied().flatten();
+                    out.push(Row {
+                        image: it.rel.clone(),
+                        label: it.label,
+                        predicted: *p,
+                        correct: *p == it.label,
+                        method: GAX.to_owned(),
+                        variant: variant.name().to_owned(),
+                        co: finals.co[i],
+                        predicted_ax: Some(finals.predicted[i]),
+                        mask_mass: l.map(|l| l.mass),
+                        pointing: l.map(|l| l.hit),
                     });
                 }
             }
@@ -208,6 +251,56 @@ pub fn run_with_rows(model: &Model, dir: &Path, opts: &RunOptions, progress: &mu
     let summary = stats::summarise(&all);
     write_summary(&opts.out, &summary)?;
     Ok((summary, all))
+}
+
+/// The lesion masks of a batch as `[B, H, W]`, when at least one image has a mask file (images
+/// without one get an empty mask, so they have no localisation metrics).
+fn batch_masks(dir: &Path, batch: &[Item], size: [usize; 2]) -> Result<Option<tch::Tensor>> {
+    let paths: Vec<Option<PathBuf>> = batch.iter().map(|it| lesion::mask_path(dir, &it.rel)).collect();
+    if paths.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    let (h, w) = (i64::try_from(size[0]).unwrap_or(256), i64::try_from(size[1]).unwrap_or(256));
+    let masks: Vec<tch::Tensor> = paths
+        .iter()
+        .map(|p| p.as_deref().map_or_else(|| Ok(tch::Tensor::zeros([h, w], (tch::Kind::Float, tch::Device::Cpu))), |p| lesion::load_mask(p, size)))
+        .collect::<Result<_>>()?;
+    Ok(Some(tch::Tensor::stack(&masks, 0)))
+}
+
+/// The last reported step of each image of a batched GAX run.
+struct GaxFinals {
+    /// CO of each image's final heatmap.
+    co: Vec<f32>,
+    /// The prediction on each image's final x'.
+    predicted: Vec<i64>,
+    /// The final heatmaps, `[B, 3, H, W]` on the CPU.
+    heatmaps: tch::Tensor,
+}
+
+fn gax_finals(model: &Model, x: &tch::Tensor, labels: &[i64], variant: ax::Variant, steps: usize, cancel: &dyn Fn() -> bool) -> Result<GaxFinals> {
+    let cfg = crate::gax::GaxConfig { max_steps: steps, variant, top_k: 1, ..crate::gax::GaxConfig::default() };
+    let n = labels.len();
+    let mut last: Vec<Option<crate::gax::GaxStep>> = vec![None; n];
+    crate::gax::engine::run(model, x, labels, &cfg, cancel, &mut |s| {
+        if let Some(slot) = last.get_mut(s.image) {
+            *slot = Some(s);
+        }
+    })?;
+    if cancel() {
+        return Err(Error::Cancelled);
+    }
+    let mut co = Vec::with_capacity(n);
+    let mut predicted = Vec::with_capacity(n);
+    let mut maps = Vec::with_capacity(n);
+    for s in last {
+        let s = s.ok_or_else(|| Error::invalid("GAX reported no step for an image"))?;
+        co.push(s.co);
+        predicted.push(s.predicted);
+        let (h, w) = (i64::try_from(s.heatmap.height).unwrap_or(0), i64::try_from(s.heatmap.width).unwrap_or(0));
+        maps.push(tch::Tensor::from_slice(&s.heatmap.to_f32()).view([3, h, w]));
+    }
+    Ok(GaxFinals { co, predicted, heatmaps: tch::Tensor::stack(&maps, 0) })
 }
 
 /// The summary file beside a CSV: `results.csv` → `results.summary.json`.
@@ -225,12 +318,18 @@ pub fn write_summary(csv: &Path, summary: &Summary) -> Result<()> {
 /// The statistics table as text, for the terminal.
 pub fn table(summary: &Summary) -> String {
     let mut s = format!("{} images, accuracy {:.4}\n", summary.images, summary.accuracy);
-    s.push_str("method          variant  n_ok  med_ok   n_wrong med_wrong  gap      AUROC   acc_after_AX\n");
+    let lesions = summary.groups.iter().any(|g| g.lesion_images > 0);
+    s.push_str("method          variant  n_ok  med_ok   n_wrong med_wrong  gap      AUROC   acc_after_AX");
+    s.push_str(if lesions { "  n_lesion  mass_in_mask  pointing\n" } else { "\n" });
     for g in &summary.groups {
         s.push_str(&format!(
-            "{:15} {:7} {:5} {:8.3} {:7} {:9.3} {:8.3} {:7.3} {:.4}\n",
+            "{:15} {:7} {:5} {:8.3} {:7} {:9.3} {:8.3} {:7.3} {:<12.4}",
             g.method, g.variant, g.correct.count, g.correct.median, g.wrong.count, g.wrong.median, g.gap, g.auroc, g.accuracy_after_ax
         ));
+        if lesions {
+            s.push_str(&format!("  {:8}  {:12.3}  {:.3}", g.lesion_images, g.mask_mass, g.pointing));
+        }
+        s.push('\n');
     }
     s
 }
@@ -242,6 +341,7 @@ pub fn run_cli(model: &Model, dir: &Path, methods: &[Method], args: &AxArgs) -> 
         batch: args.batch.max(1),
         shard: args.shard.as_deref().map(Shard::parse).transpose()?,
         out: args.out.clone().unwrap_or_else(|| PathBuf::from("ax_results.csv")),
+        gax_steps: args.gax_steps,
     };
     let mut report = |p: Progress| {
         eprint!("\r{}/{} images  {:.2} images/s  {:.0} s left   ", p.done, p.total, p.rate, p.eta);

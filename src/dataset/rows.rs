@@ -1,7 +1,8 @@
 //! The AX CSV: one row per (image, method, variant), reading, writing, resuming and merging.
 //!
 //! Columns are SPEC §7's `image,label,predicted,correct,method,variant,co`, followed by
-//! `predicted_ax` (the prediction on x', for the accuracy-after-AX table).
+//! `predicted_ax` (the prediction on x', for the accuracy-after-AX table), `mask_mass` and
+//! `pointing` (lesion localisation, empty where the image has no lesion mask).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
@@ -10,7 +11,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 /// The header line.
-pub const HEADER: &str = "image,label,predicted,correct,method,variant,co,predicted_ax";
+pub const HEADER: &str = "image,label,predicted,correct,method,variant,co,predicted_ax,mask_mass,pointing";
 
 /// One CSV row.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +32,10 @@ pub struct Row {
     pub co: f32,
     /// Predicted class on x' (absent in files written by other tools).
     pub predicted_ax: Option<i64>,
+    /// Share of the positive heatmap mass inside the lesion mask (images with a lesion mask).
+    pub mask_mass: Option<f32>,
+    /// Whether the heatmap's maximum lies inside the lesion mask (images with a lesion mask).
+    pub pointing: Option<bool>,
 }
 
 fn quote(s: &str) -> String {
@@ -61,7 +66,9 @@ impl Row {
     /// The row as a CSV line (no newline).
     pub fn to_line(&self) -> String {
         let pa = self.predicted_ax.map(|p| p.to_string()).unwrap_or_default();
-        format!("{},{},{},{},{},{},{},{pa}", quote(&self.image), self.label, self.predicted, self.correct, self.method, self.variant, self.co)
+        let mm = self.mask_mass.map(|m| m.to_string()).unwrap_or_default();
+        let pg = self.pointing.map(|p| u8::from(p).to_string()).unwrap_or_default();
+        format!("{},{},{},{},{},{},{},{pa},{mm},{pg}", quote(&self.image), self.label, self.predicted, self.correct, self.method, self.variant, self.co)
     }
 
     fn parse(line: &str) -> Option<Self> {
@@ -78,6 +85,12 @@ impl Row {
             variant: f[5].clone(),
             co: f[6].parse().ok()?,
             predicted_ax: f.get(7).and_then(|s| s.parse().ok()),
+            mask_mass: f.get(8).and_then(|s| s.parse().ok()),
+            pointing: f.get(9).and_then(|s| match s.as_str() {
+                "1" => Some(true),
+                "0" => Some(false),
+                _ => None,
+            }),
         })
     }
 
@@ -157,8 +170,12 @@ mod tests {
             variant: "mult".into(),
             co: -1.25,
             predicted_ax: Some(0),
+            mask_mass: Some(0.625),
+            pointing: Some(true),
         };
-        assert_eq!(Row::parse(&r.to_line()), Some(r));
+        assert_eq!(Row::parse(&r.to_line()), Some(r.clone()));
+        let plain = Row { mask_mass: None, pointing: None, ..r };
+        assert_eq!(Row::parse(&plain.to_line()), Some(plain));
         assert_eq!(Row::parse("x,1,1,true,Saliency,sum,0.5").map(|r| r.predicted_ax), Some(None));
         assert_eq!(Row::parse("truncated,1,"), None);
     }

@@ -91,6 +91,12 @@ pub struct GroupStats {
     pub auroc: f64,
     /// Accuracy of the model on x' (prediction on the augmented input equals the label).
     pub accuracy_after_ax: f64,
+    /// Images with a lesion mask (the localisation metrics below are over these).
+    pub lesion_images: usize,
+    /// Mean share of positive heatmap mass inside the lesion mask (NaN without masks).
+    pub mask_mass: f64,
+    /// Pointing-game hit rate: the heatmap's maximum inside the lesion mask (NaN without masks).
+    pub pointing: f64,
 }
 
 /// The whole summary.
@@ -111,6 +117,8 @@ struct Acc {
     wrong: Vec<f64>,
     total: usize,
     hits: usize,
+    mass: Vec<f64>,
+    pointing: Vec<bool>,
 }
 
 /// Computes the summary from CSV rows.
@@ -126,19 +134,30 @@ pub fn summarise(rows: &[Row]) -> Summary {
         if r.predicted_ax == Some(r.label) {
             g.hits += 1;
         }
+        if let Some(m) = r.mask_mass {
+            g.mass.push(f64::from(m));
+        }
+        if let Some(p) = r.pointing {
+            g.pointing.push(p);
+        }
     }
     let n = images.len();
     let correct = images.values().filter(|c| **c).count();
     let groups = groups
         .into_iter()
-        .map(|((_, method, variant), Acc { correct: c, wrong: w, total, hits })| {
+        .map(|((_, method, variant), Acc { correct: c, wrong: w, total, hits, mass, pointing })| {
             let (qc, qw) = (Quartiles::of(&c), Quartiles::of(&w));
+            let finite: Vec<f64> = mass.iter().copied().filter(|m| m.is_finite()).collect();
+            let mean = |n: f64, d: usize| if d == 0 { f64::NAN } else { n / d as f64 };
             GroupStats {
                 method: method.to_owned(),
                 variant: variant.to_owned(),
                 gap: qc.median - qw.median,
                 auroc: auroc(&c, &w),
                 accuracy_after_ax: if total == 0 { f64::NAN } else { hits as f64 / total as f64 },
+                lesion_images: pointing.len(),
+                mask_mass: mean(finite.iter().sum(), finite.len()),
+                pointing: mean(pointing.iter().filter(|p| **p).count() as f64, pointing.len()),
                 correct: qc,
                 wrong: qw,
             }

@@ -75,6 +75,16 @@ impl Arch {
         }
     }
 
+    /// The bias of the classification head's last layer, if it has one.
+    pub fn head_bias(self) -> Option<&'static str> {
+        match self {
+            Self::Resnet18 | Self::Resnet34 | Self::Resnet50 => Some("fc.bias"),
+            Self::Alexnet => Some("classifier.6.bias"),
+            Self::Squeezenet1_1 => Some("classifier.1.bias"),
+            Self::Resnet34TwoClass | Self::AlexnetTwoClass => None,
+        }
+    }
+
     /// Maps a tensor name from a weights file to this model's parameter name, or `None` when the
     /// tensor is known to be unused (the paper checkpoints' old heads and `iter` counter,
     /// BatchNorm's `num_batches_tracked`).

@@ -107,6 +107,9 @@ pub struct TrainableSpec<'a> {
     pub init: Option<&'a Path>,
     /// Seed of the random initialisation.
     pub seed: i64,
+    /// Initial value of every bias of the new head's last layer (None: zero, as torchvision).
+    /// SqueezeNet's head ends in a ReLU; a small positive start keeps it from dying at once.
+    pub head_bias: Option<f64>,
 }
 
 /// What a loaded model is, in plain data the UI can show.
@@ -341,11 +344,22 @@ impl Model {
     /// A model whose parameters train: seeded random weights, optionally initialised from a
     /// safetensors file (tensors whose name and shape fit; the new head stays random).
     pub fn for_training(spec: TrainableSpec<'_>, device: Device) -> Result<Self> {
-        let TrainableSpec { arch, classes, labels, normalize, input_size, init, seed } = spec;
+        let TrainableSpec { arch, classes, labels, normalize, input_size, init, seed, head_bias } = spec;
         let classes = Self::check_classes(arch, Some(classes))?;
         tch::manual_seed(seed);
         let (vs, net) = build_native(arch, classes, device);
         torchvision_init(&vs, arch)?;
+        if let Some(value) = head_bias {
+            let name = arch.head_bias().ok_or_else(|| Error::invalid(format!("{} has no head bias to initialise", arch.name())))?;
+            tch::no_grad(|| -> Result<()> {
+                for (n, mut v) in vs.variables() {
+                    if n == name {
+                        let _ = v.f_fill_(value)?;
+                    }
+                }
+                Ok(())
+            })?;
+        }
         if let Some(p) = init {
             weights::load_matching(&vs, arch, p)?;
         }

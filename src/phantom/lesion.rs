@@ -122,11 +122,12 @@ pub(crate) fn sample(rng: &mut Rng, anatomy: &Anatomy, frame: &Frame) -> Vec<Les
             continue;
         };
         // Later lesions tend to be smaller.
-        let size = rng.range(0.08, 0.26) * if k == 0 { 1.0 } else { 0.75 };
+        let size = rng.range(0.11, 0.26) * if k == 0 { 1.0 } else { 0.8 };
         let r = [size * rng.range(0.9, 1.6), size * rng.range(0.6, 1.0)];
         let (sin, cos) = rng.range(-0.7, 0.7).sin_cos();
-        // Small dense blobs look like nodules rather than consolidation: keep them fainter.
-        let opacity = if rng.chance(0.3) { rng.range(0.18, 0.35) } else { rng.range(0.35, 0.95) } * (0.6 + 0.4 * smoothstep(0.08, 0.16, size));
+        // Small dense blobs look like nodules rather than consolidation: keep them fainter, but
+        // visible: a consolidation nobody could see on the film would not carry the label.
+        let opacity = if rng.chance(0.3) { rng.range(0.4, 0.55) } else { rng.range(0.55, 0.95) } * (0.75 + 0.25 * smoothstep(0.11, 0.18, size));
         let rough = rng.range(0.3, 0.7);
         let fissure = rng.chance(0.5).then(|| {
             let a = rng.range(-0.5, 0.5);

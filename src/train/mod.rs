@@ -47,6 +47,10 @@ pub struct TrainOptions {
     pub normalize: Normalize,
     /// Initial weights (e.g. ImageNet), loaded where names and shapes fit.
     pub init: Option<PathBuf>,
+    /// Initial bias of the new head's last layer (None: zero).
+    pub head_bias: Option<f64>,
+    /// Iterations of linear learning-rate warm-up from 0 (0: none).
+    pub warmup: usize,
     /// The command line, recorded in the card.
     pub command: String,
 }
@@ -121,6 +125,13 @@ pub fn evaluate(model: &Model, dir: &Path) -> Result<Metrics> {
     Ok(metrics(&pred, &Vec::<i64>::try_from(&split.y)?))
 }
 
+/// The weights with the best validation accuracy so far, and when they were seen.
+struct Best {
+    metrics: Metrics,
+    iteration: usize,
+    weights: Vec<(String, Tensor)>,
+}
+
 /// What a training run produced.
 #[derive(Debug, Clone)]
 pub struct TrainReport {
@@ -163,6 +174,7 @@ pub fn train(opts: &TrainOptions, device: Device, progress: &mut dyn FnMut(&str)
         input_size: opts.input_size,
         init: opts.init.as_deref(),
         seed: opts.seed,
+        head_bias: opts.head_bias,
     };
     let model = Model::for_training(spec, device)?;
     let vs = model.var_store().ok_or_else(|| Error::invalid("not a native model"))?;
@@ -170,9 +182,13 @@ pub fn train(opts: &TrainOptions, device: Device, progress: &mut dyn FnMut(&str)
     let val_truth = Vec::<i64>::try_from(&val.y)?;
     let start = Instant::now();
     let mut val_metrics = metrics(&[], &[]);
+    let mut best: Option<Best> = None;
     let mut it = 0;
     while it < opts.max_iter {
         it += 1;
+        if opts.warmup > 0 {
+            opt.set_lr(opts.lr * (it as f64 / opts.warmup as f64).min(1.0));
+        }
         let idx = Tensor::randint(train.n, [opts.batch], (Kind::Int64, Device::Cpu));
         let (x, y) = batch_of(&train, &idx, device);
         let logits = model.forward_ctx(&x, &mut Ctx::training())?;
@@ -187,10 +203,32 @@ pub fn train(opts: &TrainOptions, device: Device, progress: &mut dyn FnMut(&str)
                 val_metrics.accuracy,
                 start.elapsed().as_secs_f64()
             ));
+            if best.as_ref().is_none_or(|b| val_metrics.accuracy > b.metrics.accuracy) {
+                let copy = tch::no_grad(|| vs.variables().into_iter().map(|(n, t)| (n, t.copy())).collect());
+                best = Some(Best { metrics: val_metrics, iteration: it, weights: copy });
+            }
             if it >= opts.min_iter && val_metrics.accuracy >= opts.target_val_acc {
                 break;
             }
         }
+    }
+    // Without the target reached, keep the best validated weights, not the last ones.
+    let mut best_iter = it;
+    if let Some(Best { metrics: m, iteration: at, weights: copy }) = best
+        && m.accuracy > val_metrics.accuracy
+    {
+        let mut vars = vs.variables();
+        tch::no_grad(|| -> Result<()> {
+            for (name, saved) in &copy {
+                if let Some(v) = vars.get_mut(name) {
+                    v.f_copy_(saved)?;
+                }
+            }
+            Ok(())
+        })?;
+        val_metrics = m;
+        best_iter = at;
+        progress(&format!("keeping the weights of iteration {at} (val acc {:.4})", m.accuracy));
     }
     std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
     let weights = opts.out.join(format!("{}.safetensors", opts.name));
@@ -206,10 +244,18 @@ pub fn train(opts: &TrainOptions, device: Device, progress: &mut dyn FnMut(&str)
     provenance.insert("data".into(), serde_json::json!(opts.data.display().to_string()));
     provenance.insert("training_command".into(), serde_json::json!(opts.command));
     provenance.insert("protocol".into(), serde_json::json!(format!(
-        "Adam lr {} betas (0.5, 0.999) weight decay 0, batch {} drawn uniformly with replacement, seed {}, stop at val acc >= {} after {} iterations or at {}",
-        opts.lr, opts.batch, opts.seed, opts.target_val_acc, opts.min_iter, opts.max_iter
+        "Adam lr {} betas (0.5, 0.999) weight decay 0, {} warm-up iterations, head bias {}, batch {} drawn uniformly with replacement, seed {}, stop at val acc >= {} after {} iterations or at {}; the best validated weights are kept",
+        opts.lr,
+        opts.warmup,
+        opts.head_bias.unwrap_or(0.0),
+        opts.batch,
+        opts.seed,
+        opts.target_val_acc,
+        opts.min_iter,
+        opts.max_iter
     )));
     provenance.insert("iterations".into(), serde_json::json!(it));
+    provenance.insert("weights_from_iteration".into(), serde_json::json!(best_iter));
     provenance.insert("train_images".into(), serde_json::json!(train.n));
     provenance.insert("validation".into(), serde_json::to_value(val_metrics).unwrap_or_default());
     if let Some(t) = &test {

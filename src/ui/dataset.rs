@@ -4,8 +4,7 @@
 use egui_plot::{Bar, BarChart, BoxElem, BoxPlot, BoxSpread, Legend, Plot, PlotPoint, Text};
 
 use crate::app::App;
-use crate::app::state::DatasetPick;
-use crate::attribution::Method;
+use crate::app::state::{DatasetPick, ViewSource};
 use crate::ax::Variant;
 use crate::dataset::stats::Quartiles;
 
@@ -24,9 +23,12 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             app.state.dataset.dir = p.display().to_string();
         }
         let running = app.state.dataset.job.is_some();
+        ui.add(egui::DragValue::new(&mut app.state.dataset.gax_steps).range(0..=5000).prefix("GAX steps "))
+            .on_hover_text("also run GAX on every image, both variants, up to this many steps (0: off)");
         if ui.add_enabled(!running, egui::Button::new("Run on folder")).clicked() {
             let methods = app.state.methods.clone();
-            app.run_dataset(methods, 16);
+            let gax_steps = app.state.dataset.gax_steps;
+            app.run_dataset(methods, 16, gax_steps);
         }
         if ui.add_enabled(running, egui::Button::new("Cancel run")).clicked() {
             app.stop_dataset();
@@ -50,7 +52,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     });
     let variant = app.state.dataset.variant.name();
     let groups: Vec<_> = summary.groups.iter().filter(|g| g.variant == variant).cloned().collect();
-    let methods: Vec<Method> = groups.iter().filter_map(|g| Method::parse(&g.method).ok()).collect();
+    let methods: Vec<ViewSource> = groups.iter().filter_map(|g| ViewSource::parse(&g.method)).collect();
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.strong("CO by method: correct (blue) vs wrong (orange); click a box to list its images");
         let boxes = |correct: bool| -> Vec<BoxElem> {
@@ -101,7 +103,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     });
 }
 
-fn histogram(app: &mut App, ui: &mut egui::Ui, methods: &[Method]) {
+fn histogram(app: &mut App, ui: &mut egui::Ui, methods: &[ViewSource]) {
     let Some(method) = app.state.dataset.method.or_else(|| methods.first().copied()) else { return };
     ui.horizontal(|ui| {
         ui.strong("Histogram of CO for");
@@ -156,8 +158,13 @@ fn histogram(app: &mut App, ui: &mut egui::Ui, methods: &[Method]) {
 
 fn stats_table(ui: &mut egui::Ui, summary: &crate::dataset::Summary) {
     ui.strong("Statistics");
-    egui::Grid::new("ds_stats").striped(true).num_columns(9).show(ui, |ui| {
-        for h in ["method", "variant", "n correct", "median correct", "n wrong", "median wrong", "gap", "AUROC", "acc after AX"] {
+    let lesions = summary.groups.iter().any(|g| g.lesion_images > 0);
+    let mut headers = vec!["method", "variant", "n correct", "median correct", "n wrong", "median wrong", "gap", "AUROC", "acc after AX"];
+    if lesions {
+        headers.extend(["n lesion", "mass in mask", "pointing"]);
+    }
+    egui::Grid::new("ds_stats").striped(true).num_columns(headers.len()).show(ui, |ui| {
+        for h in headers {
             ui.strong(h);
         }
         ui.end_row();
@@ -171,6 +178,11 @@ fn stats_table(ui: &mut egui::Ui, summary: &crate::dataset::Summary) {
             ui.label(format!("{:.3}", g.gap));
             ui.label(format!("{:.3}", g.auroc));
             ui.label(format!("{:.3}", g.accuracy_after_ax));
+            if lesions {
+                ui.label(g.lesion_images.to_string());
+                ui.label(format!("{:.3}", g.mask_mass));
+                ui.label(format!("{:.3}", g.pointing));
+            }
             ui.end_row();
         }
     });

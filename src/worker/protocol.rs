@@ -95,6 +95,8 @@ pub enum Command {
         methods: Vec<Method>,
         /// Images per batch.
         batch: usize,
+        /// GAX steps per image and variant (0: no GAX rows).
+        gax_steps: usize,
     },
     /// Sent by "Stop": cancels every job with an id up to and including this one. The handle
     /// also sets the shared cancel flag, which running loops check every step.

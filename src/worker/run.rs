@@ -99,9 +99,9 @@ impl Worker<'_> {
                 let outcome = gax::run(model, &x, &labels, &config, &cancel, &mut on_step)?;
                 self.emit(Event::GaxFinished { job, outcome });
             }
-            Command::RunDataset { job, dir, out, methods, batch } => {
+            Command::RunDataset { job, dir, out, methods, batch, gax_steps } => {
                 let model = self.model()?;
-                let opts = crate::dataset::RunOptions { methods, batch, shard: None, out };
+                let opts = crate::dataset::RunOptions { methods, batch, shard: None, out, gax_steps };
                 let (tx, waker, cancelled) = (self.tx, self.waker, self.cancelled);
                 let mut progress = |p| {
                     let _ = tx.send(Event::DatasetProgress { job, progress: p });
