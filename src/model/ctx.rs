@@ -89,8 +89,14 @@ impl Ctx {
     }
 
     /// Applies one ReLU call according to the mode.
+    ///
+    /// Every model passes a fresh pre-activation that nothing else reads afterwards, so with
+    /// plain ReLUs and no tap the ReLU runs in place, as torchvision's `ReLU(inplace=True)`: one
+    /// buffer less per call. (A tapped activation may share `z`'s storage, so taps keep the
+    /// out-of-place form; autograd's version check would reject any unsafe in-place use.)
     pub fn relu(&mut self, z: &Tensor) -> Tensor {
         match &mut self.relu {
+            ReluMode::Plain if self.tap.is_none() => z.shallow_clone().relu_(),
             ReluMode::Plain => z.relu(),
             ReluMode::Tape(tape) => {
                 let leaf = z.relu().detach().set_requires_grad(true);
