@@ -171,3 +171,27 @@ fn dataset_tab_runs_plots_and_opens_an_image() {
     });
     assert!(h.query_all_by_label_contains("Saliency: CO sum").count() >= 1);
 }
+
+/// Images opened with (or before) a model are decoded at the model's input size, as the command
+/// line does, and decoded again when a model with another input size arrives.
+#[test]
+fn images_follow_the_model_input_size() {
+    let card = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/phantom_squeezenet.json");
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/normal_1.png");
+    let startup = Startup { device: DeviceChoice::Cpu, model: Some(ModelSource::Card(card.clone())), images: vec![sample.clone()], ..Startup::default() };
+    let mut h = Harness::builder().with_size([1280.0, 1100.0]).build_eframe(|cc| App::from_creation(cc, startup).expect("app"));
+    step_until(&mut h, "the sample predicted", |a| a.state.current_entry().is_some_and(|e| e.prediction.is_some()));
+    let e = h.state().state.current_entry().expect("entry");
+    assert_eq!((e.image.height, e.image.width), (128, 128), "the card's input size");
+    let top = e.prediction.clone().expect("prediction");
+    let model = heatmap_explorer::model::Model::load(&ModelSource::Card(card), tch::Device::Cpu).expect("model");
+    let x = heatmap_explorer::io::image::Image::load(&sample, [128, 128]).expect("image").to_tensor(tch::Device::Cpu);
+    let logits = Vec::<f32>::try_from(model.forward(&x).expect("forward").view([-1])).expect("logits");
+    let best = if logits[0] >= logits[1] { 0 } else { 1 };
+    assert_eq!(top[0].class, best);
+    assert!((top[0].logit - logits[best as usize]).abs() < 1e-4, "{} vs {}", top[0].logit, logits[best as usize]);
+    h.state_mut().open_model(small_model());
+    step_until(&mut h, "the sample decoded again at 256×256 and predicted", |a| {
+        a.state.current_entry().is_some_and(|e| e.image.width == 256 && e.prediction.as_ref().is_some_and(|p| p.len() == 3))
+    });
+}

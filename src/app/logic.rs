@@ -72,6 +72,11 @@ impl App {
         }
     }
 
+    /// Whether image `i` is being decoded again at the model's input size.
+    fn reloading(&self, i: usize) -> bool {
+        self.state.pending.values().any(|p| matches!(p, Pending::Reload(j) if *j == i))
+    }
+
     fn input_size(&self) -> [usize; 2] {
         self.state.model.as_ref().map_or([256, 256], |m| {
             let [h, w] = m.input_size;
@@ -91,7 +96,7 @@ impl App {
 
     fn predict_current(&mut self) {
         let Some(i) = self.state.current else { return };
-        if self.state.model.is_none() || self.state.images[i].prediction.is_some() {
+        if self.state.model.is_none() || self.state.images[i].prediction.is_some() || self.reloading(i) {
             return;
         }
         let image = Arc::clone(&self.state.images[i].image);
@@ -106,6 +111,10 @@ impl App {
         };
         if self.state.model.is_none() {
             self.state.error("open a model first");
+            return;
+        }
+        if self.reloading(i) {
+            self.state.error("the image is being decoded again at the model's input size; try again in a moment");
             return;
         }
         let entry = &self.state.images[i];
@@ -212,10 +221,36 @@ impl App {
                     e.prediction = None;
                     e.attributions.clear();
                 }
+                // Images decoded for another input size are decoded again from their files, so
+                // the model sees exactly what the command line would give it.
+                let size = self.input_size();
+                let stale: Vec<(usize, PathBuf)> =
+                    self.state.images.iter().enumerate().filter(|(_, e)| e.run.is_none() && !fits(e, size)).map(|(i, e)| (i, e.path.clone())).collect();
+                for (i, path) in stale {
+                    self.submit(|job| Command::LoadImage { job, path, size }, Pending::Reload(i));
+                }
                 self.predict_current();
+            }
+            Event::ImageLoaded { path, image, .. } if matches!(pending, Pending::Reload(_)) => {
+                self.state.pending.remove(&job);
+                let Pending::Reload(i) = pending else { return };
+                if let Some(e) = self.state.images.get_mut(i).filter(|e| e.path == path && e.run.is_none()) {
+                    e.image = image;
+                    e.prediction = None;
+                    e.attributions.clear();
+                    if self.state.current == Some(i) {
+                        self.predict_current();
+                    }
+                }
             }
             Event::ImageLoaded { path, image, .. } => {
                 self.state.pending.remove(&job);
+                let size = self.input_size();
+                if self.state.model.is_some() && (image.height, image.width) != (size[0], size[1]) {
+                    // Submitted before the model arrived: decode again at its input size.
+                    self.submit(|job| Command::LoadImage { job, path, size }, pending);
+                    return;
+                }
                 self.state.remember(path.clone());
                 self.state.images.push(ImageEntry { path, image, prediction: None, label: None, target: None, attributions: BTreeMap::new(), run: None });
                 let idx = self.state.images.len() - 1;
@@ -319,7 +354,7 @@ impl App {
     fn entry_for(&mut self, p: &Pending) -> Option<&mut ImageEntry> {
         match p {
             Pending::Predict(i) | Pending::Attribute(i) | Pending::Gax(i) => self.state.images.get_mut(*i),
-            Pending::Model(_) | Pending::Image(_) | Pending::Dataset => None,
+            Pending::Model(_) | Pending::Image(_) | Pending::Reload(_) | Pending::Dataset => None,
         }
     }
 }
@@ -387,4 +422,9 @@ impl App {
             }
         }
     }
+}
+
+/// Whether an entry's image has the model input size `[height, width]`.
+fn fits(e: &ImageEntry, size: [usize; 2]) -> bool {
+    (e.image.height, e.image.width) == (size[0], size[1])
 }

@@ -149,6 +149,8 @@ pub enum Pending {
     Attribute(usize),
     /// GAX on image `usize`.
     Gax(usize),
+    /// Image `usize` decoded again at a newly loaded model's input size.
+    Reload(usize),
     /// A dataset run.
     Dataset,
 }
