@@ -109,20 +109,23 @@ pub fn run(
         let pred_v = Vec::<i64>::try_from(cpu(&y.argmax(1, false)))?;
         let probs_v = Vec::<f32>::try_from(cpu(&probs).view([-1]))?;
         let cls_v = Vec::<i64>::try_from(cpu(&classes_top).view([-1]))?;
-        let heat_v = Vec::<f32>::try_from(cpu(&heat).view([-1]))?;
+        // Halved and reduced by libtorch (vectorised, multi-threaded) before the copy: a quarter
+        // of the bytes cross, and no per-value loop runs here. Both round to nearest even.
+        let heat_d = heat.detach();
+        let heat_v = Vec::<half::f16>::try_from(heat_d.to_kind(Kind::Half).to_device(Device::Cpu).view([-1]))?;
+        let amax_v = Vec::<f32>::try_from(cpu(&heat_d.abs().view([n, -1]).amax([1_i64].as_slice(), false)))?;
         let per = to_usize(3 * h * w);
         let kk = to_usize(top_k);
         let mut keep = Vec::new();
         for (i, &r) in rows.iter().enumerate() {
-            let hv = &heat_v[i * per..(i + 1) * per];
-            let compact = CompactHeatmap::from_f32(to_usize(h), to_usize(w), hv);
+            let compact = CompactHeatmap { height: to_usize(h), width: to_usize(w), data: heat_v[i * per..(i + 1) * per].to_vec() };
             on_step(GaxStep {
                 image: r,
                 step,
                 co: co_v[i],
                 loss: loss_v[i],
                 similarity: sim_v[i],
-                abs_max: hv.iter().fold(0.0_f32, |m, v| m.max(v.abs())),
+                abs_max: amax_v[i],
                 predicted: pred_v[i],
                 top: (0..kk).map(|j| (cls_v[i * kk + j], probs_v[i * kk + j])).collect(),
                 heatmap: compact,
