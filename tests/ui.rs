@@ -195,3 +195,33 @@ fn images_follow_the_model_input_size() {
         a.state.current_entry().is_some_and(|e| e.image.width == 256 && e.prediction.as_ref().is_some_and(|p| p.len() == 3))
     });
 }
+
+/// On phantoms with lesion masks, the dataset tab's statistics gain the localisation columns,
+/// GAX rows included when "GAX steps" is set, and a GAX box opens the image with a GAX run.
+#[test]
+fn dataset_tab_shows_lesion_localisation_and_gax() {
+    use heatmap_explorer::phantom::{self, PhantomOptions};
+    let dir = temp_dir("uilesion");
+    phantom::write_dataset(dir.path(), &PhantomOptions { count: 4, seed: 5, splits: vec!["test".into()], pneumonia_fraction: 0.5 }).expect("phantoms");
+    let card = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/phantom_squeezenet.json");
+    let mut h = harness();
+    h.state_mut().open_model(ModelSource::Card(card));
+    step_until(&mut h, "model", |a| a.state.model.is_some());
+    h.get_by_label("Dataset tab").click();
+    h.run_steps(2);
+    h.state_mut().state.methods = vec![heatmap_explorer::attribution::Method::DeepLift];
+    h.state_mut().state.dataset.dir = dir.path().join("test").display().to_string();
+    h.state_mut().state.dataset.gax_steps = 3;
+    h.get_by_role_and_label(Role::Button, "Run on folder").click();
+    step_until(&mut h, "dataset summary", |a| a.state.dataset.summary.is_some());
+    for column in ["n lesion", "mass in mask", "pointing"] {
+        h.get_by_label(column);
+    }
+    let summary = h.state().state.dataset.summary.clone().expect("summary");
+    assert!(summary.groups.iter().any(|g| g.method == "GAX" && g.lesion_images == 2));
+    assert_eq!(h.state().state.dataset.rows.len(), 4 * 2 * 2, "DeepLift and GAX, both variants");
+    let rel = h.state().state.dataset.rows.iter().find(|r| r.method == "GAX").map(|r| (r.image.clone(), r.label)).expect("GAX row");
+    h.state_mut().open_dataset_image(&rel.0, heatmap_explorer::app::state::ViewSource::Gax, rel.1);
+    step_until(&mut h, "a GAX run on the opened image", |a| a.state.current_run().is_some_and(|r| !r.steps.is_empty()));
+    assert_eq!(h.state().state.current_run().map(|r| r.label), Some(rel.1), "GAX maximises the ground-truth class, as the dataset row did");
+}
