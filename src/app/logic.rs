@@ -42,9 +42,8 @@ impl App {
     /// Decodes an image on the worker and adds it to the list; `show` makes it current (else
     /// it becomes current only when no image is).
     pub fn load_image(&mut self, path: PathBuf, show: bool) {
-        let size = self.input_size();
         self.state.info(format!("opening {}...", path.display()));
-        self.submit(|job| Command::LoadImage { job, path, size }, Pending::Image(show));
+        self.submit(|job| Command::LoadImage { job, path, size: None }, Pending::Image(show));
     }
 
     /// Opens a GAX run file for replay (no model or GPU needed).
@@ -224,10 +223,16 @@ impl App {
                 // Images decoded for another input size are decoded again from their files, so
                 // the model sees exactly what the command line would give it.
                 let size = self.input_size();
-                let stale: Vec<(usize, PathBuf)> =
-                    self.state.images.iter().enumerate().filter(|(_, e)| e.run.is_none() && !fits(e, size)).map(|(i, e)| (i, e.path.clone())).collect();
+                let stale: Vec<(usize, PathBuf)> = self
+                    .state
+                    .images
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.run.is_none() && (e.image.height, e.image.width) != (size[0], size[1]))
+                    .map(|(i, e)| (i, e.path.clone()))
+                    .collect();
                 for (i, path) in stale {
-                    self.submit(|job| Command::LoadImage { job, path, size }, Pending::Reload(i));
+                    self.submit(|job| Command::LoadImage { job, path, size: Some(size) }, Pending::Reload(i));
                 }
                 self.predict_current();
             }
@@ -245,12 +250,6 @@ impl App {
             }
             Event::ImageLoaded { path, image, .. } => {
                 self.state.pending.remove(&job);
-                let size = self.input_size();
-                if self.state.model.is_some() && (image.height, image.width) != (size[0], size[1]) {
-                    // Submitted before the model arrived: decode again at its input size.
-                    self.submit(|job| Command::LoadImage { job, path, size }, pending);
-                    return;
-                }
                 self.state.remember(path.clone());
                 self.state.images.push(ImageEntry { path, image, prediction: None, label: None, target: None, attributions: BTreeMap::new(), run: None });
                 let idx = self.state.images.len() - 1;
@@ -422,9 +421,4 @@ impl App {
             }
         }
     }
-}
-
-/// Whether an entry's image has the model input size `[height, width]`.
-fn fits(e: &ImageEntry, size: [usize; 2]) -> bool {
-    (e.image.height, e.image.width) == (size[0], size[1])
 }

@@ -154,7 +154,7 @@ pub fn summarise(rows: &[Row]) -> Summary {
                 variant: variant.to_owned(),
                 gap: qc.median - qw.median,
                 auroc: auroc(&c, &w),
-                accuracy_after_ax: if total == 0 { f64::NAN } else { hits as f64 / total as f64 },
+                accuracy_after_ax: mean(hits as f64, total),
                 lesion_images: pointing.len(),
                 mask_mass: mean(finite.iter().sum(), finite.len()),
                 pointing: mean(pointing.iter().filter(|p| **p).count() as f64, pointing.len()),

@@ -43,8 +43,10 @@ pub enum Command {
         job: JobId,
         /// The file.
         path: PathBuf,
-        /// `[height, width]` to resize to.
-        size: [usize; 2],
+        /// `[height, width]` to resize to; `None`: the loaded model's input size (256×256 while
+        /// no model is loaded), decided on the worker so commands queued behind a model load
+        /// get that model's size.
+        size: Option<[usize; 2]>,
     },
     /// Sent when an image becomes current; answered by [`Event::Prediction`].
     Predict {

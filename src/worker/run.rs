@@ -50,6 +50,9 @@ impl Worker<'_> {
                 self.emit(Event::ModelLoaded { job, info, device: runtime::describe_device(dev) });
             }
             Command::LoadImage { job, path, size } => {
+                let size = size.unwrap_or_else(|| {
+                    self.model.as_ref().map_or([256, 256], |m| m.info().input_size.map(|v| usize::try_from(v).unwrap_or(256)))
+                });
                 let image = Arc::new(Image::load(&path, size)?);
                 self.emit(Event::ImageLoaded { job, path, image });
             }
