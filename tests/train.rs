@@ -84,7 +84,7 @@ fn shipped_models_reach_their_stated_accuracy_on_fresh_phantoms() {
     phantom::write_dataset(dir.path(), &PhantomOptions { count: 400, seed: 4242, splits: vec![], pneumonia_fraction: 0.5 }).expect("phantoms");
     let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
     let mut accuracies = Vec::new();
-    for (name, low, high) in [("phantom_squeezenet", 0.94, 1.0), ("phantom_squeezenet_sub", 0.70, 0.90)] {
+    for (name, low, high) in [("phantom_squeezenet", 0.96, 1.0), ("phantom_squeezenet_sub", 0.70, 0.90)] {
         let card_path = models.join(format!("{name}.json"));
         let card = heatmap_explorer::model::ModelCard::read(&card_path).expect("card");
         let stated = card.provenance["validation"]["accuracy"].as_f64().expect("stated validation accuracy");
@@ -92,7 +92,7 @@ fn shipped_models_reach_their_stated_accuracy_on_fresh_phantoms() {
         let model = Model::load(&ModelSource::Card(card_path), tch::Device::Cpu).expect("loads");
         let m = train::evaluate(&model, dir.path()).expect("evaluate");
         assert_eq!(m.n, 400);
-        // 400 images: a binomial standard error of about 0.01 at 0.965 and 0.02 at 0.80.
+        // 400 images: a binomial standard error of about 0.007 at 0.98 and 0.02 at 0.84.
         assert!((low..=high).contains(&m.accuracy), "{name}: accuracy {:.4} outside [{low}, {high}]", m.accuracy);
         assert!((m.accuracy - stated).abs() <= 0.05, "{name}: accuracy {:.4} vs stated {stated:.4}", m.accuracy);
         accuracies.push(m.accuracy);

@@ -9,6 +9,14 @@ use super::{SIZE, smoothstep, sq};
 /// Distance a lesion centre keeps from the lung edge (canonical units).
 const MARGIN: f32 = 0.05;
 
+/// Least visible consolidation area of a PNEUMONIA image in pixels: 1.5 % of the film, about
+/// 31 × 31. Smaller opacities read as nodules, not lobar consolidation, and a model cannot be
+/// expected to find them at a demo model's 128 × 128 input.
+pub(crate) const MIN_PIXELS: usize = SIZE * SIZE * 3 / 200;
+
+/// Lesion draws tried before the largest one is kept.
+const DRAWS: u64 = 12;
+
 /// One focal consolidation.
 #[derive(Debug, Clone)]
 pub(crate) struct Lesion {
@@ -105,8 +113,38 @@ fn place_anywhere(rng: &mut Rng, anatomy: &Anatomy, frame: &Frame) -> Option<[f3
     found.get(rng.below(found.len())).copied()
 }
 
+/// Samples consolidations covering at least [`MIN_PIXELS`] visible lung pixels, drawing again
+/// from fresh sub-streams of `stream` (up to [`DRAWS`] times, then keeping the largest).
+pub(crate) fn sample_visible(stream: &dyn Fn(u64) -> Rng, anatomy: &Anatomy, frame: &Frame) -> Vec<Lesion> {
+    let mut best = (0, Vec::new());
+    for k in 0..DRAWS {
+        // The first draw comes from the sub-stream every image always used, so images whose
+        // lesions are large enough do not change.
+        let lesions = sample(&mut stream(if k == 0 { 5 } else { 100 + k }), anatomy, frame);
+        let n = mask_pixels(&lesions, anatomy, frame);
+        if n >= MIN_PIXELS {
+            return lesions;
+        }
+        if n > best.0 {
+            best = (n, lesions);
+        }
+    }
+    best.1
+}
+
+/// Pixels on the film where some lesion covers lung: the size of the mask `lesions` give.
+fn mask_pixels(lesions: &[Lesion], anatomy: &Anatomy, frame: &Frame) -> usize {
+    (0..SIZE * SIZE)
+        .filter(|&i| {
+            let (x, y) = (i % SIZE, i / SIZE);
+            let p = frame.body_at(x, y);
+            frame.on_film(x, y) && lesions.iter().any(|l| l.at(p).is_some()) && anatomy.at(p).lung < 0.0
+        })
+        .count()
+}
+
 /// Samples one to three consolidations for a PNEUMONIA image.
-pub(crate) fn sample(rng: &mut Rng, anatomy: &Anatomy, frame: &Frame) -> Vec<Lesion> {
+fn sample(rng: &mut Rng, anatomy: &Anatomy, frame: &Frame) -> Vec<Lesion> {
     let u = rng.f32();
     let count = if u < 0.55 {
         1

@@ -90,7 +90,7 @@ pub fn generate(seed: u64, index: u64, pneumonia: bool) -> Phantom {
     let distractors = distractor::Distractors::sample(&mut stream(1));
     let frame = geometry::Frame::sample(&mut stream(2), distractors.tilted);
     let anatomy = anatomy::Anatomy::sample(&mut stream(3), Noise::new(mix(key, 4)));
-    let lesions = if pneumonia { lesion::sample(&mut stream(5), &anatomy, &frame) } else { Vec::new() };
+    let lesions = if pneumonia { lesion::sample_visible(&stream, &anatomy, &frame) } else { Vec::new() };
     let exposure = noise::Exposure::sample(&mut stream(6));
 
     let n = SIZE * SIZE;
@@ -187,7 +187,7 @@ mod tests {
             let p = generate(7, i, true);
             assert!(p.pneumonia);
             assert_eq!((p.pixels.len(), p.mask.len(), p.lung_mask.len()), (SIZE * SIZE, SIZE * SIZE, SIZE * SIZE));
-            assert!(count(&p.mask) > 0, "image {i} has an empty mask");
+            assert!(count(&p.mask) >= lesion::MIN_PIXELS, "image {i}: lesions cover only {} pixels", count(&p.mask));
             for (m, l) in p.mask.iter().zip(&p.lung_mask) {
                 assert!(*m == 0 || (*m == 255 && *l == 255), "image {i}: lesion pixel outside the lungs");
             }
