@@ -1,7 +1,7 @@
 //! GAX: trajectory parity with the paper's PyTorch loop, batched runs, run files.
 
 use heatmap_explorer::ax::Variant;
-use heatmap_explorer::gax::{self, GaxConfig, GaxStep, StopReason};
+use heatmap_explorer::gax::{self, Engine, GaxConfig, GaxStep, StopReason};
 use heatmap_explorer::model::Model;
 use tch::{Kind, Tensor};
 
@@ -87,6 +87,59 @@ fn batched_runs_equal_single_runs_and_stop_per_image() {
             assert!(d <= 2e-3, "image {i} step {}: heatmaps differ by {d}", s.step);
         }
     }
+}
+
+#[test]
+fn graph_engine_steps_equal_eager_steps() {
+    // On the CPU the graph engine runs its fixed step on static buffers without capturing:
+    // this checks the step itself (in-place Adam with a device-side step count, the packed
+    // readout, finished images masked and then compacted) against the eager loop.
+    let model = small_model(3, 11);
+    tch::manual_seed(6);
+    let x = Tensor::rand([4, 3, 64, 64], (Kind::Float, tch::Device::Cpu));
+    let labels = [0_i64, 1, 2, 1];
+    let free = GaxConfig { max_steps: 12, target_co: f64::INFINITY, top_k: 2, ..GaxConfig::default() };
+    let (eager, _) = trajectory(&model, &x, &labels, &free);
+    // A target that two or three images pass (at least one after a few updates, so at most half
+    // the batch runs for a while and the graph engine compacts it) and another never does.
+    let lengths = |target: f64| -> Vec<usize> {
+        eager.iter().map(|e| e.iter().position(|s| f64::from(s.co) > target).map_or(13, |p| p + 1)).collect()
+    };
+    // Midway between neighbouring CO values, so that rounding differences between batch
+    // layouts cannot move an image across it.
+    let mut cos: Vec<f64> = eager.iter().flatten().map(|s| f64::from(s.co)).collect();
+    cos.sort_by(f64::total_cmp);
+    let target = cos
+        .windows(2)
+        .filter(|p| p[1] - p[0] > 1e-3 * p[0].abs().max(1.0))
+        .map(|p| (p[0] + p[1]) / 2.0)
+        .find(|&t| {
+            let l = lengths(t);
+            let stopped = l.iter().filter(|&&n| n < 13).count();
+            (2..=3).contains(&stopped) && l.iter().any(|&n| (3..13).contains(&n))
+        })
+        .expect("a target that splits the batch");
+    for cfg in [free.clone(), GaxConfig { target_co: target, ..free.clone() }] {
+        let (want, want_out) = trajectory(&model, &x, &labels, &cfg);
+        assert_eq!(want.iter().map(Vec::len).collect::<Vec<_>>(), lengths(cfg.target_co));
+        let (got, got_out) = trajectory(&model, &x, &labels, &GaxConfig { engine: Engine::Graph, ..cfg.clone() });
+        assert_eq!(got_out, want_out);
+        for i in 0..4 {
+            assert_eq!(got[i].len(), want[i].len(), "image {i}");
+            for (g, w) in got[i].iter().zip(&want[i]) {
+                let tol = 1e-5 * w.co.abs().max(1.0);
+                assert!((g.co - w.co).abs() <= tol, "image {i} step {}: graph {} eager {}", w.step, g.co, w.co);
+                assert!((g.loss - w.loss).abs() <= 1e-5 * w.loss.abs().max(1.0));
+                assert!((g.similarity - w.similarity).abs() <= 1e-5 * w.similarity.abs().max(1e-3));
+                assert!((g.abs_max - w.abs_max).abs() <= 1e-5);
+                assert_eq!((g.step, g.predicted), (w.step, w.predicted));
+                assert_eq!(g.top.iter().map(|t| t.0).collect::<Vec<_>>(), w.top.iter().map(|t| t.0).collect::<Vec<_>>());
+                let d = g.heatmap.to_f32().iter().zip(&w.heatmap.to_f32()).fold(0.0_f32, |m, (a, b)| m.max((a - b).abs()));
+                assert!(d <= 1e-3, "image {i} step {}: heatmaps differ by {d}", w.step);
+            }
+        }
+    }
+    assert!(eager.iter().all(|e| e.len() == 13));
 }
 
 #[test]

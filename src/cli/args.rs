@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::ax::Variant;
+use crate::gax::Engine;
 use crate::error::{Error, Result};
 use crate::model::{Arch, ModelSource, Normalize};
 use crate::runtime::DeviceChoice;
@@ -234,6 +235,9 @@ pub struct GaxArgs {
     /// Run even when the given label differs from the prediction.
     #[arg(long)]
     pub force: bool,
+    /// How steps execute: eager, or graph (one step captured as a CUDA graph on a GPU).
+    #[arg(long, value_enum, default_value_t = Engine::Eager)]
+    pub engine: Engine,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -280,6 +284,9 @@ pub struct BenchArgs {
     /// Methods for `attribute`, comma-separated or all.
     #[arg(long, default_value = "all")]
     pub methods: String,
+    /// GAX engines to time, comma-separated (eager, graph).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "eager")]
+    pub engine: Vec<Engine>,
 }
 
 /// `merge`.

@@ -178,7 +178,7 @@ fn gax_cmd(a: &GaxArgs, device: runtime::DeviceChoice) -> Result<()> {
             vec![l; images.len()]
         }
     };
-    let config = GaxConfig { lr: a.lr, lambda: a.lambda, target_co: a.target_co, max_steps: a.max_steps, variant: a.variant, ..GaxConfig::default() };
+    let config = GaxConfig { lr: a.lr, lambda: a.lambda, target_co: a.target_co, max_steps: a.max_steps, variant: a.variant, engine: a.engine, ..GaxConfig::default() };
     let info = model.info();
     let identity = ModelIdentity {
         arch: info.arch.clone(),
@@ -253,8 +253,16 @@ fn bench(a: &BenchArgs, device: runtime::DeviceChoice) -> Result<()> {
         let arch = crate::model::Arch::parse(arch)?;
         for &b in &batches {
             if a.what == "gax" {
-                let ms = crate::bench::gax(arch, b, a.steps, a.size, dev)?;
-                println!("ours gax {arch} batch={b} size={}: {ms:.2} ms/step, {:.1} image-steps/s", a.size, b as f64 * 1000.0 / ms);
+                for &engine in &a.engine {
+                    let (ms, co) = crate::bench::gax(arch, b, a.steps, a.size, engine, dev)?;
+                    let name = format!("{engine:?}").to_lowercase();
+                    println!(
+                        "ours gax {arch} batch={b} size={} engine={name}: {ms:.2} ms/step, {:.1} image-steps/s (mean CO at step {}: {co:.4})",
+                        a.size,
+                        b as f64 * 1000.0 / ms,
+                        a.steps
+                    );
+                }
             } else {
                 for m in Method::parse_list(&a.methods)? {
                     let ms = crate::bench::attribute(arch, m, b, a.steps, a.size, dev)?;

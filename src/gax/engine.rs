@@ -1,15 +1,15 @@
 //! The GAX loop for a batch of images with independent losses and per-image stopping.
 //!
 //! Step t evaluates the heatmap after t updates, reports it with its own CO, then (unless the
-//! image stops) takes one Adam update. A finished image leaves the batch, so it stops changing
-//! and stops costing work.
+//! image stops) takes one Adam update. A finished image is no longer reported, so it stops
+//! changing; how soon it stops costing work depends on the [`Engine`] (see `step.rs`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use tch::{Device, Kind, Tensor};
+use tch::{Kind, Tensor};
 
-use super::adam::Adam;
-use super::{CompactHeatmap, GaxConfig, GaxStep};
+use super::step::{Eager, FIXED, Problem, Static, Stepper};
+use super::{CompactHeatmap, Engine, GaxConfig, GaxStep};
 use crate::ax;
 use crate::error::{Error, Result};
 use crate::model::Model;
@@ -66,23 +66,21 @@ pub fn run(
     }
     let dev = model.device();
     let x_all = x.to_kind(Kind::Float).to_device(dev).detach();
-    let lab = Tensor::from_slice(labels).to_device(dev);
-    let k_all = ax::kappa(&lab, classes);
+    let k_all = ax::kappa(&Tensor::from_slice(labels).to_device(dev), classes);
     let y0_all = tch::no_grad(|| model.forward(&x_all))?.detach();
-
-    // Active rows, compacted as images finish.
-    let mut rows: Vec<usize> = (0..to_usize(b)).collect();
-    let mut xa = x_all.shallow_clone();
-    let mut ka = k_all;
-    let mut y0 = y0_all;
-    let mut wp = x_all.ones_like();
-    let mut bp = x_all.full_like(0.01);
-    let mut adam_w = Adam::new(&wp, cfg.lr);
-    let mut adam_b = Adam::new(&bp, cfg.lr);
-    let mut result = vec![(StopReason::Cancelled, 0); rows.len()];
     let top_k = i64::try_from(cfg.top_k.max(1)).unwrap_or(5).min(classes);
-    let eps = cfg.eps;
+    let p = Problem { model, cfg, top_k };
+    let mut stepper: Box<dyn Stepper + '_> = match cfg.engine {
+        Engine::Eager => Box::new(Eager::new(p, x_all, k_all, y0_all)),
+        Engine::Graph => Box::new(Static::new(p, x_all, k_all, y0_all)?),
+    };
 
+    // The running images, in batch order; the stepper's readout lists exactly these.
+    let mut rows: Vec<usize> = (0..to_usize(b)).collect();
+    let mut result = vec![(StopReason::Cancelled, 0); rows.len()];
+    let kk = to_usize(top_k);
+    let width = FIXED + 2 * kk;
+    let per = to_usize(3 * h * w);
     for step in 0..=cfg.max_steps {
         if cancel() {
             for &r in &rows {
@@ -90,47 +88,25 @@ pub fn run(
             }
             return Ok(result);
         }
-        let wl = wp.detach().set_requires_grad(true);
-        let bl = bp.detach().set_requires_grad(true);
-        let heat = (&wl * &xa + &bl).tanh();
-        let xp = cfg.variant.apply(&xa, &heat);
-        let y = model.forward(&xp)?;
-        let co = ax::co_from_logits(&y, &y0, &ka);
-        let n = xa.size()[0];
-        let sim = ((&heat - &xa + eps).square() / (&xa + eps)).view([n, -1]).mean_dim([1_i64].as_slice(), false, Kind::Float);
-        let loss = -&co + sim.reciprocal() * cfg.lambda;
-
-        // Everything the UI needs, copied off the device in one go per tensor.
-        let (probs, classes_top) = y.detach().softmax(1, Kind::Float).topk(top_k, 1, true, true);
-        let cpu = |t: &Tensor| t.detach().to_device(Device::Cpu);
-        let co_v = Vec::<f32>::try_from(cpu(&co))?;
-        let loss_v = Vec::<f32>::try_from(cpu(&loss))?;
-        let sim_v = Vec::<f32>::try_from(cpu(&sim))?;
-        let pred_v = Vec::<i64>::try_from(cpu(&y.argmax(1, false)))?;
-        let probs_v = Vec::<f32>::try_from(cpu(&probs).view([-1]))?;
-        let cls_v = Vec::<i64>::try_from(cpu(&classes_top).view([-1]))?;
-        // Halved and reduced by libtorch (vectorised, multi-threaded) before the copy: a quarter
-        // of the bytes cross, and no per-value loop runs here. Both round to nearest even.
-        let heat_d = heat.detach();
-        let heat_v = Vec::<half::f16>::try_from(heat_d.to_kind(Kind::Half).to_device(Device::Cpu).view([-1]))?;
-        let amax_v = Vec::<f32>::try_from(cpu(&heat_d.abs().view([n, -1]).amax([1_i64].as_slice(), false)))?;
-        let per = to_usize(3 * h * w);
-        let kk = to_usize(top_k);
+        let out = stepper.evaluate()?;
         let mut keep = Vec::new();
         for (i, &r) in rows.iter().enumerate() {
-            let compact = CompactHeatmap { height: to_usize(h), width: to_usize(w), data: heat_v[i * per..(i + 1) * per].to_vec() };
+            let s = &out.scalars[i * width..(i + 1) * width];
+            // Class indices travel as exact small floats in the packed readout.
+            #[allow(clippy::cast_possible_truncation)]
+            let class = |v: f32| v as i64;
             on_step(GaxStep {
                 image: r,
                 step,
-                co: co_v[i],
-                loss: loss_v[i],
-                similarity: sim_v[i],
-                abs_max: amax_v[i],
-                predicted: pred_v[i],
-                top: (0..kk).map(|j| (cls_v[i * kk + j], probs_v[i * kk + j])).collect(),
-                heatmap: compact,
+                co: s[0],
+                loss: s[1],
+                similarity: s[2],
+                abs_max: s[3],
+                predicted: class(s[4]),
+                top: (0..kk).map(|j| (class(s[FIXED + kk + j]), s[FIXED + j])).collect(),
+                heatmap: CompactHeatmap { height: to_usize(h), width: to_usize(w), data: out.heat[i * per..(i + 1) * per].to_vec() },
             });
-            if f64::from(co_v[i]) > cfg.target_co {
+            if f64::from(s[0]) > cfg.target_co {
                 result[r] = (StopReason::TargetReached, step);
             } else if step >= cfg.max_steps {
                 result[r] = (StopReason::MaxSteps, step);
@@ -141,25 +117,8 @@ pub fn run(
         if keep.is_empty() {
             break;
         }
-        let grads = Tensor::f_run_backward(&[loss.sum(Kind::Float)], &[&wl, &bl], false, false)?;
-        let (mut gw, mut gb) = (grads[0].shallow_clone(), grads[1].shallow_clone());
-        if keep.len() < rows.len() {
-            let idx = Tensor::from_slice(&keep.iter().map(|&i| i64::try_from(i).unwrap_or(0)).collect::<Vec<_>>()).to_device(dev);
-            rows = keep.iter().map(|&i| rows[i]).collect();
-            xa = xa.index_select(0, &idx);
-            ka = ka.index_select(0, &idx);
-            y0 = y0.index_select(0, &idx);
-            wp = wp.index_select(0, &idx);
-            bp = bp.index_select(0, &idx);
-            gw = gw.index_select(0, &idx);
-            gb = gb.index_select(0, &idx);
-            adam_w.select_rows(&idx);
-            adam_b.select_rows(&idx);
-        }
-        tch::no_grad(|| {
-            adam_w.update(&mut wp, &gw);
-            adam_b.update(&mut bp, &gb);
-        });
+        stepper.advance(&keep)?;
+        rows = keep.iter().map(|&i| rows[i]).collect();
     }
     Ok(result)
 }

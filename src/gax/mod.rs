@@ -3,7 +3,9 @@
 
 pub mod adam;
 pub mod compact;
+pub mod cuda_graph;
 pub mod engine;
+mod step;
 
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +13,19 @@ pub use compact::CompactHeatmap;
 pub use engine::{StopReason, run};
 
 use crate::ax::Variant;
+
+/// How GAX steps execute. Both give the same numbers; the choice is not part of a run's
+/// identity and is not saved in run files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Engine {
+    /// Define-by-run: a fresh autograd graph per step; finished images leave the batch at once.
+    #[default]
+    Eager,
+    /// One fixed step on static buffers, captured as a CUDA graph on a GPU (where this binary
+    /// was built with the CUDA-graph shim) and replayed; on the CPU the same step runs
+    /// uncaptured. Finished images are compacted away once at most half the batch runs.
+    Graph,
+}
 
 /// GAX hyper-parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +45,9 @@ pub struct GaxConfig {
     pub eps: f64,
     /// How many top classes each step reports.
     pub top_k: usize,
+    /// How steps execute.
+    #[serde(skip)]
+    pub engine: Engine,
 }
 
 fn target_out<S: serde::Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
@@ -42,7 +60,7 @@ fn target_in<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 
 impl Default for GaxConfig {
     fn default() -> Self {
-        Self { lr: 0.1, lambda: 100.0, target_co: 48.0, max_steps: 500, variant: Variant::Sum, eps: 1e-4, top_k: 5 }
+        Self { lr: 0.1, lambda: 100.0, target_co: 48.0, max_steps: 500, variant: Variant::Sum, eps: 1e-4, top_k: 5, engine: Engine::Eager }
     }
 }
 

@@ -1,0 +1,101 @@
+// CUDA-graph capture and replay of one GAX step, reached from Rust (src/gax/cuda_graph.rs) over a
+// C ABI. tch has no graph API; libtorch's at::cuda::CUDAGraph records every kernel that the Rust
+// side launches (through tch) on this thread's current stream between begin and end.
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAStream.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <optional>
+
+struct HxGraph {
+  at::cuda::CUDAGraph graph;
+  // The stream that was current before hx_graph_enter switched this thread to a side stream:
+  // capture is not allowed on the default stream, and warm-up runs on the side stream too, as
+  // torch.cuda.graph does. Only exported c10_cuda functions are called (no CUDAStreamGuard),
+  // so nothing here links against cudart directly.
+  std::optional<c10::cuda::CUDAStream> previous;
+  c10::DeviceIndex device = 0;
+};
+
+namespace {
+char* error_text(const char* what) {
+  return strdup(what != nullptr ? what : "unknown C++ exception");
+}
+}  // namespace
+
+extern "C" {
+
+HxGraph* hx_graph_new(int device) {
+  try {
+    auto* g = new HxGraph();
+    g->device = static_cast<c10::DeviceIndex>(device);
+    return g;
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void hx_graph_free(HxGraph* g) { delete g; }
+
+void hx_error_free(char* e) { free(e); }
+
+// Makes a pool stream current on this thread, after the work already queued has finished
+// (a full wait, but this runs once per capture).
+char* hx_graph_enter(HxGraph* g) {
+  try {
+    c10::cuda::device_synchronize();
+    g->previous.emplace(c10::cuda::getCurrentCUDAStream(g->device));
+    c10::cuda::setCurrentCUDAStream(c10::cuda::getStreamFromPool(false, g->device));
+    return nullptr;
+  } catch (const std::exception& e) {
+    return error_text(e.what());
+  }
+}
+
+// Restores the previous stream once everything queued on the side stream has finished.
+char* hx_graph_leave(HxGraph* g) {
+  try {
+    if (!g->previous) {
+      return nullptr;
+    }
+    c10::cuda::device_synchronize();
+    c10::cuda::setCurrentCUDAStream(*g->previous);
+    g->previous.reset();
+    return nullptr;
+  } catch (const std::exception& e) {
+    return error_text(e.what());
+  }
+}
+
+char* hx_graph_capture_begin(HxGraph* g) {
+  try {
+    g->graph.capture_begin();
+    return nullptr;
+  } catch (const std::exception& e) {
+    return error_text(e.what());
+  }
+}
+
+char* hx_graph_capture_end(HxGraph* g) {
+  try {
+    g->graph.capture_end();
+    return nullptr;
+  } catch (const std::exception& e) {
+    return error_text(e.what());
+  }
+}
+
+// Launches the captured step on the current stream.
+char* hx_graph_replay(HxGraph* g) {
+  try {
+    g->graph.replay();
+    return nullptr;
+  } catch (const std::exception& e) {
+    return error_text(e.what());
+  }
+}
+
+}  // extern "C"
