@@ -112,6 +112,7 @@ impl Batch {
     }
 }
 
+/// Copies a readout to the host (halving the heatmaps unless they already are).
 fn read(scalars: &Tensor, heat: &Tensor) -> Result<Readout> {
     Ok(Readout {
         scalars: Vec::<f32>::try_from(scalars.to_device(Device::Cpu).view([-1]))?,
@@ -168,7 +169,7 @@ impl Stepper for Eager<'_> {
 pub(crate) struct Static<'a> {
     p: Problem<'a>,
     batch: Batch,
-    /// The step's outputs, rewritten in place by every run.
+    /// The step's outputs, rewritten in place by every run (the heatmaps already halved).
     scalars: Tensor,
     heat: Tensor,
     graph: Option<CudaGraph>,
@@ -183,7 +184,7 @@ impl<'a> Static<'a> {
         let batch = Batch::new(x, k, y0, p.cfg.lr);
         let width = i64::try_from(FIXED).unwrap_or(5) + 2 * p.top_k;
         let scalars = Tensor::zeros([batch.x.size()[0], width], (Kind::Float, batch.x.device()));
-        let heat = batch.x.zeros_like();
+        let heat = Tensor::zeros(batch.x.size(), (Kind::Half, batch.x.device()));
         let mut s = Self { p, batch, scalars, heat, graph: None, rows: (0..n).collect() };
         s.capture_graph()?;
         Ok(s)
