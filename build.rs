@@ -56,7 +56,7 @@ fn build_cuda_graph_shim(torch_lib: &Path) -> bool {
     if !torch_include.join("ATen/cuda/CUDAGraph.h").is_file() {
         return false;
     }
-    cc::Build::new()
+    let built = cc::Build::new()
         .cpp(true)
         .file("src/gax/cuda_graph.cpp")
         .include(&torch_include)
@@ -65,9 +65,13 @@ fn build_cuda_graph_shim(torch_lib: &Path) -> bool {
         .flag("-std=c++17")
         .define("_GLIBCXX_USE_CXX11_ABI", "1")
         .warnings(false)
-        .extra_warnings(false)
         .flag_if_supported("-w")
-        .compile("hx_cuda_graph");
+        .try_compile("hx_cuda_graph");
+    // A shim that does not compile costs the graph engine, not the build.
+    if let Err(e) = built {
+        println!("cargo:warning=the CUDA-graph shim did not compile ({e}); GAX runs without CUDA graphs");
+        return false;
+    }
     println!("cargo:rustc-link-search=native={}", torch_lib.display());
     for lib in ["torch_cuda", "c10_cuda", "torch_cpu", "c10"] {
         println!("cargo:rustc-link-lib=dylib={lib}");

@@ -43,6 +43,18 @@ pub(crate) struct Problem<'a> {
     pub top_k: i64,
 }
 
+/// One differentiable evaluation of a batch.
+struct Evaluation {
+    /// Per-image loss, still attached to the autograd graph.
+    loss: Tensor,
+    /// The heatmaps `[n, 3, H, W]` (detached).
+    heat: Tensor,
+    /// The packed per-image scalars (see [`Readout::scalars`]).
+    scalars: Tensor,
+    /// W and b as the leaves the loss is differentiated against.
+    leaves: [Tensor; 2],
+}
+
 /// Per-image tensors of a batch: input, κ, baseline logits, and the trainable W and b.
 struct Batch {
     x: Tensor,
@@ -62,9 +74,8 @@ impl Batch {
         Self { x, k, y0, w, b, adam_w, adam_b }
     }
 
-    /// The differentiable step on the current W and b: loss (per image), heatmap and the packed
-    /// scalars, plus the leaves the loss is differentiated against.
-    fn evaluate(&self, p: &Problem<'_>) -> Result<(Tensor, Tensor, Tensor, [Tensor; 2])> {
+    /// The differentiable step on the current W and b.
+    fn evaluate(&self, p: &Problem<'_>) -> Result<Evaluation> {
         let wl = self.w.detach().set_requires_grad(true);
         let bl = self.b.detach().set_requires_grad(true);
         let heat = (&wl * &self.x + &bl).tanh();
@@ -90,12 +101,12 @@ impl Batch {
             ],
             1,
         );
-        Ok((loss, heat, scalars, [wl, bl]))
+        Ok(Evaluation { loss, heat, scalars, leaves: [wl, bl] })
     }
 
-    /// One Adam update of W and b from the per-image `loss`.
-    fn update(&mut self, loss: &Tensor, leaves: &[Tensor; 2]) -> Result<()> {
-        let grads = Tensor::f_run_backward(&[loss.sum(Kind::Float)], &[&leaves[0], &leaves[1]], false, false)?;
+    /// One Adam update of W and b from an evaluation's loss.
+    fn update(&mut self, e: &Evaluation) -> Result<()> {
+        let grads = Tensor::f_run_backward(&[e.loss.sum(Kind::Float)], &[&e.leaves[0], &e.leaves[1]], false, false)?;
         tch::no_grad(|| {
             self.adam_w.update(&mut self.w, &grads[0]);
             self.adam_b.update(&mut self.b, &grads[1]);
@@ -129,8 +140,8 @@ fn index_tensor(rows: &[usize], device: Device) -> Tensor {
 pub(crate) struct Eager<'a> {
     p: Problem<'a>,
     batch: Batch,
-    /// The last evaluation's loss and leaves, differentiated by the next [`Stepper::advance`].
-    pending: Option<(Tensor, [Tensor; 2])>,
+    /// The last evaluation, differentiated by the next [`Stepper::advance`].
+    pending: Option<Evaluation>,
 }
 
 impl<'a> Eager<'a> {
@@ -143,17 +154,17 @@ impl<'a> Eager<'a> {
 
 impl Stepper for Eager<'_> {
     fn evaluate(&mut self) -> Result<Readout> {
-        let (loss, heat, scalars, leaves) = self.batch.evaluate(&self.p)?;
-        let out = read(&scalars, &heat)?;
-        self.pending = Some((loss, leaves));
+        let e = self.batch.evaluate(&self.p)?;
+        let out = read(&e.scalars, &e.heat)?;
+        self.pending = Some(e);
         Ok(out)
     }
 
     fn advance(&mut self, keep: &[usize]) -> Result<()> {
-        let (loss, leaves) = self.pending.take().ok_or_else(|| Error::invalid("GAX advanced before an evaluation"))?;
+        let e = self.pending.take().ok_or_else(|| Error::invalid("GAX advanced before an evaluation"))?;
         // Rows are independent, so dropping finished ones after the update equals dropping
         // them before it; the backward still has to see the whole graph it was built on.
-        self.batch.update(&loss, &leaves)?;
+        self.batch.update(&e)?;
         if keep.len() < usize::try_from(self.batch.x.size()[0]).unwrap_or(0) {
             self.batch.select_rows(&index_tensor(keep, self.batch.x.device()));
         }
@@ -192,10 +203,10 @@ impl<'a> Static<'a> {
 
     /// The whole step: readout into the static outputs, then one update of every row.
     fn run_step(&mut self) -> Result<()> {
-        let (loss, heat, scalars, leaves) = self.batch.evaluate(&self.p)?;
-        self.scalars.f_copy_(&scalars)?;
-        self.heat.f_copy_(&heat)?;
-        self.batch.update(&loss, &leaves)
+        let e = self.batch.evaluate(&self.p)?;
+        self.scalars.f_copy_(&e.scalars)?;
+        self.heat.f_copy_(&e.heat)?;
+        self.batch.update(&e)
     }
 
     /// Captures the step as a CUDA graph after two warm-up steps, then undoes the warm-up's
