@@ -14,6 +14,18 @@ fn trajectory(model: &Model, x: &Tensor, labels: &[i64], cfg: &GaxConfig) -> (Ve
     (steps, out)
 }
 
+/// The three-class test model and four random 64×64 images drawn with `seed`, with their labels.
+fn four_images(seed: i64) -> (Model, Tensor, [i64; 4]) {
+    let model = small_model(3, 11);
+    tch::manual_seed(seed);
+    (model, Tensor::rand([4, 3, 64, 64], (Kind::Float, tch::Device::Cpu)), [0, 1, 2, 1])
+}
+
+/// The largest absolute difference between two equally long slices.
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).fold(0.0_f32, |m, (x, y)| m.max((x - y).abs()))
+}
+
 #[test]
 fn trajectory_matches_pytorch_loop() {
     for name in ["resnet34-2class", "alexnet"] {
@@ -50,10 +62,7 @@ fn trajectory_matches_pytorch_loop() {
 
 #[test]
 fn batched_runs_equal_single_runs_and_stop_per_image() {
-    let model = small_model(3, 11);
-    tch::manual_seed(5);
-    let x = Tensor::rand([4, 3, 64, 64], (Kind::Float, tch::Device::Cpu));
-    let labels = [0_i64, 1, 2, 1];
+    let (model, x, labels) = four_images(5);
     let free = GaxConfig { max_steps: 12, target_co: f64::INFINITY, ..GaxConfig::default() };
     let singles: Vec<Vec<GaxStep>> = (0..4)
         .map(|i| trajectory(&model, &x.narrow(0, i, 1), &labels[i as usize..=i as usize], &free).0.remove(0))
@@ -82,8 +91,7 @@ fn batched_runs_equal_single_runs_and_stop_per_image() {
         for (b, s) in batched[i].iter().zip(&singles[i]) {
             let tol = 1e-4 * s.co.abs().max(1e-3);
             assert!((b.co - s.co).abs() <= tol, "image {i} step {}: batched {} single {}", s.step, b.co, s.co);
-            let (hb, hs) = (b.heatmap.to_f32(), s.heatmap.to_f32());
-            let d = hb.iter().zip(&hs).fold(0.0_f32, |m, (a, c)| m.max((a - c).abs()));
+            let d = max_abs_diff(&b.heatmap.to_f32(), &s.heatmap.to_f32());
             assert!(d <= 2e-3, "image {i} step {}: heatmaps differ by {d}", s.step);
         }
     }
@@ -94,10 +102,7 @@ fn graph_engine_steps_equal_eager_steps() {
     // On the CPU the graph engine runs its fixed step on static buffers without capturing:
     // this checks the step itself (in-place Adam with a device-side step count, the packed
     // readout, finished images masked and then compacted) against the eager loop.
-    let model = small_model(3, 11);
-    tch::manual_seed(6);
-    let x = Tensor::rand([4, 3, 64, 64], (Kind::Float, tch::Device::Cpu));
-    let labels = [0_i64, 1, 2, 1];
+    let (model, x, labels) = four_images(6);
     let free = GaxConfig { max_steps: 12, target_co: f64::INFINITY, top_k: 2, ..GaxConfig::default() };
     let (eager, _) = trajectory(&model, &x, &labels, &free);
     // A target that two or three images pass (at least one after a few updates, so at most half
@@ -134,7 +139,7 @@ fn graph_engine_steps_equal_eager_steps() {
                 assert!((g.abs_max - w.abs_max).abs() <= 1e-5);
                 assert_eq!((g.step, g.predicted), (w.step, w.predicted));
                 assert_eq!(g.top.iter().map(|t| t.0).collect::<Vec<_>>(), w.top.iter().map(|t| t.0).collect::<Vec<_>>());
-                let d = g.heatmap.to_f32().iter().zip(&w.heatmap.to_f32()).fold(0.0_f32, |m, (a, b)| m.max((a - b).abs()));
+                let d = max_abs_diff(&g.heatmap.to_f32(), &w.heatmap.to_f32());
                 assert!(d <= 1e-3, "image {i} step {}: heatmaps differ by {d}", w.step);
             }
         }
@@ -152,7 +157,7 @@ fn step_zero_is_the_initial_heatmap() {
     let h0 = (&x + 0.01).tanh();
     let v = Vec::<f32>::try_from(h0.view([-1])).expect("vec");
     let got = steps[0][0].heatmap.to_f32();
-    let d = v.iter().zip(&got).fold(0.0_f32, |m, (a, b)| m.max((a - b).abs()));
+    let d = max_abs_diff(&v, &got);
     assert!(d < 1e-3, "step 0 heatmap is tanh(x + 0.01), off by {d}");
     assert!(steps[0][0].co.is_finite());
     assert_eq!(steps[0].len(), 3);

@@ -21,8 +21,18 @@ struct HxGraph {
 };
 
 namespace {
-char* error_text(const char* what) {
-  return strdup(what != nullptr ? what : "unknown C++ exception");
+// Runs `f`, turning an exception into an owned error string (null for success): exceptions must
+// not cross the C ABI into Rust.
+template <typename F>
+char* guarded(F f) {
+  try {
+    f();
+    return nullptr;
+  } catch (const std::exception& e) {
+    return strdup(e.what() != nullptr ? e.what() : "unknown C++ exception");
+  } catch (...) {
+    return strdup("unknown C++ exception");
+  }
 }
 }  // namespace
 
@@ -45,57 +55,36 @@ void hx_error_free(char* e) { free(e); }
 // Makes a pool stream current on this thread, after the work already queued has finished
 // (a full wait, but this runs once per capture).
 char* hx_graph_enter(HxGraph* g) {
-  try {
+  return guarded([g] {
     c10::cuda::device_synchronize();
     g->previous.emplace(c10::cuda::getCurrentCUDAStream(g->device));
     c10::cuda::setCurrentCUDAStream(c10::cuda::getStreamFromPool(false, g->device));
-    return nullptr;
-  } catch (const std::exception& e) {
-    return error_text(e.what());
-  }
+  });
 }
 
 // Restores the previous stream once everything queued on the side stream has finished.
 char* hx_graph_leave(HxGraph* g) {
-  try {
+  return guarded([g] {
     if (!g->previous) {
-      return nullptr;
+      return;
     }
     c10::cuda::device_synchronize();
     c10::cuda::setCurrentCUDAStream(*g->previous);
     g->previous.reset();
-    return nullptr;
-  } catch (const std::exception& e) {
-    return error_text(e.what());
-  }
+  });
 }
 
 char* hx_graph_capture_begin(HxGraph* g) {
-  try {
-    g->graph.capture_begin();
-    return nullptr;
-  } catch (const std::exception& e) {
-    return error_text(e.what());
-  }
+  return guarded([g] { g->graph.capture_begin(); });
 }
 
 char* hx_graph_capture_end(HxGraph* g) {
-  try {
-    g->graph.capture_end();
-    return nullptr;
-  } catch (const std::exception& e) {
-    return error_text(e.what());
-  }
+  return guarded([g] { g->graph.capture_end(); });
 }
 
 // Launches the captured step on the current stream.
 char* hx_graph_replay(HxGraph* g) {
-  try {
-    g->graph.replay();
-    return nullptr;
-  } catch (const std::exception& e) {
-    return error_text(e.what());
-  }
+  return guarded([g] { g->graph.replay(); });
 }
 
 }  // extern "C"
