@@ -6,7 +6,7 @@ use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
 use crate::attribution::{self, Method, Options};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::gax::{self, Engine, GaxConfig};
 use crate::model::{Arch, Model, ModelSource, Normalize};
 
@@ -23,10 +23,15 @@ fn random_model(arch: Arch, classes: i64, device: Device) -> Result<Model> {
 /// Times `steps` GAX steps of a batch with `engine`; returns milliseconds per step and the
 /// mean CO of the last step (equal across engines, which is worth seeing where they are timed).
 ///
-/// The clock runs from the report of step 0 to the report of the last step of the last image:
-/// `steps` updates and evaluations, each with its readout copied to the host, and no setup
-/// (baseline forward, CUDA-graph capture).
+/// The clock runs from the first report of step 1 to the first report of step `steps` − 1:
+/// `steps` − 2 whole periods of the step loop (update, evaluation, readout copied to the host
+/// and split per image), with no setup (baseline forward, CUDA-graph capture) and neither end of
+/// a pipelined run (the graph engine computes a step ahead of its report, so its first report
+/// comes two computations in and its last after none).
 pub fn gax(arch: Arch, batch: i64, steps: usize, size: i64, engine: Engine, device: Device) -> Result<(f64, f64)> {
+    if steps < 3 {
+        return Err(Error::invalid("bench gax needs at least 3 steps"));
+    }
     let model = random_model(arch, arch.default_classes(), device)?;
     tch::manual_seed(1);
     let x = Tensor::rand([batch, 3, size, size], (Kind::Float, device));
@@ -35,20 +40,21 @@ pub fn gax(arch: Arch, batch: i64, steps: usize, size: i64, engine: Engine, devi
     gax::run(&model, &x, &labels, &warm, &|| false, &mut |_| {})?;
     sync(device);
     let cfg = GaxConfig { max_steps: steps, ..warm };
-    let mut first = None;
-    let mut last = Instant::now();
+    let (mut start, mut end) = (None, None);
     let mut co = 0.0;
     gax::run(&model, &x, &labels, &cfg, &|| false, &mut |s| {
-        last = Instant::now();
-        if s.step == 0 {
-            first.get_or_insert(last);
-        }
-        if s.step == steps {
+        if s.step == 1 {
+            start.get_or_insert_with(Instant::now);
+        } else if s.step == steps - 1 {
+            end.get_or_insert_with(Instant::now);
+        } else if s.step == steps {
             co += f64::from(s.co) / batch as f64;
         }
     })?;
-    let first = first.unwrap_or(last);
-    Ok((1000.0 * last.duration_since(first).as_secs_f64() / steps.max(1) as f64, co))
+    let (Some(start), Some(end)) = (start, end) else {
+        return Err(Error::invalid("bench gax: the run stopped early"));
+    };
+    Ok((1000.0 * end.duration_since(start).as_secs_f64() / (steps - 2) as f64, co))
 }
 
 /// Times one method on a batch; returns milliseconds per call.

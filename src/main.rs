@@ -3,6 +3,7 @@
 use clap::Parser as _;
 
 fn main() -> std::process::ExitCode {
+    heatmap_explorer::runtime::keep_freed_memory();
     let cli = match heatmap_explorer::cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

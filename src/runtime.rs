@@ -48,6 +48,25 @@ pub fn set_threads(threads: Option<usize>) -> Result<()> {
     Ok(())
 }
 
+/// Makes glibc keep freed memory for reuse instead of returning it to the kernel at once.
+///
+/// GAX streams every step's heatmaps (25 MB a step at batch 64 and 256×256) through fresh
+/// per-image buffers. With glibc's defaults those are trimmed from the heap when freed and
+/// faulted in again the next step, which cost more than the step itself on the GPU (41 against
+/// 12 ms per AlexNet step at batch 64 on an H200, BENCHMARKS.md). Called once at start-up.
+#[allow(unsafe_code)]
+pub fn keep_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: mallopt only changes allocator parameters; these values are within glibc's
+        // accepted ranges (the mmap threshold's maximum is 32 MiB on 64-bit targets).
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 1 << 30);
+        }
+    }
+}
+
 /// The libtorch version this binary is linked against, as the torch wheel reports it.
 pub const LIBTORCH_VERSION: &str = "2.11.0";
 

@@ -235,8 +235,9 @@ pub struct GaxArgs {
     /// Run even when the given label differs from the prediction.
     #[arg(long)]
     pub force: bool,
-    /// How steps execute: eager, or graph (one step captured as a CUDA graph on a GPU).
-    #[arg(long, value_enum, default_value_t = Engine::Eager)]
+    /// How steps execute: eager, graph (one step captured as a CUDA graph on a GPU), or auto
+    /// (graph on a GPU, eager on the CPU).
+    #[arg(long, value_enum, default_value_t = Engine::Auto)]
     pub engine: Engine,
     /// No progress bar.
     #[arg(long)]
@@ -284,8 +285,8 @@ pub struct BenchArgs {
     /// Methods for `attribute`, comma-separated or all.
     #[arg(long, default_value = "all")]
     pub methods: String,
-    /// GAX engines to time, comma-separated (eager, graph).
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "eager")]
+    /// GAX engines to time, comma-separated (auto, eager, graph).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "auto")]
     pub engine: Vec<Engine>,
 }
 

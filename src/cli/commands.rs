@@ -255,7 +255,7 @@ fn bench(a: &BenchArgs, device: runtime::DeviceChoice) -> Result<()> {
             if a.what == "gax" {
                 for &engine in &a.engine {
                     let (ms, co) = crate::bench::gax(arch, b, a.steps, a.size, engine, dev)?;
-                    let name = format!("{engine:?}").to_lowercase();
+                    let name = engine.resolve(dev).name();
                     println!(
                         "ours gax {arch} batch={b} size={} engine={name}: {ms:.2} ms/step, {:.1} image-steps/s (mean CO at step {}: {co:.4})",
                         a.size,

@@ -2,6 +2,7 @@
 // C ABI. tch has no graph API; libtorch's at::cuda::CUDAGraph records every kernel that the Rust
 // side launches (through tch) on this thread's current stream between begin and end.
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/core/Event.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAStream.h>
 
@@ -18,6 +19,16 @@ struct HxGraph {
   // so nothing here links against cudart directly.
   std::optional<c10::cuda::CUDAStream> previous;
   c10::DeviceIndex device = 0;
+};
+
+// A second stream for device-to-host copies, so that a step's readout is copied while the next
+// step computes. c10::Event reaches CUDA through c10's device-guard registry, so this needs no
+// cudart link either.
+struct HxCopyStream {
+  c10::cuda::CUDAStream copy;
+  std::optional<c10::cuda::CUDAStream> compute;
+  c10::Event ready{c10::DeviceType::CUDA};
+  c10::DeviceIndex device;
 };
 
 namespace {
@@ -85,6 +96,41 @@ char* hx_graph_capture_end(HxGraph* g) {
 // Launches the captured step on the current stream.
 char* hx_graph_replay(HxGraph* g) {
   return guarded([g] { g->graph.replay(); });
+}
+
+HxCopyStream* hx_copy_new(int device) {
+  try {
+    auto index = static_cast<c10::DeviceIndex>(device);
+    return new HxCopyStream{c10::cuda::getStreamFromPool(false, index), std::nullopt, c10::Event(c10::DeviceType::CUDA), index};
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void hx_copy_free(HxCopyStream* c) { delete c; }
+
+// Marks the point on this thread's current stream that the next copies must wait for.
+char* hx_copy_mark(HxCopyStream* c) {
+  return guarded([c] { c->ready.record(c10::cuda::getCurrentCUDAStream(c->device)); });
+}
+
+// Makes the copy stream current, ordered after the last mark.
+char* hx_copy_enter(HxCopyStream* c) {
+  return guarded([c] {
+    c->compute.emplace(c10::cuda::getCurrentCUDAStream(c->device));
+    c->ready.block(c->copy);
+    c10::cuda::setCurrentCUDAStream(c->copy);
+  });
+}
+
+// Makes the stream that was current before hx_copy_enter current again.
+char* hx_copy_leave(HxCopyStream* c) {
+  return guarded([c] {
+    if (c->compute) {
+      c10::cuda::setCurrentCUDAStream(*c->compute);
+      c->compute.reset();
+    }
+  });
 }
 
 }  // extern "C"

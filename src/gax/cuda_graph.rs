@@ -1,6 +1,7 @@
-//! A safe handle on the C++ CUDA-graph shim (`cuda_graph.cpp`): enter a side stream, capture
-//! the kernels launched by a closure once, replay them. Compiled only where libtorch has CUDA
-//! and its headers were found at build time (`hx_cuda_graph`); elsewhere every call says so.
+//! Safe handles on the C++ CUDA shim (`cuda_graph.cpp`): a graph that captures the kernels a
+//! closure launches once and replays them, and a copy stream that runs a closure's copies
+//! beside the compute stream. Compiled only where libtorch has CUDA and its headers were found
+//! at build time (`hx_cuda_graph`); elsewhere every call says so.
 
 use crate::error::{Error, Result};
 
@@ -17,6 +18,11 @@ mod ffi {
         _private: [u8; 0],
     }
 
+    #[repr(C)]
+    pub struct HxCopyStream {
+        _private: [u8; 0],
+    }
+
     unsafe extern "C" {
         pub fn hx_graph_new(device: c_int) -> *mut HxGraph;
         pub fn hx_graph_free(g: *mut HxGraph);
@@ -26,6 +32,11 @@ mod ffi {
         pub fn hx_graph_capture_begin(g: *mut HxGraph) -> *mut c_char;
         pub fn hx_graph_capture_end(g: *mut HxGraph) -> *mut c_char;
         pub fn hx_graph_replay(g: *mut HxGraph) -> *mut c_char;
+        pub fn hx_copy_new(device: c_int) -> *mut HxCopyStream;
+        pub fn hx_copy_free(c: *mut HxCopyStream);
+        pub fn hx_copy_mark(c: *mut HxCopyStream) -> *mut c_char;
+        pub fn hx_copy_enter(c: *mut HxCopyStream) -> *mut c_char;
+        pub fn hx_copy_leave(c: *mut HxCopyStream) -> *mut c_char;
     }
 
     /// Turns a returned error string (owned by C++, null for success) into a Rust result.
@@ -46,6 +57,13 @@ mod ffi {
 pub struct CudaGraph {
     #[cfg(hx_cuda_graph)]
     raw: std::ptr::NonNull<ffi::HxGraph>,
+}
+
+/// A stream for device-to-host copies that overlap the compute stream's work.
+#[derive(Debug)]
+pub struct CopyStream {
+    #[cfg(hx_cuda_graph)]
+    raw: std::ptr::NonNull<ffi::HxCopyStream>,
 }
 
 fn failed(what: &str, why: &str) -> Error {
@@ -94,6 +112,64 @@ impl Drop for CudaGraph {
     fn drop(&mut self) {
         // SAFETY: the handle came from hx_graph_new and is freed exactly once.
         unsafe { ffi::hx_graph_free(self.raw.as_ptr()) };
+    }
+}
+
+#[cfg(hx_cuda_graph)]
+#[allow(unsafe_code)]
+impl CopyStream {
+    /// A pool stream on `device`.
+    pub fn new(device: usize) -> Result<Self> {
+        let index = std::ffi::c_int::try_from(device).map_err(|_| failed("copy stream", "device index too large"))?;
+        // SAFETY: hx_copy_new has no preconditions; null means it failed.
+        let raw = std::ptr::NonNull::new(unsafe { ffi::hx_copy_new(index) }).ok_or_else(|| failed("copy stream", "no stream"))?;
+        Ok(Self { raw })
+    }
+
+    /// Marks the work queued so far on the current stream: what [`Self::run`] launches next
+    /// waits for it, and for nothing queued after.
+    pub fn mark(&self) -> Result<()> {
+        // SAFETY: the handle is live for as long as `self`.
+        ffi::check(unsafe { ffi::hx_copy_mark(self.raw.as_ptr()) }).map_err(|e| failed("copy mark", &e))
+    }
+
+    /// Runs `f` with the copy stream current, ordered after the last [`Self::mark`].
+    pub fn run<R>(&self, f: impl FnOnce() -> Result<R>) -> Result<R> {
+        let p = self.raw.as_ptr();
+        // SAFETY: the handle is live for as long as `self`.
+        ffi::check(unsafe { ffi::hx_copy_enter(p) }).map_err(|e| failed("copy stream", &e))?;
+        let out = f();
+        // The compute stream must come back even when `f` failed.
+        // SAFETY: as above.
+        let left = ffi::check(unsafe { ffi::hx_copy_leave(p) }).map_err(|e| failed("copy stream", &e));
+        out.and_then(|r| left.map(|()| r))
+    }
+}
+
+#[cfg(hx_cuda_graph)]
+#[allow(unsafe_code)]
+impl Drop for CopyStream {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from hx_copy_new and is freed exactly once.
+        unsafe { ffi::hx_copy_free(self.raw.as_ptr()) };
+    }
+}
+
+#[cfg(not(hx_cuda_graph))]
+impl CopyStream {
+    /// Always an error: this binary was built without the CUDA shim.
+    pub fn new(_device: usize) -> Result<Self> {
+        Err(failed("copy stream", "this binary was built without CUDA-graph support"))
+    }
+
+    /// Never reached: no copy stream can be made.
+    pub fn mark(&self) -> Result<()> {
+        Err(failed("copy mark", "this binary was built without CUDA-graph support"))
+    }
+
+    /// Never reached: no copy stream can be made.
+    pub fn run<R>(&self, _f: impl FnOnce() -> Result<R>) -> Result<R> {
+        Err(failed("copy stream", "this binary was built without CUDA-graph support"))
     }
 }
 

@@ -70,9 +70,15 @@ pub fn run(
     let y0_all = tch::no_grad(|| model.forward(&x_all))?.detach();
     let top_k = i64::try_from(cfg.top_k.max(1)).unwrap_or(5).min(classes);
     let p = Problem { model, cfg, top_k };
-    let mut stepper: Box<dyn Stepper + '_> = match cfg.engine {
-        Engine::Eager => Box::new(Eager::new(p, x_all, k_all, y0_all)),
-        Engine::Graph => Box::new(Static::new(p, x_all, k_all, y0_all)?),
+    let mut stepper: Box<dyn Stepper + '_> = match (cfg.engine, cfg.engine.resolve(dev)) {
+        // Auto falls back to the eager engine where a capture fails (a GPU or driver that
+        // cannot capture this model's step); an explicit graph engine reports the failure.
+        (Engine::Auto, Engine::Graph) => match Static::new(p, x_all.shallow_clone(), k_all.shallow_clone(), y0_all.shallow_clone()) {
+            Ok(s) => Box::new(s),
+            Err(_) => Box::new(Eager::new(p, x_all, k_all, y0_all)),
+        },
+        (_, Engine::Graph) => Box::new(Static::new(p, x_all, k_all, y0_all)?),
+        _ => Box::new(Eager::new(p, x_all, k_all, y0_all)),
     };
 
     // The running images, in batch order; the stepper's readout lists exactly these.
@@ -80,7 +86,6 @@ pub fn run(
     let mut result = vec![(StopReason::Cancelled, 0); rows.len()];
     let kk = to_usize(top_k);
     let width = FIXED + 2 * kk;
-    let per = to_usize(3 * h * w);
     for step in 0..=cfg.max_steps {
         if cancel() {
             for &r in &rows {
@@ -88,7 +93,7 @@ pub fn run(
             }
             return Ok(result);
         }
-        let out = stepper.evaluate()?;
+        let mut out = stepper.evaluate()?;
         let mut keep = Vec::new();
         for (i, &r) in rows.iter().enumerate() {
             let s = &out.scalars[i * width..(i + 1) * width];
@@ -104,7 +109,7 @@ pub fn run(
                 abs_max: s[3],
                 predicted: class(s[4]),
                 top: (0..kk).map(|j| (class(s[FIXED + kk + j]), s[FIXED + j])).collect(),
-                heatmap: CompactHeatmap { height: to_usize(h), width: to_usize(w), data: out.heat[i * per..(i + 1) * per].to_vec() },
+                heatmap: CompactHeatmap { height: to_usize(h), width: to_usize(w), data: std::mem::take(&mut out.heat[i]) },
             });
             if f64::from(s[0]) > cfg.target_co {
                 result[r] = (StopReason::TargetReached, step);

@@ -14,17 +14,39 @@ pub use engine::{StopReason, run};
 
 use crate::ax::Variant;
 
-/// How GAX steps execute. Both give the same numbers; the choice is not part of a run's
+/// How GAX steps execute. All give the same numbers; the choice is not part of a run's
 /// identity and is not saved in run files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Engine {
-    /// Define-by-run: a fresh autograd graph per step; finished images leave the batch at once.
+    /// Graph on a CUDA device where this binary can capture CUDA graphs, else eager.
     #[default]
+    Auto,
+    /// Define-by-run: a fresh autograd graph per step; finished images leave the batch at once.
     Eager,
     /// One fixed step on static buffers, captured as a CUDA graph on a GPU (where this binary
     /// was built with the CUDA-graph shim) and replayed; on the CPU the same step runs
     /// uncaptured. Finished images are compacted away once at most half the batch runs.
     Graph,
+}
+
+impl Engine {
+    /// The engine that runs on `device`: [`Engine::Auto`] resolved, the others as they are.
+    pub fn resolve(self, device: tch::Device) -> Self {
+        match self {
+            Self::Auto if device.is_cuda() && cuda_graph::AVAILABLE => Self::Graph,
+            Self::Auto => Self::Eager,
+            e => e,
+        }
+    }
+
+    /// The engine's command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Eager => "eager",
+            Self::Graph => "graph",
+        }
+    }
 }
 
 /// GAX hyper-parameters.
@@ -60,7 +82,7 @@ fn target_in<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 
 impl Default for GaxConfig {
     fn default() -> Self {
-        Self { lr: 0.1, lambda: 100.0, target_co: 48.0, max_steps: 500, variant: Variant::Sum, eps: 1e-4, top_k: 5, engine: Engine::Eager }
+        Self { lr: 0.1, lambda: 100.0, target_co: 48.0, max_steps: 500, variant: Variant::Sum, eps: 1e-4, top_k: 5, engine: Engine::Auto }
     }
 }
 
@@ -105,4 +127,21 @@ pub struct GaxStep {
     pub top: Vec<(i64, f32)>,
     /// The heatmap `[3, H, W]`.
     pub heatmap: CompactHeatmap,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_engine_is_eager_on_the_cpu_and_graph_on_a_gpu_that_can_capture() {
+        assert_eq!(Engine::Auto.resolve(tch::Device::Cpu), Engine::Eager);
+        let on_gpu = if cuda_graph::AVAILABLE { Engine::Graph } else { Engine::Eager };
+        assert_eq!(Engine::Auto.resolve(tch::Device::Cuda(0)), on_gpu);
+        for e in [Engine::Eager, Engine::Graph] {
+            assert_eq!(e.resolve(tch::Device::Cpu), e);
+            assert_eq!(e.resolve(tch::Device::Cuda(0)), e);
+        }
+        assert_eq!(GaxConfig::default().engine, Engine::Auto);
+    }
 }
