@@ -67,7 +67,15 @@ pub struct CopyStream {
 }
 
 fn failed(what: &str, why: &str) -> Error {
-    Error::invalid(format!("CUDA graph {what} failed: {why}"))
+    Error::invalid(format!("CUDA {what} failed: {why}"))
+}
+
+#[cfg(not(hx_cuda_graph))]
+const NOT_BUILT: &str = "this binary was built without CUDA-graph support (no libtorch_cuda or CUDA headers at build time)";
+
+#[cfg(hx_cuda_graph)]
+fn device_index(device: usize) -> Result<std::ffi::c_int> {
+    std::ffi::c_int::try_from(device).map_err(|_| failed("setup", "device index too large"))
 }
 
 #[cfg(hx_cuda_graph)]
@@ -76,25 +84,25 @@ impl CudaGraph {
     /// Runs `warm_up` on a side stream, then captures what `step` launches, and returns the
     /// graph. The caller resets whatever state the warm-up changed.
     pub fn capture(device: usize, warm_up: &mut dyn FnMut() -> Result<()>, step: &mut dyn FnMut() -> Result<()>) -> Result<Self> {
-        let index = std::ffi::c_int::try_from(device).map_err(|_| failed("setup", "device index too large"))?;
+        let index = device_index(device)?;
         // SAFETY: hx_graph_new has no preconditions; null means allocation failed.
-        let raw = std::ptr::NonNull::new(unsafe { ffi::hx_graph_new(index) }).ok_or_else(|| failed("setup", "out of memory"))?;
+        let raw = std::ptr::NonNull::new(unsafe { ffi::hx_graph_new(index) }).ok_or_else(|| failed("graph setup", "out of memory"))?;
         let graph = Self { raw };
         let p = graph.raw.as_ptr();
         // SAFETY: `p` is a live handle owned by `graph` for every call below.
-        ffi::check(unsafe { ffi::hx_graph_enter(p) }).map_err(|e| failed("stream setup", &e))?;
+        ffi::check(unsafe { ffi::hx_graph_enter(p) }).map_err(|e| failed("graph stream setup", &e))?;
         let captured = (|| {
             warm_up()?;
             // SAFETY: as above.
-            ffi::check(unsafe { ffi::hx_graph_capture_begin(p) }).map_err(|e| failed("capture", &e))?;
+            ffi::check(unsafe { ffi::hx_graph_capture_begin(p) }).map_err(|e| failed("graph capture", &e))?;
             let inner = step();
             // Capture must end even when the step failed, or the stream stays in capture mode.
             // SAFETY: as above.
-            let end = ffi::check(unsafe { ffi::hx_graph_capture_end(p) }).map_err(|e| failed("capture", &e));
+            let end = ffi::check(unsafe { ffi::hx_graph_capture_end(p) }).map_err(|e| failed("graph capture", &e));
             inner.and(end)
         })();
         // SAFETY: as above.
-        let left = ffi::check(unsafe { ffi::hx_graph_leave(p) }).map_err(|e| failed("stream restore", &e));
+        let left = ffi::check(unsafe { ffi::hx_graph_leave(p) }).map_err(|e| failed("graph stream restore", &e));
         captured.and(left)?;
         Ok(graph)
     }
@@ -102,7 +110,7 @@ impl CudaGraph {
     /// Launches the captured kernels once on the current stream.
     pub fn replay(&self) -> Result<()> {
         // SAFETY: the handle is live for as long as `self`.
-        ffi::check(unsafe { ffi::hx_graph_replay(self.raw.as_ptr()) }).map_err(|e| failed("replay", &e))
+        ffi::check(unsafe { ffi::hx_graph_replay(self.raw.as_ptr()) }).map_err(|e| failed("graph replay", &e))
     }
 }
 
@@ -120,9 +128,9 @@ impl Drop for CudaGraph {
 impl CopyStream {
     /// A pool stream on `device`.
     pub fn new(device: usize) -> Result<Self> {
-        let index = std::ffi::c_int::try_from(device).map_err(|_| failed("copy stream", "device index too large"))?;
+        let index = device_index(device)?;
         // SAFETY: hx_copy_new has no preconditions; null means it failed.
-        let raw = std::ptr::NonNull::new(unsafe { ffi::hx_copy_new(index) }).ok_or_else(|| failed("copy stream", "no stream"))?;
+        let raw = std::ptr::NonNull::new(unsafe { ffi::hx_copy_new(index) }).ok_or_else(|| failed("copy-stream setup", "no stream"))?;
         Ok(Self { raw })
     }
 
@@ -130,7 +138,7 @@ impl CopyStream {
     /// waits for it, and for nothing queued after.
     pub fn mark(&self) -> Result<()> {
         // SAFETY: the handle is live for as long as `self`.
-        ffi::check(unsafe { ffi::hx_copy_mark(self.raw.as_ptr()) }).map_err(|e| failed("copy mark", &e))
+        ffi::check(unsafe { ffi::hx_copy_mark(self.raw.as_ptr()) }).map_err(|e| failed("copy-stream mark", &e))
     }
 
     /// Runs `f` with the copy stream current, ordered after the last [`Self::mark`].
@@ -159,17 +167,17 @@ impl Drop for CopyStream {
 impl CopyStream {
     /// Always an error: this binary was built without the CUDA shim.
     pub fn new(_device: usize) -> Result<Self> {
-        Err(failed("copy stream", "this binary was built without CUDA-graph support"))
+        Err(failed("copy stream", NOT_BUILT))
     }
 
     /// Never reached: no copy stream can be made.
     pub fn mark(&self) -> Result<()> {
-        Err(failed("copy mark", "this binary was built without CUDA-graph support"))
+        Err(failed("copy-stream mark", NOT_BUILT))
     }
 
     /// Never reached: no copy stream can be made.
     pub fn run<R>(&self, _f: impl FnOnce() -> Result<R>) -> Result<R> {
-        Err(failed("copy stream", "this binary was built without CUDA-graph support"))
+        Err(failed("copy stream", NOT_BUILT))
     }
 }
 
@@ -177,11 +185,11 @@ impl CopyStream {
 impl CudaGraph {
     /// Always an error: this binary was built without the CUDA-graph shim.
     pub fn capture(_device: usize, _warm_up: &mut dyn FnMut() -> Result<()>, _step: &mut dyn FnMut() -> Result<()>) -> Result<Self> {
-        Err(failed("capture", "this binary was built without CUDA-graph support (no libtorch_cuda or CUDA headers at build time)"))
+        Err(failed("graph capture", NOT_BUILT))
     }
 
     /// Never reached: no graph can be made.
     pub fn replay(&self) -> Result<()> {
-        Err(failed("replay", "this binary was built without CUDA-graph support"))
+        Err(failed("graph replay", NOT_BUILT))
     }
 }
