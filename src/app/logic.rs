@@ -9,7 +9,7 @@ use super::App;
 use super::state::{AttributionResult, ImageEntry, Pending, ViewSource};
 use crate::attribution::{Method, Options};
 use crate::io::runfile::{ModelIdentity, RunRecord};
-use crate::model::ModelSource;
+use crate::model::{ModelInfo, ModelSource};
 use crate::worker::{Command, Event, JobId};
 
 impl App {
@@ -77,10 +77,7 @@ impl App {
     }
 
     fn input_size(&self) -> [usize; 2] {
-        self.state.model.as_ref().map_or([256, 256], |m| {
-            let [h, w] = m.input_size;
-            [usize::try_from(h).unwrap_or(256), usize::try_from(w).unwrap_or(256)]
-        })
+        self.state.model.as_ref().map_or([256, 256], ModelInfo::image_size)
     }
 
     /// Makes image `index` current and asks for its prediction if missing.

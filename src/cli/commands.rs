@@ -72,8 +72,7 @@ fn load(args: &super::args::ModelArgs, device: runtime::DeviceChoice) -> Result<
 }
 
 fn load_image(model: &Model, path: &Path) -> Result<Image> {
-    let [h, w] = model.info().input_size;
-    Image::load(path, [usize::try_from(h).unwrap_or(256), usize::try_from(w).unwrap_or(256)])
+    Image::load(path, model.info().image_size())
 }
 
 fn predict(a: &PredictArgs, device: runtime::DeviceChoice) -> Result<()> {
@@ -255,7 +254,7 @@ fn bench(a: &BenchArgs, device: runtime::DeviceChoice) -> Result<()> {
             if a.what == "gax" {
                 for &engine in &a.engine {
                     let (ms, co) = crate::bench::gax(arch, b, a.steps, a.size, engine, dev)?;
-                    let name = engine.resolve(dev).name();
+                    let name = clap::ValueEnum::to_possible_value(&engine.resolve(dev)).map(|v| v.get_name().to_owned()).unwrap_or_default();
                     println!(
                         "ours gax {arch} batch={b} size={} engine={name}: {ms:.2} ms/step, {:.1} image-steps/s (mean CO at step {}: {co:.4})",
                         a.size,

@@ -175,8 +175,7 @@ pub fn run_with_rows(model: &Model, dir: &Path, opts: &RunOptions, progress: &mu
     let mut finished = batches.iter().flat_map(|b| b.iter()).filter(|it| done.contains(&it.rel)).count();
     let start = Instant::now();
     let mut new_images = 0_usize;
-    let [h, w] = model.info().input_size;
-    let size = [usize::try_from(h).unwrap_or(256), usize::try_from(w).unwrap_or(256)];
+    let size = model.info().image_size();
     for batch in batches {
         if batch.iter().all(|it| done.contains(&it.rel)) {
             continue;

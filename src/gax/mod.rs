@@ -38,15 +38,6 @@ impl Engine {
             e => e,
         }
     }
-
-    /// The engine's command-line name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Auto => "auto",
-            Self::Eager => "eager",
-            Self::Graph => "graph",
-        }
-    }
 }
 
 /// GAX hyper-parameters.

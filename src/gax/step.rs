@@ -154,13 +154,11 @@ impl Host {
     }
 
     fn copy_into(slot: &mut Option<Tensor>, src: &Tensor, device: Device) -> Result<()> {
-        if slot.as_ref().map(Tensor::size) != Some(src.size()) {
-            *slot = Some(Tensor::f_empty(src.size(), (src.kind(), Device::Cpu))?.f_internal_pin_memory(device)?);
-        }
-        match slot {
-            Some(host) => Ok(host.f_copy_(src)?),
-            None => Err(Error::invalid("GAX host buffer missing")),
-        }
+        let host = match slot.take() {
+            Some(host) if host.size() == src.size() => host,
+            _ => Tensor::f_empty(src.size(), (src.kind(), Device::Cpu))?.f_internal_pin_memory(device)?,
+        };
+        Ok(slot.insert(host).f_copy_(src)?)
     }
 
     /// The last fetched outputs as host vectors, one heatmap per image.

@@ -135,6 +135,13 @@ pub struct ModelInfo {
     pub default_layer: String,
 }
 
+impl ModelInfo {
+    /// [`Self::input_size`] as the `[height, width]` images are decoded to.
+    pub fn image_size(&self) -> [usize; 2] {
+        self.input_size.map(|v| usize::try_from(v).unwrap_or(256))
+    }
+}
+
 #[derive(Debug)]
 enum Net {
     Res(resnet::ResNet),

@@ -113,15 +113,16 @@ fn place_anywhere(rng: &mut Rng, anatomy: &Anatomy, frame: &Frame) -> Option<[f3
     found.get(rng.below(found.len())).copied()
 }
 
-/// Samples consolidations covering at least [`MIN_PIXELS`] visible lung pixels, drawing again
-/// from fresh sub-streams of `stream` (up to [`DRAWS`] times, then keeping the largest).
-pub(crate) fn sample_visible(stream: &dyn Fn(u64) -> Rng, anatomy: &Anatomy, frame: &Frame) -> Vec<Lesion> {
+/// Samples consolidations covering at least [`MIN_PIXELS`] of the film's lung pixels (`lung`:
+/// their body points), drawing again from fresh sub-streams of `stream` (up to [`DRAWS`] times,
+/// then keeping the largest).
+pub(crate) fn sample_visible(stream: &dyn Fn(u64) -> Rng, lung: &[[f32; 2]], anatomy: &Anatomy, frame: &Frame) -> Vec<Lesion> {
     let mut best = (0, Vec::new());
     for k in 0..DRAWS {
         // The first draw comes from the sub-stream every image always used, so images whose
         // lesions are large enough do not change.
         let lesions = sample(&mut stream(if k == 0 { 5 } else { 100 + k }), anatomy, frame);
-        let n = mask_pixels(&lesions, anatomy, frame);
+        let n = lung.iter().filter(|&&p| lesions.iter().any(|l| l.at(p).is_some())).count();
         if n >= MIN_PIXELS {
             return lesions;
         }
@@ -130,17 +131,6 @@ pub(crate) fn sample_visible(stream: &dyn Fn(u64) -> Rng, anatomy: &Anatomy, fra
         }
     }
     best.1
-}
-
-/// Pixels on the film where some lesion covers lung: the size of the mask `lesions` give.
-fn mask_pixels(lesions: &[Lesion], anatomy: &Anatomy, frame: &Frame) -> usize {
-    (0..SIZE * SIZE)
-        .filter(|&i| {
-            let (x, y) = (i % SIZE, i / SIZE);
-            let p = frame.body_at(x, y);
-            frame.on_film(x, y) && lesions.iter().any(|l| l.at(p).is_some()) && anatomy.at(p).lung < 0.0
-        })
-        .count()
 }
 
 /// Samples one to three consolidations for a PNEUMONIA image.

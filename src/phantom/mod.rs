@@ -90,35 +90,45 @@ pub fn generate(seed: u64, index: u64, pneumonia: bool) -> Phantom {
     let distractors = distractor::Distractors::sample(&mut stream(1));
     let frame = geometry::Frame::sample(&mut stream(2), distractors.tilted);
     let anatomy = anatomy::Anatomy::sample(&mut stream(3), Noise::new(mix(key, 4)));
-    let lesions = if pneumonia { lesion::sample_visible(&stream, &anatomy, &frame) } else { Vec::new() };
+    let n = SIZE * SIZE;
+    // Each film pixel's body point and anatomy, found once for the lesion draws and the render.
+    let body: Vec<Option<([f32; 2], anatomy::Sample)>> = (0..n)
+        .map(|i| {
+            let (x, y) = (i % SIZE, i / SIZE);
+            frame.on_film(x, y).then(|| {
+                let p = frame.body_at(x, y);
+                (p, anatomy.at(p))
+            })
+        })
+        .collect();
+    let lesions = if pneumonia {
+        let lung: Vec<[f32; 2]> = body.iter().flatten().filter(|(_, s)| s.lung < 0.0).map(|&(p, _)| p).collect();
+        lesion::sample_visible(&stream, &lung, &anatomy, &frame)
+    } else {
+        Vec::new()
+    };
     let exposure = noise::Exposure::sample(&mut stream(6));
 
-    let n = SIZE * SIZE;
     let mut density = vec![0.0_f32; n];
     let mut mask = vec![0_u8; n];
     let mut lung_mask = vec![0_u8; n];
     let mut film = vec![true; n];
-    for y in 0..SIZE {
-        for x in 0..SIZE {
-            let i = y * SIZE + x;
-            if !frame.on_film(x, y) {
-                film[i] = false;
-                continue;
-            }
-            let p = frame.body_at(x, y);
-            let s = anatomy.at(p);
-            let mut fill = 0.0_f32;
-            if s.lung < 0.0 {
-                lung_mask[i] = 255;
-                for l in &lesions {
-                    if let Some(o) = l.at(p) {
-                        mask[i] = 255;
-                        fill = 1.0 - (1.0 - fill) * (1.0 - o);
-                    }
+    for (i, point) in body.iter().enumerate() {
+        let Some((p, s)) = point else {
+            film[i] = false;
+            continue;
+        };
+        let mut fill = 0.0_f32;
+        if s.lung < 0.0 {
+            lung_mask[i] = 255;
+            for l in &lesions {
+                if let Some(o) = l.at(*p) {
+                    mask[i] = 255;
+                    fill = 1.0 - (1.0 - fill) * (1.0 - o);
                 }
             }
-            density[i] = s.solid - s.air * (1.0 - fill);
         }
+        density[i] = s.solid - s.air * (1.0 - fill);
     }
     distractors.paint_tube(&frame, &mut density);
     let mut image: Vec<f32> = density

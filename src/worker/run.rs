@@ -51,7 +51,7 @@ impl Worker<'_> {
             }
             Command::LoadImage { job, path, size } => {
                 let size = size.unwrap_or_else(|| {
-                    self.model.as_ref().map_or([256, 256], |m| m.info().input_size.map(|v| usize::try_from(v).unwrap_or(256)))
+                    self.model.as_ref().map_or([256, 256], |m| m.info().image_size())
                 });
                 let image = Arc::new(Image::load(&path, size)?);
                 self.emit(Event::ImageLoaded { job, path, image });
