@@ -20,6 +20,7 @@ run: release
 	./target/release/heatmap-explorer gui $(DEMO_ARGS)
 
 test: setup $(REF_STAMP)
+	cargo fmt --check
 	cargo clippy --locked --all-targets -- -D warnings
 	cargo test --locked
 

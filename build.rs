@@ -18,7 +18,10 @@ fn torch_lib_dir() -> Option<PathBuf> {
     }
     let python = if std::env::var_os("VIRTUAL_ENV").is_some() { "python" } else { "python3" };
     let out = Command::new(python)
-        .args(["-c", "import torch, os; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))"])
+        .args([
+            "-c",
+            "import torch, os; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))",
+        ])
         .output()
         .ok()?;
     if !out.status.success() {
@@ -34,7 +37,10 @@ fn torch_lib_dir() -> Option<PathBuf> {
 fn cuda_include_dirs(torch_lib: &Path) -> Option<Vec<PathBuf>> {
     println!("cargo:rerun-if-env-changed=CUDA_HOME");
     let site = torch_lib.parent()?.parent()?;
-    let mut candidates: Vec<PathBuf> = std::env::var_os("CUDA_HOME").map(|h| PathBuf::from(h).join("include")).into_iter().collect();
+    let mut candidates: Vec<PathBuf> = std::env::var_os("CUDA_HOME")
+        .map(|h| PathBuf::from(h).join("include"))
+        .into_iter()
+        .collect();
     for pkg in ["cu13", "cuda_runtime"] {
         candidates.push(site.join("nvidia").join(pkg).join("include"));
     }
@@ -69,7 +75,9 @@ fn build_cuda_graph_shim(torch_lib: &Path) -> bool {
         .try_compile("hx_cuda_graph");
     // A shim that does not compile costs the graph engine, not the build.
     if let Err(e) = built {
-        println!("cargo:warning=the CUDA-graph shim did not compile ({e}); GAX runs without CUDA graphs");
+        println!(
+            "cargo:warning=the CUDA-graph shim did not compile ({e}); GAX runs without CUDA graphs"
+        );
         return false;
     }
     println!("cargo:rustc-link-search=native={}", torch_lib.display());
@@ -83,7 +91,9 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo::rustc-check-cfg=cfg(hx_cuda_graph)");
     let Some(lib) = torch_lib_dir() else {
-        println!("cargo:warning=torch lib directory not found; the binary will need LD_LIBRARY_PATH");
+        println!(
+            "cargo:warning=torch lib directory not found; the binary will need LD_LIBRARY_PATH"
+        );
         return;
     };
     let has_cuda = lib.join("libtorch_cuda.so").exists();

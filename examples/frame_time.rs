@@ -19,31 +19,53 @@ fn stats(name: &str, mut ms: Vec<f64>) {
     let median = ms[ms.len() / 2];
     let p99 = ms[(ms.len() * 99) / 100];
     let worst = ms[ms.len() - 1];
-    println!("{name}: {} frames, median {median:.2} ms, p99 {p99:.2} ms, worst {worst:.2} ms", ms.len());
+    println!(
+        "{name}: {} frames, median {median:.2} ms, p99 {p99:.2} ms, worst {worst:.2} ms",
+        ms.len()
+    );
 }
 
 fn harness() -> Harness<'static, App> {
-    Harness::builder().with_size([1400.0, 900.0]).build_eframe(|cc| App::from_creation(cc, Startup { device: DeviceChoice::Cpu, ..Startup::default() }).expect("app"))
+    Harness::builder().with_size([1400.0, 900.0]).build_eframe(|cc| {
+        App::from_creation(cc, Startup { device: DeviceChoice::Cpu, ..Startup::default() })
+            .expect("app")
+    })
 }
 
 fn main() {
     let dir = std::env::temp_dir().join(format!("frame-time-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let (h, w) = (256, 256);
-    let image = Image { width: w, height: h, data: (0..3 * h * w).map(|i| ((i * 7919) % 1000) as f32 / 1000.0).collect() };
+    let image = Image {
+        width: w,
+        height: h,
+        data: (0..3 * h * w).map(|i| ((i * 7919) % 1000) as f32 / 1000.0).collect(),
+    };
 
     // Streaming: a real GAX run on the worker while frames are drawn.
     let png = dir.join("x.png");
-    image::RgbImage::from_fn(256, 256, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x * y) % 256) as u8])).save(&png).expect("png");
+    image::RgbImage::from_fn(256, 256, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x * y) % 256) as u8])
+    })
+    .save(&png)
+    .expect("png");
     let mut hs = harness();
-    hs.state_mut().open_model(ModelSource::Random { arch: Arch::Squeezenet1_1, classes: 2, normalize: Normalize::Imagenet, seed: 1 });
+    hs.state_mut().open_model(ModelSource::Random {
+        arch: Arch::Squeezenet1_1,
+        classes: 2,
+        normalize: Normalize::Imagenet,
+        seed: 1,
+    });
     hs.state_mut().open_image(png);
     let end = Instant::now() + Duration::from_secs(60);
-    while hs.state().state.current_entry().is_none_or(|e| e.prediction.is_none()) && Instant::now() < end {
+    while hs.state().state.current_entry().is_none_or(|e| e.prediction.is_none())
+        && Instant::now() < end
+    {
         hs.step();
         std::thread::sleep(Duration::from_millis(5));
     }
-    hs.state_mut().state.gax = GaxConfig { max_steps: 100_000, target_co: f64::INFINITY, ..GaxConfig::default() };
+    hs.state_mut().state.gax =
+        GaxConfig { max_steps: 100_000, target_co: f64::INFINITY, ..GaxConfig::default() };
     hs.state_mut().run_gax();
     let mut frames = Vec::new();
     let t0 = Instant::now();
@@ -58,15 +80,26 @@ fn main() {
     stats(&format!("streaming ({steps} GAX steps arrived in 20 s)"), frames);
 
     // Scrubbing: 1000 stored steps, one new step per frame.
-    let mut run = RunRecord::new(GaxConfig::default(), image, "x.png".into(), 0, ModelIdentity::default());
+    let mut run =
+        RunRecord::new(GaxConfig::default(), image, "x.png".into(), 0, ModelIdentity::default());
     for t in 0..1000_usize {
-        let v: Vec<f32> = (0..3 * h * w).map(|i| (((i + 31 * t) % 2000) as f32 / 1000.0 - 1.0) * 0.9).collect();
+        let v: Vec<f32> =
+            (0..3 * h * w).map(|i| (((i + 31 * t) % 2000) as f32 / 1000.0 - 1.0) * 0.9).collect();
         run.heatmaps.push(CompactHeatmap::from_f32(h, w, &v));
-        run.steps.push(StepScalars { co: t as f32 * 0.05, loss: 1.0, similarity: 0.5, abs_max: 0.9, predicted: 0 });
+        run.steps.push(StepScalars {
+            co: t as f32 * 0.05,
+            loss: 1.0,
+            similarity: 0.5,
+            abs_max: 0.9,
+            predicted: 0,
+        });
     }
     let path = dir.join("scrub.gaxrun");
     run.save(&path).expect("save");
-    println!("run file of 1000 steps: {:.1} MB", std::fs::metadata(&path).expect("meta").len() as f64 / 1e6);
+    println!(
+        "run file of 1000 steps: {:.1} MB",
+        std::fs::metadata(&path).expect("meta").len() as f64 / 1e6
+    );
     let mut hr = harness();
     hr.state_mut().open_run(path);
     hr.step();

@@ -8,7 +8,20 @@ use crate::error::{Error, Result};
 use crate::model::Model;
 
 /// How the heatmap is combined with the image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Variant {
     /// x + h.
@@ -60,17 +73,30 @@ pub fn normalise(a: &Tensor) -> (Tensor, Vec<bool>) {
     let zero = amax.eq(0.0);
     let safe = amax.where_scalarother(&zero.logical_not(), 1.0).view([n, 1, 1, 1]);
     let h = a / safe;
-    let flags = Vec::<bool>::try_from(zero.to_device(tch::Device::Cpu)).unwrap_or_else(|_| vec![false; usize::try_from(n).unwrap_or(0)]);
+    let flags = Vec::<bool>::try_from(zero.to_device(tch::Device::Cpu))
+        .unwrap_or_else(|_| vec![false; usize::try_from(n).unwrap_or(0)]);
     (h, flags)
 }
 
 /// CO scores of heatmap `h` for every image, one per variant.
-pub fn co_scores(model: &Model, x: &Tensor, h: &Tensor, labels: &[i64], variants: &[Variant]) -> Result<Vec<Vec<f32>>> {
+pub fn co_scores(
+    model: &Model,
+    x: &Tensor,
+    h: &Tensor,
+    labels: &[i64],
+    variants: &[Variant],
+) -> Result<Vec<Vec<f32>>> {
     Ok(co_and_predictions(model, x, h, labels, variants)?.into_iter().map(|(co, _)| co).collect())
 }
 
 /// CO scores of heatmap `h` and the model's prediction on x', per variant and image.
-pub fn co_and_predictions(model: &Model, x: &Tensor, h: &Tensor, labels: &[i64], variants: &[Variant]) -> Result<Vec<(Vec<f32>, Vec<i64>)>> {
+pub fn co_and_predictions(
+    model: &Model,
+    x: &Tensor,
+    h: &Tensor,
+    labels: &[i64],
+    variants: &[Variant],
+) -> Result<Vec<(Vec<f32>, Vec<i64>)>> {
     let classes = model.info().classes;
     if let Some(bad) = labels.iter().find(|&&l| l < 0 || l >= classes) {
         return Err(Error::invalid(format!("label {bad} is outside 0..{classes}")));
@@ -83,7 +109,8 @@ pub fn co_and_predictions(model: &Model, x: &Tensor, h: &Tensor, labels: &[i64],
             .iter()
             .map(|v| {
                 let y = model.forward(&v.apply(x, h))?;
-                let co = Vec::<f32>::try_from(co_from_logits(&y, &y0, &k).to_device(tch::Device::Cpu))?;
+                let co =
+                    Vec::<f32>::try_from(co_from_logits(&y, &y0, &k).to_device(tch::Device::Cpu))?;
                 let pred = Vec::<i64>::try_from(y.argmax(1, false).to_device(tch::Device::Cpu))?;
                 Ok((co, pred))
             })
@@ -111,7 +138,13 @@ pub struct AxScore {
 /// AX for a batch: each image's attribution by each method (target = its predicted class),
 /// normalised, then CO in both variants against `labels` (ground truth, or the prediction
 /// when `None`). Returns, per image, one [`AxScore`] per method, plus the predictions.
-pub fn ax_batch(model: &Model, x: &Tensor, labels: Option<&[i64]>, methods: &[Method], opts: &Options) -> Result<(Vec<i64>, Vec<Vec<AxScore>>)> {
+pub fn ax_batch(
+    model: &Model,
+    x: &Tensor,
+    labels: Option<&[i64]>,
+    methods: &[Method],
+    opts: &Options,
+) -> Result<(Vec<i64>, Vec<Vec<AxScore>>)> {
     ax_batch_with(model, x, labels, methods, opts, &mut |_, _| Ok(()))
 }
 
@@ -127,7 +160,11 @@ pub fn ax_batch_with(
     let predicted = attribution::predict(model, x)?;
     let labels = labels.map_or_else(|| predicted.clone(), <[i64]>::to_vec);
     if labels.len() != predicted.len() {
-        return Err(Error::invalid(format!("{} labels for {} images", labels.len(), predicted.len())));
+        return Err(Error::invalid(format!(
+            "{} labels for {} images",
+            labels.len(),
+            predicted.len()
+        )));
     }
     let mut per_image: Vec<Vec<AxScore>> = vec![Vec::new(); predicted.len()];
     for &m in methods {
@@ -137,7 +174,14 @@ pub fn ax_batch_with(
         let r = co_and_predictions(model, x, &h, &labels, &Variant::ALL)?;
         let ((sum, psum), (mult, pmult)) = (&r[0], &r[1]);
         for (i, scores) in per_image.iter_mut().enumerate() {
-            scores.push(AxScore { method: m, sum: sum[i], mult: mult[i], zero_attribution: zero[i], predicted_sum: psum[i], predicted_mult: pmult[i] });
+            scores.push(AxScore {
+                method: m,
+                sum: sum[i],
+                mult: mult[i],
+                zero_attribution: zero[i],
+                predicted_sum: psum[i],
+                predicted_mult: pmult[i],
+            });
         }
     }
     Ok((predicted, per_image))
@@ -158,7 +202,8 @@ mod tests {
 
     #[test]
     fn normalise_flags_zero() -> Result<()> {
-        let a = Tensor::from_slice(&[0.0_f32, 0.0, 0.0, 0.0, -4.0, 2.0, 1.0, 0.5]).view([2, 1, 2, 2]);
+        let a =
+            Tensor::from_slice(&[0.0_f32, 0.0, 0.0, 0.0, -4.0, 2.0, 1.0, 0.5]).view([2, 1, 2, 2]);
         let (h, flags) = normalise(&a);
         assert_eq!(flags, vec![true, false]);
         let v = Vec::<f32>::try_from(h.view([-1]))?;

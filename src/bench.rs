@@ -28,7 +28,14 @@ fn random_model(arch: Arch, classes: i64, device: Device) -> Result<Model> {
 /// and split per image), with no setup (baseline forward, CUDA-graph capture) and neither end of
 /// a pipelined run (the graph engine computes a step ahead of its report, so its first report
 /// comes two computations in and its last after none).
-pub fn gax(arch: Arch, batch: i64, steps: usize, size: i64, engine: Engine, device: Device) -> Result<(f64, f64)> {
+pub fn gax(
+    arch: Arch,
+    batch: i64,
+    steps: usize,
+    size: i64,
+    engine: Engine,
+    device: Device,
+) -> Result<(f64, f64)> {
     if steps < 3 {
         return Err(Error::invalid("bench gax needs at least 3 steps"));
     }
@@ -58,7 +65,14 @@ pub fn gax(arch: Arch, batch: i64, steps: usize, size: i64, engine: Engine, devi
 }
 
 /// Times one method on a batch; returns milliseconds per call.
-pub fn attribute(arch: Arch, method: Method, batch: i64, reps: usize, size: i64, device: Device) -> Result<f64> {
+pub fn attribute(
+    arch: Arch,
+    method: Method,
+    batch: i64,
+    reps: usize,
+    size: i64,
+    device: Device,
+) -> Result<f64> {
     let model = random_model(arch, arch.default_classes(), device)?;
     tch::manual_seed(2);
     let x = Tensor::rand([batch, 3, size, size], (Kind::Float, device));

@@ -13,7 +13,11 @@ pub fn diverging(v: f32) -> Color32 {
 /// The sequential colour of `v` in [0, 1] (clamped): white → red, like matplotlib's `Reds`.
 pub fn sequential(v: f32) -> Color32 {
     let v = if v.is_finite() { v.clamp(0.0, 1.0) } else { 0.0 };
-    Color32::from_rgb(to_byte(255.0 - 152.0 * v), to_byte(245.0 * (1.0 - v)), to_byte(240.0 * (1.0 - v)))
+    Color32::from_rgb(
+        to_byte(255.0 - 152.0 * v),
+        to_byte(245.0 * (1.0 - v)),
+        to_byte(240.0 * (1.0 - v)),
+    )
 }
 
 fn to_byte(v: f32) -> u8 {
@@ -51,14 +55,26 @@ pub fn abs_quantile(values: &[f32], q: f32) -> f32 {
 }
 
 /// An RGB image `[3, h, w]` in [0, 1] blended with a signed heatmap plane at `opacity`.
-pub fn overlay(image: &[f32], heat: &[f32], w: usize, h: usize, scale: f32, opacity: f32) -> ColorImage {
+pub fn overlay(
+    image: &[f32],
+    heat: &[f32],
+    w: usize,
+    h: usize,
+    scale: f32,
+    opacity: f32,
+) -> ColorImage {
     let n = w * h;
     let s = if scale > 0.0 && scale.is_finite() { scale } else { 1.0 };
     let a = opacity.clamp(0.0, 1.0);
     let px = (0..n)
         .map(|i| {
             let hc = diverging(heat.get(i).copied().unwrap_or(0.0) / s);
-            let mix = |c: usize, hv: u8| to_byte((1.0 - a) * 255.0 * image.get(c * n + i).copied().unwrap_or(0.0) + a * f32::from(hv));
+            let mix = |c: usize, hv: u8| {
+                to_byte(
+                    (1.0 - a) * 255.0 * image.get(c * n + i).copied().unwrap_or(0.0)
+                        + a * f32::from(hv),
+                )
+            };
             Color32::from_rgb(mix(0, hc.r()), mix(1, hc.g()), mix(2, hc.b()))
         })
         .collect();

@@ -27,13 +27,18 @@ pub use error::{Error, Result};
 /// Opens the explorer window and blocks until it closes.
 pub fn open_window(startup: app::Startup) -> Result<()> {
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default().with_title("heatmap-explorer").with_inner_size([1400.0, 900.0]).with_drag_and_drop(true),
+        viewport: egui::ViewportBuilder::default()
+            .with_title("heatmap-explorer")
+            .with_inner_size([1400.0, 900.0])
+            .with_drag_and_drop(true),
         ..Default::default()
     };
     eframe::run_native(
         "heatmap-explorer",
         options,
-        Box::new(move |cc| Ok(Box::new(app::App::from_creation(cc, startup)?) as Box<dyn eframe::App>)),
+        Box::new(move |cc| {
+            Ok(Box::new(app::App::from_creation(cc, startup)?) as Box<dyn eframe::App>)
+        }),
     )
     .map_err(|e| Error::invalid(format!("could not open the window: {e}")))
 }

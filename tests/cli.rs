@@ -12,7 +12,14 @@ fn bin() -> Command {
 
 fn squeeze_args() -> Vec<String> {
     let w = model_dir("squeezenet1_1").join("weights.safetensors");
-    vec!["--arch".into(), "squeezenet1_1".into(), "--weights".into(), w.display().to_string(), "--classes".into(), "10".into()]
+    vec![
+        "--arch".into(),
+        "squeezenet1_1".into(),
+        "--weights".into(),
+        w.display().to_string(),
+        "--classes".into(),
+        "10".into(),
+    ]
 }
 
 #[test]
@@ -35,7 +42,18 @@ fn exit_codes() {
         assert_eq!(err.trim().lines().count(), 1, "one clear line: {err}");
         assert!(err.contains("CUDA is not available"), "{err}");
     }
-    let missing = bin().args(["predict", "--arch", "resnet18", "--weights", "/nope.safetensors", "--image", "/nope.png"]).output().expect("run");
+    let missing = bin()
+        .args([
+            "predict",
+            "--arch",
+            "resnet18",
+            "--weights",
+            "/nope.safetensors",
+            "--image",
+            "/nope.png",
+        ])
+        .output()
+        .expect("run");
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nope.safetensors"));
 }
@@ -51,21 +69,39 @@ fn wrong_weights_list_every_problem() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("missing (") && err.contains("unexpected ("), "{err}");
-    assert!(err.contains("layer4.1.conv2.weight") && err.contains("features.3.squeeze.weight"), "{err}");
+    assert!(
+        err.contains("layer4.1.conv2.weight") && err.contains("features.3.squeeze.weight"),
+        "{err}"
+    );
 }
 
 #[test]
 fn predict_attribute_and_ax() {
     let dir = temp_dir("cli");
     let img = random_png(dir.path(), "a.png", 300, 1);
-    let out = bin().arg("predict").args(squeeze_args()).arg("--image").arg(&img).arg("--json").output().expect("run");
+    let out = bin()
+        .arg("predict")
+        .args(squeeze_args())
+        .arg("--image")
+        .arg(&img)
+        .arg("--json")
+        .output()
+        .expect("run");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["logits"].as_array().map(Vec::len), Some(10));
     let predicted = v["predicted"].as_i64().expect("predicted");
 
     let npy_path = dir.path().join("a.npy");
-    let out = bin().arg("attribute").args(squeeze_args()).arg("--image").arg(&img).args(["--method", "GuidedBackprop", "--out"]).arg(&npy_path).output().expect("run");
+    let out = bin()
+        .arg("attribute")
+        .args(squeeze_args())
+        .arg("--image")
+        .arg(&img)
+        .args(["--method", "GuidedBackprop", "--out"])
+        .arg(&npy_path)
+        .output()
+        .expect("run");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let (shape, data) = npy::read_f32(&npy_path).expect("npy");
     assert_eq!(shape, vec![3, 256, 256]);
@@ -76,10 +112,24 @@ fn predict_attribute_and_ax() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["predicted"].as_i64(), Some(predicted));
     assert_eq!(v["label"].as_i64(), Some(predicted));
-    for m in ["Saliency", "InputXGradient", "LayerGradCam", "Deconvolution", "GuidedBackprop", "DeepLift"] {
+    for m in [
+        "Saliency",
+        "InputXGradient",
+        "LayerGradCam",
+        "Deconvolution",
+        "GuidedBackprop",
+        "DeepLift",
+    ] {
         assert!(v["co"][m]["sum"].is_number() && v["co"][m]["mult"].is_number(), "{m}: {v}");
     }
-    let bad = bin().arg("attribute").args(squeeze_args()).arg("--image").arg(&img).args(["--method", "saliency", "--out", "/tmp/x.npy"]).output().expect("run");
+    let bad = bin()
+        .arg("attribute")
+        .args(squeeze_args())
+        .arg("--image")
+        .arg(&img)
+        .args(["--method", "saliency", "--out", "/tmp/x.npy"])
+        .output()
+        .expect("run");
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown method"));
 }

@@ -28,7 +28,14 @@ fn end_to_end_rows_split_and_statistics() {
     make_dataset(&dir.path().join("data"), 4);
     let model = small_model(2, 21);
     let out = dir.path().join("ax.csv");
-    let summary = dataset::run(&model, &dir.path().join("data"), &opts(&out, Method::ALL.to_vec(), 3, None), &mut |_| {}, &|| false).expect("run");
+    let summary = dataset::run(
+        &model,
+        &dir.path().join("data"),
+        &opts(&out, Method::ALL.to_vec(), 3, None),
+        &mut |_| {},
+        &|| false,
+    )
+    .expect("run");
     let rows = rows::read(&out).expect("csv");
     assert_eq!(rows.len(), 8 * 6 * 2, "one row per image × method × variant");
     let text = std::fs::read_to_string(&out).expect("read");
@@ -41,14 +48,21 @@ fn end_to_end_rows_split_and_statistics() {
     for class in ["NORMAL", "PNEUMONIA"] {
         let p = dir.path().join("data").join(class).join("img_002.png");
         let img = Image::load(&p, [256, 256]).expect("img");
-        let pred = attribution::predict(&model, &img.to_tensor(tch::Device::Cpu)).expect("predict")[0];
+        let pred =
+            attribution::predict(&model, &img.to_tensor(tch::Device::Cpu)).expect("predict")[0];
         let row = rows.iter().find(|r| r.image == format!("{class}/img_002.png")).expect("row");
         assert_eq!(row.predicted, pred);
     }
     // Compared as JSON, where an empty group's NaN statistics are null on both sides.
     let json_of = |s: &stats::Summary| serde_json::to_value(s).expect("json");
-    assert_eq!(json_of(&stats::summarise(&rows)), json_of(&summary), "the summary is the statistics of the CSV");
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dataset::summary_path(&out)).expect("json")).expect("parse");
+    assert_eq!(
+        json_of(&stats::summarise(&rows)),
+        json_of(&summary),
+        "the summary is the statistics of the CSV"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dataset::summary_path(&out)).expect("json"))
+            .expect("parse");
     assert_eq!(json["images"].as_u64(), Some(8));
     assert_eq!(json["groups"].as_array().map(Vec::len), Some(12));
     let g = &summary.groups[0];
@@ -67,11 +81,19 @@ fn three_shards_merge_to_the_unsharded_csv() {
     let model = small_model(2, 22);
     let methods = vec![Method::Saliency, Method::GuidedBackprop];
     let full = dir.path().join("full.csv");
-    dataset::run(&model, &data, &opts(&full, methods.clone(), 2, None), &mut |_| {}, &|| false).expect("full");
+    dataset::run(&model, &data, &opts(&full, methods.clone(), 2, None), &mut |_| {}, &|| false)
+        .expect("full");
     let mut parts = Vec::new();
     for i in 0..3 {
         let p = dir.path().join(format!("part{i}.csv"));
-        dataset::run(&model, &data, &opts(&p, methods.clone(), 2, Some(Shard { index: i, count: 3 })), &mut |_| {}, &|| false).expect("shard");
+        dataset::run(
+            &model,
+            &data,
+            &opts(&p, methods.clone(), 2, Some(Shard { index: i, count: 3 })),
+            &mut |_| {},
+            &|| false,
+        )
+        .expect("shard");
         parts.push(p);
     }
     let counts: Vec<usize> = parts.iter().map(|p| rows::read(p).expect("read").len()).collect();
@@ -93,18 +115,26 @@ fn interrupted_run_resumes_without_duplicates() {
     let model = small_model(2, 23);
     let methods = vec![Method::InputXGradient];
     let full = dir.path().join("full.csv");
-    dataset::run(&model, &data, &opts(&full, methods.clone(), 2, None), &mut |_| {}, &|| false).expect("full");
+    dataset::run(&model, &data, &opts(&full, methods.clone(), 2, None), &mut |_| {}, &|| false)
+        .expect("full");
 
     let out = dir.path().join("resumed.csv");
     let done = std::cell::Cell::new(0);
-    let err = dataset::run(&model, &data, &opts(&out, methods.clone(), 2, None), &mut |_| done.set(done.get() + 1), &|| done.get() >= 1);
+    let err = dataset::run(
+        &model,
+        &data,
+        &opts(&out, methods.clone(), 2, None),
+        &mut |_| done.set(done.get() + 1),
+        &|| done.get() >= 1,
+    );
     assert!(err.is_err(), "cancelled after one batch");
     assert_eq!(rows::read(&out).expect("partial").len(), 2 * 2);
     // A row cut off mid-write, as a kill would leave it.
     let mut text = std::fs::read_to_string(&out).expect("read");
     text.push_str("PNEUMONIA/img_000.png,1,");
     std::fs::write(&out, text).expect("write");
-    dataset::run(&model, &data, &opts(&out, methods, 2, None), &mut |_| {}, &|| false).expect("resume");
+    dataset::run(&model, &data, &opts(&out, methods, 2, None), &mut |_| {}, &|| false)
+        .expect("resume");
     let a = rows::read(&out).expect("a");
     assert_eq!(a.len(), 6 * 2);
     let mut keys: Vec<_> = a.iter().map(rows::Row::key).collect();
@@ -126,7 +156,11 @@ fn class_folders_must_fit_the_model() {
     assert!(err.to_string().contains("3 class folders"), "{err}");
     let labels = vec!["c".to_owned(), "a".to_owned(), "b".to_owned()];
     let items = dataset::scan(dir.path(), &labels).expect("scan");
-    assert_eq!(items.iter().map(|i| i.label).collect::<Vec<_>>(), vec![1, 2, 0], "matched by label name");
+    assert_eq!(
+        items.iter().map(|i| i.label).collect::<Vec<_>>(),
+        vec![1, 2, 0],
+        "matched by label name"
+    );
 }
 
 /// Positive heatmap mass inside the mask and the pointing hit, computed pixel by pixel.
@@ -149,12 +183,27 @@ fn localisation_by_hand(h: &[f32], mask: &[f32], n: usize) -> (f32, bool) {
 fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
     use heatmap_explorer::phantom::{self, PhantomOptions};
     let dir = temp_dir("lesion");
-    phantom::write_dataset(dir.path(), &PhantomOptions { count: 6, seed: 11, splits: vec!["test".into()], pneumonia_fraction: 0.5 }).expect("phantoms");
+    phantom::write_dataset(
+        dir.path(),
+        &PhantomOptions {
+            count: 6,
+            seed: 11,
+            splits: vec!["test".into()],
+            pneumonia_fraction: 0.5,
+        },
+    )
+    .expect("phantoms");
     let data = dir.path().join("test");
     let model = small_model(2, 23);
     let out = dir.path().join("ax.csv");
     let methods = vec![Method::Saliency, Method::InputXGradient];
-    let o = RunOptions { methods: methods.clone(), batch: 4, shard: None, out: out.clone(), gax_steps: 3 };
+    let o = RunOptions {
+        methods: methods.clone(),
+        batch: 4,
+        shard: None,
+        out: out.clone(),
+        gax_steps: 3,
+    };
     let summary = dataset::run(&model, &data, &o, &mut |_| {}, &|| false).expect("run");
     let rows = rows::read(&out).expect("csv");
     assert_eq!(rows.len(), 6 * (2 + 1) * 2, "methods and GAX, both variants");
@@ -165,11 +214,21 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
     }
     // One PNEUMONIA image, Saliency: the row's metrics equal a pixel-by-pixel computation on the
     // image's own heatmap and mask.
-    let row = rows.iter().find(|r| r.image.starts_with("PNEUMONIA") && r.method == "Saliency").expect("row");
+    let row = rows
+        .iter()
+        .find(|r| r.image.starts_with("PNEUMONIA") && r.method == "Saliency")
+        .expect("row");
     let img = Image::load(&data.join(&row.image), [256, 256]).expect("img");
     let x = img.to_tensor(tch::Device::Cpu);
     let pred = attribution::predict(&model, &x).expect("predict");
-    let a = attribution::attribute(&model, &x, Some(&pred), Method::Saliency, &attribution::Options::default()).expect("attr");
+    let a = attribution::attribute(
+        &model,
+        &x,
+        Some(&pred),
+        Method::Saliency,
+        &attribution::Options::default(),
+    )
+    .expect("attr");
     let (h, _) = heatmap_explorer::ax::normalise(&a);
     let h = Vec::<f32>::try_from(h.view([-1])).expect("h");
     let mask_path = dataset::lesion::mask_path(&data, &row.image).expect("mask beside the split");
@@ -179,21 +238,41 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
     assert!((row.mask_mass.expect("mass") - mass).abs() < 1e-4, "{:?} vs {mass}", row.mask_mass);
     assert_eq!(row.pointing, Some(hit));
     // GAX rows: the CO of the final step of a single-image run of the same length.
-    let gax_row = rows.iter().find(|r| r.image == row.image && r.method == dataset::GAX && r.variant == "sum").expect("gax row");
+    let gax_row = rows
+        .iter()
+        .find(|r| r.image == row.image && r.method == dataset::GAX && r.variant == "sum")
+        .expect("gax row");
     let cfg = heatmap_explorer::gax::GaxConfig { max_steps: 3, ..Default::default() };
     let mut last = None;
-    heatmap_explorer::gax::engine::run(&model, &x, &[row.label], &cfg, &|| false, &mut |s| last = Some(s)).expect("gax");
+    heatmap_explorer::gax::engine::run(&model, &x, &[row.label], &cfg, &|| false, &mut |s| {
+        last = Some(s)
+    })
+    .expect("gax");
     let last = last.expect("steps");
-    assert!((gax_row.co - last.co).abs() <= 1e-4 * last.co.abs().max(1.0), "{} vs {}", gax_row.co, last.co);
+    assert!(
+        (gax_row.co - last.co).abs() <= 1e-4 * last.co.abs().max(1.0),
+        "{} vs {}",
+        gax_row.co,
+        last.co
+    );
     let (gmass, ghit) = localisation_by_hand(&last.heatmap.to_f32(), &mask, 256 * 256);
     assert!((gax_row.mask_mass.expect("gax mass") - gmass).abs() < 1e-3);
     assert_eq!(gax_row.pointing, Some(ghit));
     // The summary: the lesion images per group, the mean mass and the hit rate over them.
-    let pneumonia = rows.iter().filter(|r| r.method == "Saliency" && r.variant == "sum" && r.pointing.is_some()).count();
+    let pneumonia = rows
+        .iter()
+        .filter(|r| r.method == "Saliency" && r.variant == "sum" && r.pointing.is_some())
+        .count();
     assert!(pneumonia > 0);
-    let g = summary.groups.iter().find(|g| g.method == "Saliency" && g.variant == "sum").expect("group");
+    let g = summary
+        .groups
+        .iter()
+        .find(|g| g.method == "Saliency" && g.variant == "sum")
+        .expect("group");
     assert_eq!(g.lesion_images, pneumonia);
     assert!((0.0..=1.0).contains(&g.pointing));
-    assert!(summary.groups.iter().any(|g| g.method == dataset::GAX && g.lesion_images == pneumonia));
+    assert!(
+        summary.groups.iter().any(|g| g.method == dataset::GAX && g.lesion_images == pneumonia)
+    );
     assert!(dataset::table(&summary).contains("pointing"));
 }

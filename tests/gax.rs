@@ -7,10 +7,16 @@ use tch::{Kind, Tensor};
 
 use crate::util::{array, load_model, meta, small_model, targets};
 
-fn trajectory(model: &Model, x: &Tensor, labels: &[i64], cfg: &GaxConfig) -> (Vec<Vec<GaxStep>>, Vec<(StopReason, usize)>) {
+fn trajectory(
+    model: &Model,
+    x: &Tensor,
+    labels: &[i64],
+    cfg: &GaxConfig,
+) -> (Vec<Vec<GaxStep>>, Vec<(StopReason, usize)>) {
     let n = labels.len();
     let mut steps: Vec<Vec<GaxStep>> = vec![Vec::new(); n];
-    let out = gax::run(model, x, labels, cfg, &|| false, &mut |s| steps[s.image].push(s)).expect("gax");
+    let out =
+        gax::run(model, x, labels, cfg, &|| false, &mut |s| steps[s.image].push(s)).expect("gax");
     (steps, out)
 }
 
@@ -34,21 +40,31 @@ fn trajectory_matches_pytorch_loop() {
         let x = array(name, "inputs.npy").narrow(0, idx, 1);
         let label = targets(name)[idx as usize];
         for variant in [Variant::Sum, Variant::Mult] {
-            let cfg = GaxConfig { max_steps: 20, target_co: f64::INFINITY, variant, ..GaxConfig::default() };
+            let cfg = GaxConfig {
+                max_steps: 20,
+                target_co: f64::INFINITY,
+                variant,
+                ..GaxConfig::default()
+            };
             let (steps, out) = trajectory(&model, &x, &[label], &cfg);
             assert_eq!(out[0], (StopReason::MaxSteps, 20));
             let reference = array(name, &format!("gax_{}.npy", variant.name()));
             assert_eq!(steps[0].len(), 21);
             // Relative to the trajectory's scale: a trajectory that crosses zero has no
             // meaningful per-point relative error there.
-            let scale = (0..21).map(|t| reference.double_value(&[t]).abs()).fold(0.0, f64::max).max(1e-6);
+            let scale =
+                (0..21).map(|t| reference.double_value(&[t]).abs()).fold(0.0, f64::max).max(1e-6);
             let mut worst: f64 = 0.0;
             for (t, s) in steps[0].iter().enumerate() {
                 assert_eq!(s.step, t);
                 let r = reference.double_value(&[t as i64]);
                 let e = (f64::from(s.co) - r).abs() / scale;
                 worst = worst.max(e);
-                assert!(e <= 1e-3, "{name} {variant:?} step {t}: CO {} vs PyTorch {r} (scale {scale})", s.co);
+                assert!(
+                    e <= 1e-3,
+                    "{name} {variant:?} step {t}: CO {} vs PyTorch {r} (scale {scale})",
+                    s.co
+                );
             }
             println!(
                 "{name} {variant:?}: CO step 0 {:.4} -> step 20 {:.4} (PyTorch {:.4}); max |diff| / max |CO| = {worst:.2e}",
@@ -65,10 +81,15 @@ fn batched_runs_equal_single_runs_and_stop_per_image() {
     let (model, x, labels) = four_images(5);
     let free = GaxConfig { max_steps: 12, target_co: f64::INFINITY, ..GaxConfig::default() };
     let singles: Vec<Vec<GaxStep>> = (0..4)
-        .map(|i| trajectory(&model, &x.narrow(0, i, 1), &labels[i as usize..=i as usize], &free).0.remove(0))
+        .map(|i| {
+            trajectory(&model, &x.narrow(0, i, 1), &labels[i as usize..=i as usize], &free)
+                .0
+                .remove(0)
+        })
         .collect();
     // A target that image 0 passes part-way, so it leaves the batch while the others go on.
-    let first_above = |i: usize, target: f64| singles[i].iter().position(|s| f64::from(s.co) > target);
+    let first_above =
+        |i: usize, target: f64| singles[i].iter().position(|s| f64::from(s.co) > target);
     // An image k that passes the target part-way while another image is still below it then.
     let (k, stop, target) = (0..4)
         .flat_map(|k| (3..10).map(move |s| (k, s)))
@@ -76,7 +97,8 @@ fn batched_runs_equal_single_runs_and_stop_per_image() {
             let co: Vec<f64> = singles[k].iter().map(|st| f64::from(st.co)).collect();
             let best = co[..s].iter().copied().fold(f64::MIN, f64::max);
             let target = (co[s] + best) / 2.0;
-            let others_go_on = (0..4).any(|i| i != k && first_above(i, target).is_none_or(|p| p > s));
+            let others_go_on =
+                (0..4).any(|i| i != k && first_above(i, target).is_none_or(|p| p > s));
             (co[s] > best + 1e-3 && others_go_on).then_some((k, s, target))
         })
         .expect("some image's CO passes a target part-way while another's does not");
@@ -84,13 +106,22 @@ fn batched_runs_equal_single_runs_and_stop_per_image() {
     let (batched, out) = trajectory(&model, &x, &labels, &cfg);
     assert_eq!(out[k], (StopReason::TargetReached, stop));
     assert_eq!(batched[k].len(), stop + 1, "a finished image stops changing");
-    assert!(batched.iter().any(|b| b.len() > stop + 1), "another image runs on after image {k} stopped");
+    assert!(
+        batched.iter().any(|b| b.len() > stop + 1),
+        "another image runs on after image {k} stopped"
+    );
     for i in 0..4 {
         let expect_len = first_above(i, target).map_or(13, |p| p + 1);
         assert_eq!(batched[i].len(), expect_len, "image {i} length");
         for (b, s) in batched[i].iter().zip(&singles[i]) {
             let tol = 1e-4 * s.co.abs().max(1e-3);
-            assert!((b.co - s.co).abs() <= tol, "image {i} step {}: batched {} single {}", s.step, b.co, s.co);
+            assert!(
+                (b.co - s.co).abs() <= tol,
+                "image {i} step {}: batched {} single {}",
+                s.step,
+                b.co,
+                s.co
+            );
             let d = max_abs_diff(&b.heatmap.to_f32(), &s.heatmap.to_f32());
             assert!(d <= 2e-3, "image {i} step {}: heatmaps differ by {d}", s.step);
         }
@@ -103,12 +134,16 @@ fn graph_engine_steps_equal_eager_steps() {
     // this checks the step itself (in-place Adam with a device-side step count, the packed
     // readout, finished images masked and then compacted) against the eager loop.
     let (model, x, labels) = four_images(6);
-    let free = GaxConfig { max_steps: 12, target_co: f64::INFINITY, top_k: 2, ..GaxConfig::default() };
+    let free =
+        GaxConfig { max_steps: 12, target_co: f64::INFINITY, top_k: 2, ..GaxConfig::default() };
     let (eager, _) = trajectory(&model, &x, &labels, &free);
     // A target that two or three images pass (at least one after a few updates, so at most half
     // the batch runs for a while and the graph engine compacts it) and another never does.
     let lengths = |target: f64| -> Vec<usize> {
-        eager.iter().map(|e| e.iter().position(|s| f64::from(s.co) > target).map_or(13, |p| p + 1)).collect()
+        eager
+            .iter()
+            .map(|e| e.iter().position(|s| f64::from(s.co) > target).map_or(13, |p| p + 1))
+            .collect()
     };
     // Midway between neighbouring CO values, so that rounding differences between batch
     // layouts cannot move an image across it.
@@ -127,18 +162,28 @@ fn graph_engine_steps_equal_eager_steps() {
     for cfg in [free.clone(), GaxConfig { target_co: target, ..free.clone() }] {
         let (want, want_out) = trajectory(&model, &x, &labels, &cfg);
         assert_eq!(want.iter().map(Vec::len).collect::<Vec<_>>(), lengths(cfg.target_co));
-        let (got, got_out) = trajectory(&model, &x, &labels, &GaxConfig { engine: Engine::Graph, ..cfg.clone() });
+        let (got, got_out) =
+            trajectory(&model, &x, &labels, &GaxConfig { engine: Engine::Graph, ..cfg.clone() });
         assert_eq!(got_out, want_out);
         for i in 0..4 {
             assert_eq!(got[i].len(), want[i].len(), "image {i}");
             for (g, w) in got[i].iter().zip(&want[i]) {
                 let tol = 1e-5 * w.co.abs().max(1.0);
-                assert!((g.co - w.co).abs() <= tol, "image {i} step {}: graph {} eager {}", w.step, g.co, w.co);
+                assert!(
+                    (g.co - w.co).abs() <= tol,
+                    "image {i} step {}: graph {} eager {}",
+                    w.step,
+                    g.co,
+                    w.co
+                );
                 assert!((g.loss - w.loss).abs() <= 1e-5 * w.loss.abs().max(1.0));
                 assert!((g.similarity - w.similarity).abs() <= 1e-5 * w.similarity.abs().max(1e-3));
                 assert!((g.abs_max - w.abs_max).abs() <= 1e-5);
                 assert_eq!((g.step, g.predicted), (w.step, w.predicted));
-                assert_eq!(g.top.iter().map(|t| t.0).collect::<Vec<_>>(), w.top.iter().map(|t| t.0).collect::<Vec<_>>());
+                assert_eq!(
+                    g.top.iter().map(|t| t.0).collect::<Vec<_>>(),
+                    w.top.iter().map(|t| t.0).collect::<Vec<_>>()
+                );
                 let d = max_abs_diff(&g.heatmap.to_f32(), &w.heatmap.to_f32());
                 assert!(d <= 1e-3, "image {i} step {}: heatmaps differ by {d}", w.step);
             }

@@ -14,16 +14,21 @@ use heatmap_explorer::runtime::DeviceChoice;
 use crate::util::{random_png, temp_dir};
 
 fn harness() -> Harness<'static, App> {
-    Harness::builder()
-        .with_size([1280.0, 1100.0])
-        .build_eframe(|cc| App::from_creation(cc, Startup { device: DeviceChoice::Cpu, ..Startup::default() }).expect("app"))
+    Harness::builder().with_size([1280.0, 1100.0]).build_eframe(|cc| {
+        App::from_creation(cc, Startup { device: DeviceChoice::Cpu, ..Startup::default() })
+            .expect("app")
+    })
 }
 
 /// Steps frames until `cond` holds (worker events arrive asynchronously).
 fn step_until(h: &mut Harness<'static, App>, what: &str, cond: impl Fn(&App) -> bool) {
     let end = Instant::now() + Duration::from_secs(120);
     while !cond(h.state()) {
-        assert!(Instant::now() < end, "timed out waiting for {what}; status: {}", h.state().state.status.text);
+        assert!(
+            Instant::now() < end,
+            "timed out waiting for {what}; status: {}",
+            h.state().state.status.text
+        );
         h.step();
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -31,7 +36,12 @@ fn step_until(h: &mut Harness<'static, App>, what: &str, cond: impl Fn(&App) -> 
 }
 
 fn small_model() -> ModelSource {
-    ModelSource::Random { arch: Arch::Squeezenet1_1, classes: 3, normalize: Normalize::Imagenet, seed: 4 }
+    ModelSource::Random {
+        arch: Arch::Squeezenet1_1,
+        classes: 3,
+        normalize: Normalize::Imagenet,
+        seed: 4,
+    }
 }
 
 #[test]
@@ -52,12 +62,16 @@ fn gax_flow_streams_scrubs_and_rescales() {
     let mut h = harness();
     h.state_mut().open_model(small_model());
     h.state_mut().open_image(img);
-    step_until(&mut h, "model, image and prediction", |a| a.state.current_entry().is_some_and(|e| e.prediction.is_some()));
+    step_until(&mut h, "model, image and prediction", |a| {
+        a.state.current_entry().is_some_and(|e| e.prediction.is_some())
+    });
     h.get_by_label_contains("prediction (top 5)");
     h.state_mut().state.gax.max_steps = 400;
     h.state_mut().state.gax.target_co = f64::INFINITY;
     h.get_by_role_and_label(Role::Button, "Run GAX").click();
-    step_until(&mut h, "four GAX steps", |a| a.state.current_run().is_some_and(|r| r.steps.len() >= 4));
+    step_until(&mut h, "four GAX steps", |a| {
+        a.state.current_run().is_some_and(|r| r.steps.len() >= 4)
+    });
     h.get_by_label_contains("steps: ");
     let shown = h.state().state.timeline.selected;
     assert!(shown >= 3, "the slider follows the newest step while streaming ({shown})");
@@ -91,7 +105,12 @@ fn gax_flow_streams_scrubs_and_rescales() {
     assert_eq!(image::open(&png).expect("png").to_rgba8().dimensions(), (256, 256));
     let gif = dir.path().join("run.gif");
     h.state_mut().export_gif(&gif);
-    let frames = image::AnimationDecoder::into_frames(image::codecs::gif::GifDecoder::new(std::io::BufReader::new(std::fs::File::open(&gif).expect("gif"))).expect("decode"));
+    let frames = image::AnimationDecoder::into_frames(
+        image::codecs::gif::GifDecoder::new(std::io::BufReader::new(
+            std::fs::File::open(&gif).expect("gif"),
+        ))
+        .expect("decode"),
+    );
     assert!(frames.count() >= total.min(2), "one GIF frame per step");
     let run_path = dir.path().join("run.gaxrun");
     h.state_mut().save_run(&run_path);
@@ -106,12 +125,17 @@ fn gax_flow_streams_scrubs_and_rescales() {
     // A second run that ends by itself at a fixed step count, for a reproducible snapshot.
     h.state_mut().state.gax.max_steps = 3;
     h.get_by_role_and_label(Role::Button, "Run GAX").click();
-    step_until(&mut h, "a finished 3-step run", |a| !a.state.gax_running() && a.state.current_run().is_some_and(|r| r.steps.len() == 4));
+    step_until(&mut h, "a finished 3-step run", |a| {
+        !a.state.gax_running() && a.state.current_run().is_some_and(|r| r.steps.len() == 4)
+    });
     h.state_mut().state.timeline.selected = 1;
     h.run_steps(2);
     // Heatmap colours come from float maths that can round differently on another CPU, so
     // this snapshot allows small differences.
-    h.snapshot_options("gax_view", &egui_kittest::SnapshotOptions::new().threshold(4.0).max_failed_pixels(2000));
+    h.snapshot_options(
+        "gax_view",
+        &egui_kittest::SnapshotOptions::new().threshold(4.0).max_failed_pixels(2000),
+    );
 }
 
 #[test]
@@ -121,13 +145,18 @@ fn two_methods_show_their_co() {
     let mut h = harness();
     h.state_mut().open_model(small_model());
     h.state_mut().open_image(img);
-    step_until(&mut h, "prediction", |a| a.state.current_entry().is_some_and(|e| e.prediction.is_some()));
+    step_until(&mut h, "prediction", |a| {
+        a.state.current_entry().is_some_and(|e| e.prediction.is_some())
+    });
     for m in ["InputXGradient", "LayerGradCam", "Deconvolution", "DeepLift"] {
         h.get_by_role_and_label(Role::CheckBox, m).click();
         h.run_steps(1);
     }
     h.get_by_role_and_label(Role::Button, "Run methods").click();
-    step_until(&mut h, "two attributions", |a| a.state.current_entry().is_some_and(|e| e.attributions.len() == 2) && a.state.pending.is_empty());
+    step_until(&mut h, "two attributions", |a| {
+        a.state.current_entry().is_some_and(|e| e.attributions.len() == 2)
+            && a.state.pending.is_empty()
+    });
     h.get_by_label("Method comparison (channel sum, scale ±3)");
     let labels = h.query_all_by_label_contains("CO sum").count();
     assert!(labels >= 2, "CO under each method ({labels})");
@@ -147,11 +176,19 @@ fn dataset_tab_runs_plots_and_opens_an_image() {
         }
     }
     let mut h = harness();
-    h.state_mut().open_model(ModelSource::Random { arch: Arch::Squeezenet1_1, classes: 2, normalize: Normalize::Imagenet, seed: 8 });
+    h.state_mut().open_model(ModelSource::Random {
+        arch: Arch::Squeezenet1_1,
+        classes: 2,
+        normalize: Normalize::Imagenet,
+        seed: 8,
+    });
     step_until(&mut h, "model", |a| a.state.model.is_some());
     h.get_by_label("Dataset tab").click();
     h.run_steps(2);
-    h.state_mut().state.methods = vec![heatmap_explorer::attribution::Method::Saliency, heatmap_explorer::attribution::Method::DeepLift];
+    h.state_mut().state.methods = vec![
+        heatmap_explorer::attribution::Method::Saliency,
+        heatmap_explorer::attribution::Method::DeepLift,
+    ];
     h.state_mut().state.dataset.dir = data.display().to_string();
     h.get_by_role_and_label(Role::Button, "Run on folder").click();
     step_until(&mut h, "dataset summary", |a| a.state.dataset.summary.is_some());
@@ -161,13 +198,25 @@ fn dataset_tab_runs_plots_and_opens_an_image() {
     assert!(dir.path().join("xrays_ax.csv").exists());
     // Pick the group of the first method's images as a click on its box would, then open one.
     let correct = h.state().state.dataset.rows.iter().any(|r| r.correct && r.method == "Saliency");
-    h.state_mut().state.dataset.pick = Some(heatmap_explorer::app::state::DatasetPick { method: heatmap_explorer::app::state::ViewSource::Method(heatmap_explorer::attribution::Method::Saliency), correct, range: None });
+    h.state_mut().state.dataset.pick = Some(heatmap_explorer::app::state::DatasetPick {
+        method: heatmap_explorer::app::state::ViewSource::Method(
+            heatmap_explorer::attribution::Method::Saliency,
+        ),
+        correct,
+        range: None,
+    });
     h.run_steps(2);
-    h.snapshot_options("dataset_tab", &egui_kittest::SnapshotOptions::new().threshold(4.0).max_failed_pixels(3000));
+    h.snapshot_options(
+        "dataset_tab",
+        &egui_kittest::SnapshotOptions::new().threshold(4.0).max_failed_pixels(3000),
+    );
     let first = h.state().state.dataset.picked_rows()[0].image.clone();
     h.get_by_role_and_label(Role::Button, &format!("open {first}")).click();
     step_until(&mut h, "the image with its Saliency heatmap", |a| {
-        a.state.tab == heatmap_explorer::app::state::Tab::Explorer && a.state.current_entry().is_some_and(|e| e.attributions.contains_key(&heatmap_explorer::attribution::Method::Saliency))
+        a.state.tab == heatmap_explorer::app::state::Tab::Explorer
+            && a.state.current_entry().is_some_and(|e| {
+                e.attributions.contains_key(&heatmap_explorer::attribution::Method::Saliency)
+            })
     });
     assert!(h.query_all_by_label_contains("Saliency: CO sum").count() >= 1);
 }
@@ -176,23 +225,45 @@ fn dataset_tab_runs_plots_and_opens_an_image() {
 /// line does, and decoded again when a model with another input size arrives.
 #[test]
 fn images_follow_the_model_input_size() {
-    let card = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/phantom_squeezenet.json");
-    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/normal_1.png");
-    let startup = Startup { device: DeviceChoice::Cpu, model: Some(ModelSource::Card(card.clone())), images: vec![sample.clone()], ..Startup::default() };
-    let mut h = Harness::builder().with_size([1280.0, 1100.0]).build_eframe(|cc| App::from_creation(cc, startup).expect("app"));
-    step_until(&mut h, "the sample predicted", |a| a.state.current_entry().is_some_and(|e| e.prediction.is_some()));
+    let card =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/phantom_squeezenet.json");
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/normal_1.png");
+    let startup = Startup {
+        device: DeviceChoice::Cpu,
+        model: Some(ModelSource::Card(card.clone())),
+        images: vec![sample.clone()],
+        ..Startup::default()
+    };
+    let mut h = Harness::builder()
+        .with_size([1280.0, 1100.0])
+        .build_eframe(|cc| App::from_creation(cc, startup).expect("app"));
+    step_until(&mut h, "the sample predicted", |a| {
+        a.state.current_entry().is_some_and(|e| e.prediction.is_some())
+    });
     let e = h.state().state.current_entry().expect("entry");
     assert_eq!((e.image.height, e.image.width), (128, 128), "the card's input size");
     let top = e.prediction.clone().expect("prediction");
-    let model = heatmap_explorer::model::Model::load(&ModelSource::Card(card), tch::Device::Cpu).expect("model");
-    let x = heatmap_explorer::io::image::Image::load(&sample, [128, 128]).expect("image").to_tensor(tch::Device::Cpu);
-    let logits = Vec::<f32>::try_from(model.forward(&x).expect("forward").view([-1])).expect("logits");
+    let model = heatmap_explorer::model::Model::load(&ModelSource::Card(card), tch::Device::Cpu)
+        .expect("model");
+    let x = heatmap_explorer::io::image::Image::load(&sample, [128, 128])
+        .expect("image")
+        .to_tensor(tch::Device::Cpu);
+    let logits =
+        Vec::<f32>::try_from(model.forward(&x).expect("forward").view([-1])).expect("logits");
     let best = if logits[0] >= logits[1] { 0 } else { 1 };
     assert_eq!(top[0].class, best);
-    assert!((top[0].logit - logits[best as usize]).abs() < 1e-4, "{} vs {}", top[0].logit, logits[best as usize]);
+    assert!(
+        (top[0].logit - logits[best as usize]).abs() < 1e-4,
+        "{} vs {}",
+        top[0].logit,
+        logits[best as usize]
+    );
     h.state_mut().open_model(small_model());
     step_until(&mut h, "the sample decoded again at 256×256 and predicted", |a| {
-        a.state.current_entry().is_some_and(|e| e.image.width == 256 && e.prediction.as_ref().is_some_and(|p| p.len() == 3))
+        a.state.current_entry().is_some_and(|e| {
+            e.image.width == 256 && e.prediction.as_ref().is_some_and(|p| p.len() == 3)
+        })
     });
 }
 
@@ -202,8 +273,13 @@ fn images_follow_the_model_input_size() {
 fn dataset_tab_shows_lesion_localisation_and_gax() {
     use heatmap_explorer::phantom::{self, PhantomOptions};
     let dir = temp_dir("uilesion");
-    phantom::write_dataset(dir.path(), &PhantomOptions { count: 4, seed: 5, splits: vec!["test".into()], pneumonia_fraction: 0.5 }).expect("phantoms");
-    let card = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/phantom_squeezenet.json");
+    phantom::write_dataset(
+        dir.path(),
+        &PhantomOptions { count: 4, seed: 5, splits: vec!["test".into()], pneumonia_fraction: 0.5 },
+    )
+    .expect("phantoms");
+    let card =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/phantom_squeezenet.json");
     let mut h = harness();
     h.state_mut().open_model(ModelSource::Card(card));
     step_until(&mut h, "model", |a| a.state.model.is_some());
@@ -220,8 +296,22 @@ fn dataset_tab_shows_lesion_localisation_and_gax() {
     let summary = h.state().state.dataset.summary.clone().expect("summary");
     assert!(summary.groups.iter().any(|g| g.method == "GAX" && g.lesion_images == 2));
     assert_eq!(h.state().state.dataset.rows.len(), 4 * 2 * 2, "DeepLift and GAX, both variants");
-    let rel = h.state().state.dataset.rows.iter().find(|r| r.method == "GAX").map(|r| (r.image.clone(), r.label)).expect("GAX row");
+    let rel = h
+        .state()
+        .state
+        .dataset
+        .rows
+        .iter()
+        .find(|r| r.method == "GAX")
+        .map(|r| (r.image.clone(), r.label))
+        .expect("GAX row");
     h.state_mut().open_dataset_image(&rel.0, heatmap_explorer::app::state::ViewSource::Gax, rel.1);
-    step_until(&mut h, "a GAX run on the opened image", |a| a.state.current_run().is_some_and(|r| !r.steps.is_empty()));
-    assert_eq!(h.state().state.current_run().map(|r| r.label), Some(rel.1), "GAX maximises the ground-truth class, as the dataset row did");
+    step_until(&mut h, "a GAX run on the opened image", |a| {
+        a.state.current_run().is_some_and(|r| !r.steps.is_empty())
+    });
+    assert_eq!(
+        h.state().state.current_run().map(|r| r.label),
+        Some(rel.1),
+        "GAX maximises the ground-truth class, as the dataset row did"
+    );
 }

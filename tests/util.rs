@@ -8,8 +8,10 @@ use tch::{Device, Tensor};
 
 /// Where `make test` put the reference outputs.
 pub fn reference_dir() -> PathBuf {
-    let dir = std::env::var_os("HEATMAP_REFERENCE_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/reference"), PathBuf::from);
+    let dir = std::env::var_os("HEATMAP_REFERENCE_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/reference"),
+        PathBuf::from,
+    );
     assert!(
         dir.join(".done").exists() || dir.join("resnet34/meta.json").exists(),
         "reference outputs missing in {}: run `make test` (it generates them with torchvision and Captum)",
@@ -32,7 +34,8 @@ pub fn meta(name: &str) -> serde_json::Value {
 /// Loads a reference model from its safetensors weights.
 pub fn load_model(name: &str) -> Model {
     let m = meta(name);
-    let normalize = if m["normalize"] == "imagenet" { Normalize::Imagenet } else { Normalize::None };
+    let normalize =
+        if m["normalize"] == "imagenet" { Normalize::Imagenet } else { Normalize::None };
     let source = ModelSource::Arch {
         arch: Arch::parse(name).expect("arch"),
         weights: model_dir(name).join("weights.safetensors"),
@@ -52,7 +55,12 @@ pub fn array(name: &str, file: &str) -> Tensor {
 
 /// The targets (predicted classes) the reference used.
 pub fn targets(name: &str) -> Vec<i64> {
-    meta(name)["targets"].as_array().expect("targets").iter().map(|v| v.as_i64().expect("int")).collect()
+    meta(name)["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|v| v.as_i64().expect("int"))
+        .collect()
 }
 
 /// max|a − b| / max|b|.
@@ -64,7 +72,12 @@ pub fn rel_err(a: &Tensor, b: &Tensor) -> f64 {
 
 /// A random squeezenet (seeded) for tests that need any real model quickly.
 pub fn small_model(classes: i64, seed: i64) -> Model {
-    let source = ModelSource::Random { arch: Arch::Squeezenet1_1, classes, normalize: Normalize::Imagenet, seed };
+    let source = ModelSource::Random {
+        arch: Arch::Squeezenet1_1,
+        classes,
+        normalize: Normalize::Imagenet,
+        seed,
+    };
     Model::load(&source, Device::Cpu).expect("random model")
 }
 

@@ -22,7 +22,12 @@ fn spawn() -> (WorkerHandle, Arc<AtomicUsize>) {
 
 fn load_small(h: &mut WorkerHandle) {
     let job = h.next_job();
-    let source = ModelSource::Random { arch: Arch::Squeezenet1_1, classes: 2, normalize: Normalize::None, seed: 1 };
+    let source = ModelSource::Random {
+        arch: Arch::Squeezenet1_1,
+        classes: 2,
+        normalize: Normalize::None,
+        seed: 1,
+    };
     h.send(Command::LoadModel { job, source, device: DeviceChoice::Cpu }).expect("send");
     match h.recv_timeout(Duration::from_secs(30)) {
         Some(Event::ModelLoaded { job: j, info, .. }) => {
@@ -35,7 +40,11 @@ fn load_small(h: &mut WorkerHandle) {
 
 fn image() -> Arc<Image> {
     let n = 3 * 96 * 96;
-    Arc::new(Image { width: 96, height: 96, data: (0..n).map(|i| ((i * 37) % 101) as f32 / 100.0).collect() })
+    Arc::new(Image {
+        width: 96,
+        height: 96,
+        data: (0..n).map(|i| ((i * 37) % 101) as f32 / 100.0).collect(),
+    })
 }
 
 #[test]
@@ -60,7 +69,8 @@ fn failures_are_events_not_crashes() {
         other => panic!("expected Failed, got {other:?}"),
     }
     let job = h.next_job();
-    h.send(Command::LoadImage { job, path: "/nonexistent.png".into(), size: Some([64, 64]) }).expect("send");
+    h.send(Command::LoadImage { job, path: "/nonexistent.png".into(), size: Some([64, 64]) })
+        .expect("send");
     assert!(matches!(h.recv_timeout(Duration::from_secs(10)), Some(Event::Failed { .. })));
     assert!(wakes.load(Ordering::SeqCst) >= 2, "every event wakes the UI");
     assert!(h.is_alive());
@@ -72,7 +82,8 @@ fn gax_streams_and_cancel_stops_within_one_step() {
     load_small(&mut h);
     let job = h.next_job();
     let config = GaxConfig { max_steps: 10_000, target_co: f64::INFINITY, ..GaxConfig::default() };
-    h.send(Command::StartGax { job, images: vec![image()], labels: vec![0], config }).expect("send");
+    h.send(Command::StartGax { job, images: vec![image()], labels: vec![0], config })
+        .expect("send");
     let mut steps = 0;
     while steps < 3 {
         match h.recv_timeout(Duration::from_secs(30)) {
@@ -100,7 +111,8 @@ fn gax_streams_and_cancel_stops_within_one_step() {
     // A new job runs right after.
     let job2 = h.next_job();
     let config = GaxConfig { max_steps: 2, target_co: f64::INFINITY, ..GaxConfig::default() };
-    h.send(Command::StartGax { job: job2, images: vec![image()], labels: vec![1], config }).expect("send");
+    h.send(Command::StartGax { job: job2, images: vec![image()], labels: vec![1], config })
+        .expect("send");
     let mut n = 0;
     loop {
         match h.recv_timeout(Duration::from_secs(30)) {
@@ -118,7 +130,8 @@ fn drop_mid_run_joins_within_a_second() {
     load_small(&mut h);
     let job = h.next_job();
     let config = GaxConfig { max_steps: 100_000, target_co: f64::INFINITY, ..GaxConfig::default() };
-    h.send(Command::StartGax { job, images: vec![image()], labels: vec![0], config }).expect("send");
+    h.send(Command::StartGax { job, images: vec![image()], labels: vec![0], config })
+        .expect("send");
     assert!(matches!(h.recv_timeout(Duration::from_secs(30)), Some(Event::GaxStep { .. })));
     let t = Instant::now();
     drop(h);

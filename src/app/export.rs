@@ -16,13 +16,19 @@ impl App {
 
     /// Saves the current GAX run file.
     pub fn save_run(&mut self, path: &Path) {
-        let r = self.state.current_run().map_or_else(|| Err(crate::Error::invalid("no GAX run to save")), |run| run.save(path));
+        let r = self
+            .state
+            .current_run()
+            .map_or_else(|| Err(crate::Error::invalid("no GAX run to save")), |run| run.save(path));
         self.report("run", path, r);
     }
 
     /// Exports the current run's step stack `[T, 3, H, W]`.
     pub fn export_steps_npy(&mut self, path: &Path) {
-        let r = self.state.current_run().map_or_else(|| Err(crate::Error::invalid("no GAX run")), |run| run.export_npy(path));
+        let r = self
+            .state
+            .current_run()
+            .map_or_else(|| Err(crate::Error::invalid("no GAX run")), |run| run.export_npy(path));
         self.report("steps", path, r);
     }
 
@@ -64,21 +70,26 @@ fn to_rgba(image: &egui::ColorImage) -> Result<image::RgbaImage> {
     let [w, h] = image.size;
     let bytes: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_srgba_unmultiplied()).collect();
     let to_u32 = |v: usize| u32::try_from(v).unwrap_or(0);
-    image::RgbaImage::from_raw(to_u32(w), to_u32(h), bytes).ok_or_else(|| crate::Error::invalid("bad image size"))
+    image::RgbaImage::from_raw(to_u32(w), to_u32(h), bytes)
+        .ok_or_else(|| crate::Error::invalid("bad image size"))
 }
 
 /// Writes an egui image as PNG.
 pub fn write_png(path: &Path, image: &egui::ColorImage) -> Result<()> {
     let img = to_rgba(image)?;
     let mut buf = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut buf, image::ImageFormat::Png).map_err(|e| crate::Error::Image { path: path.to_owned(), message: e.to_string() })?;
+    img.write_to(&mut buf, image::ImageFormat::Png)
+        .map_err(|e| crate::Error::Image { path: path.to_owned(), message: e.to_string() })?;
     crate::io::write_atomic(path, buf.get_ref())
 }
 
 impl App {
     /// Saves one panel of the view (as last drawn) as PNG.
     pub fn export_panel_png(&mut self, panel: &str, path: &Path) {
-        let r = self.textures.image(panel).map_or_else(|| Err(crate::Error::invalid(format!("panel '{panel}' is not on show"))), |img| write_png(path, &img));
+        let r = self.textures.image(panel).map_or_else(
+            || Err(crate::Error::invalid(format!("panel '{panel}' is not on show"))),
+            |img| write_png(path, &img),
+        );
         self.report(&format!("panel '{panel}'"), path, r);
     }
 
@@ -108,7 +119,10 @@ impl App {
     /// Writes the current GAX run as an animated GIF of the channel-sum heatmap (scale ±3),
     /// at most 200 frames spread evenly over the run.
     pub fn export_gif(&mut self, path: &Path) {
-        let r = self.state.current_run().map_or_else(|| Err(crate::Error::invalid("no GAX run")), |run| write_gif(run, path));
+        let r = self
+            .state
+            .current_run()
+            .map_or_else(|| Err(crate::Error::invalid("no GAX run")), |run| write_gif(run, path));
         self.report("GIF", path, r);
     }
 }
@@ -125,13 +139,26 @@ fn write_gif(run: &crate::io::runfile::RunRecord, path: &Path) -> Result<()> {
     let mut buf = Vec::new();
     {
         let mut enc = GifEncoder::new_with_speed(&mut buf, 10);
-        let err = |e: image::ImageError| crate::Error::Image { path: path.to_owned(), message: e.to_string() };
+        let err = |e: image::ImageError| crate::Error::Image {
+            path: path.to_owned(),
+            message: e.to_string(),
+        };
         enc.set_repeat(Repeat::Infinite).map_err(err)?;
-        for i in (0..t).step_by(stride).chain(std::iter::once(t - 1)).collect::<std::collections::BTreeSet<_>>() {
+        for i in (0..t)
+            .step_by(stride)
+            .chain(std::iter::once(t - 1))
+            .collect::<std::collections::BTreeSet<_>>()
+        {
             let v = run.heatmaps[i].to_f32();
             let sum: Vec<f32> = (0..n).map(|k| v[k] + v[n + k] + v[2 * n + k]).collect();
             let frame = to_rgba(&crate::colormap::signed_plane(&sum, w, h, 3.0))?;
-            enc.encode_frame(image::Frame::from_parts(frame, 0, 0, image::Delay::from_numer_denom_ms(50, 1))).map_err(err)?;
+            enc.encode_frame(image::Frame::from_parts(
+                frame,
+                0,
+                0,
+                image::Delay::from_numer_denom_ms(50, 1),
+            ))
+            .map_err(err)?;
         }
     }
     crate::io::write_atomic(path, &buf)

@@ -31,7 +31,10 @@ impl App {
     pub fn open_model(&mut self, source: ModelSource) {
         let device = self.state.device_choice;
         self.state.info("loading model...");
-        self.submit(|job| Command::LoadModel { job, source: source.clone(), device }, Pending::Model(source.clone()));
+        self.submit(
+            |job| Command::LoadModel { job, source: source.clone(), device },
+            Pending::Model(source.clone()),
+        );
     }
 
     /// Decodes an image on the worker, adds it to the list and shows it.
@@ -86,13 +89,17 @@ impl App {
             return;
         }
         self.state.current = Some(index);
-        self.state.timeline.selected = self.state.images[index].run.as_ref().map_or(0, |r| r.steps.len().saturating_sub(1));
+        self.state.timeline.selected =
+            self.state.images[index].run.as_ref().map_or(0, |r| r.steps.len().saturating_sub(1));
         self.predict_current();
     }
 
     fn predict_current(&mut self) {
         let Some(i) = self.state.current else { return };
-        if self.state.model.is_none() || self.state.images[i].prediction.is_some() || self.reloading(i) {
+        if self.state.model.is_none()
+            || self.state.images[i].prediction.is_some()
+            || self.reloading(i)
+        {
             return;
         }
         let image = Arc::clone(&self.state.images[i].image);
@@ -110,14 +117,19 @@ impl App {
             return;
         }
         if self.reloading(i) {
-            self.state.error("the image is being decoded again at the model's input size; try again in a moment");
+            self.state.error(
+                "the image is being decoded again at the model's input size; try again in a moment",
+            );
             return;
         }
         let entry = &self.state.images[i];
         let image = Arc::clone(&entry.image);
         let (label, target) = (entry.label, entry.target);
         self.state.info(format!("running {} method(s)...", methods.len()));
-        self.submit(|job| Command::Attribute { job, image, methods, target, label, options }, Pending::Attribute(i));
+        self.submit(
+            |job| Command::Attribute { job, image, methods, target, label, options },
+            Pending::Attribute(i),
+        );
     }
 
     /// Starts GAX on the current image with the current settings.
@@ -158,7 +170,10 @@ impl App {
         self.state.timeline.selected = 0;
         self.state.timeline.follow = true;
         self.state.view = ViewSource::Gax;
-        let job = self.submit(|job| Command::StartGax { job, images: vec![image], labels: vec![label], config }, Pending::Gax(i));
+        let job = self.submit(
+            |job| Command::StartGax { job, images: vec![image], labels: vec![label], config },
+            Pending::Gax(i),
+        );
         self.state.gax_job = job;
         if job.is_some() {
             match mismatch {
@@ -207,10 +222,16 @@ impl App {
         match ev {
             Event::ModelLoaded { info, device, .. } => {
                 self.state.pending.remove(&job);
-                if let Pending::Model(ModelSource::Card(p) | ModelSource::Arch { weights: p, .. } | ModelSource::TorchScript { path: p, .. }) = &pending {
+                if let Pending::Model(
+                    ModelSource::Card(p)
+                    | ModelSource::Arch { weights: p, .. }
+                    | ModelSource::TorchScript { path: p, .. },
+                ) = &pending
+                {
                     self.state.remember(p.clone());
                 }
-                self.state.info(format!("model {} ({} classes) on {device}", info.arch, info.classes));
+                self.state
+                    .info(format!("model {} ({} classes) on {device}", info.arch, info.classes));
                 self.state.device = device;
                 self.state.model = Some(info);
                 for e in &mut self.state.images {
@@ -225,18 +246,25 @@ impl App {
                     .images
                     .iter()
                     .enumerate()
-                    .filter(|(_, e)| e.run.is_none() && (e.image.height, e.image.width) != (size[0], size[1]))
+                    .filter(|(_, e)| {
+                        e.run.is_none() && (e.image.height, e.image.width) != (size[0], size[1])
+                    })
                     .map(|(i, e)| (i, e.path.clone()))
                     .collect();
                 for (i, path) in stale {
-                    self.submit(|job| Command::LoadImage { job, path, size: Some(size) }, Pending::Reload(i));
+                    self.submit(
+                        |job| Command::LoadImage { job, path, size: Some(size) },
+                        Pending::Reload(i),
+                    );
                 }
                 self.predict_current();
             }
             Event::ImageLoaded { path, image, .. } if matches!(pending, Pending::Reload(_)) => {
                 self.state.pending.remove(&job);
                 let Pending::Reload(i) = pending else { return };
-                if let Some(e) = self.state.images.get_mut(i).filter(|e| e.path == path && e.run.is_none()) {
+                if let Some(e) =
+                    self.state.images.get_mut(i).filter(|e| e.path == path && e.run.is_none())
+                {
                     e.image = image;
                     e.prediction = None;
                     e.attributions.clear();
@@ -248,7 +276,15 @@ impl App {
             Event::ImageLoaded { path, image, .. } => {
                 self.state.pending.remove(&job);
                 self.state.remember(path.clone());
-                self.state.images.push(ImageEntry { path, image, prediction: None, label: None, target: None, attributions: BTreeMap::new(), run: None });
+                self.state.images.push(ImageEntry {
+                    path,
+                    image,
+                    prediction: None,
+                    label: None,
+                    target: None,
+                    attributions: BTreeMap::new(),
+                    run: None,
+                });
                 let idx = self.state.images.len() - 1;
                 self.state.info(format!("opened {}", self.state.images[idx].name()));
                 if matches!(pending, Pending::Image(true)) || self.state.current.is_none() {
@@ -269,16 +305,29 @@ impl App {
                 if let Some(e) = self.entry_for(&pending) {
                     e.prediction = Some(top);
                 }
-                let for_current = matches!(pending, Pending::Predict(i) if Some(i) == self.state.current);
+                let for_current =
+                    matches!(pending, Pending::Predict(i) if Some(i) == self.state.current);
                 if for_current && std::mem::take(&mut self.state.auto_gax) {
                     self.run_gax();
                 }
             }
             Event::Attribution { method, heatmap, raw_abs_max, co_sum, co_mult, zero, .. } => {
                 if let Some(e) = self.entry_for(&pending) {
-                    e.attributions.insert(method, AttributionResult { heatmap: Arc::new(heatmap), raw_abs_max, co_sum, co_mult, zero });
+                    e.attributions.insert(
+                        method,
+                        AttributionResult {
+                            heatmap: Arc::new(heatmap),
+                            raw_abs_max,
+                            co_sum,
+                            co_mult,
+                            zero,
+                        },
+                    );
                 }
-                self.state.info(format!("{method}: CO sum {co_sum:.3}, mult {co_mult:.3}{}", if zero { " (all-zero attribution)" } else { "" }));
+                self.state.info(format!(
+                    "{method}: CO sum {co_sum:.3}, mult {co_mult:.3}{}",
+                    if zero { " (all-zero attribution)" } else { "" }
+                ));
             }
             Event::GaxStep { step, .. } => {
                 let follow = self.state.timeline.follow;
@@ -296,10 +345,13 @@ impl App {
                 if self.state.gax_job == Some(job) {
                     self.state.gax_job = None;
                 }
-                if let (Some(run), Some((reason, last))) = (self.entry_for(&pending).and_then(|e| e.run.as_mut()), outcome.first()) {
+                if let (Some(run), Some((reason, last))) =
+                    (self.entry_for(&pending).and_then(|e| e.run.as_mut()), outcome.first())
+                {
                     run.stop = Some(*reason);
                     let co = run.steps.last().map_or(0.0, |s| s.co);
-                    self.state.info(format!("GAX: {} at step {last}, CO {co:.3}", reason.describe()));
+                    self.state
+                        .info(format!("GAX: {} at step {last}, CO {co:.3}", reason.describe()));
                 }
             }
             Event::DatasetProgress { progress, .. } => {
@@ -308,7 +360,10 @@ impl App {
             Event::DatasetDone { rows, summary, .. } => {
                 self.state.pending.remove(&job);
                 self.state.dataset.job = None;
-                self.state.info(format!("dataset: {} images, accuracy {:.3}", summary.images, summary.accuracy));
+                self.state.info(format!(
+                    "dataset: {} images, accuracy {:.3}",
+                    summary.images, summary.accuracy
+                ));
                 self.state.dataset.rows = rows;
                 self.state.dataset.summary = Some(summary);
             }
@@ -349,7 +404,9 @@ impl App {
     /// The image entry a pending job belongs to.
     fn entry_for(&mut self, p: &Pending) -> Option<&mut ImageEntry> {
         match p {
-            Pending::Predict(i) | Pending::Attribute(i) | Pending::Gax(i) => self.state.images.get_mut(*i),
+            Pending::Predict(i) | Pending::Attribute(i) | Pending::Gax(i) => {
+                self.state.images.get_mut(*i)
+            }
             Pending::Model(_) | Pending::Image(_) | Pending::Reload(_) | Pending::Dataset => None,
         }
     }
@@ -367,11 +424,15 @@ impl App {
             self.state.error(format!("{} is not a folder", dir.display()));
             return;
         }
-        let name = dir.file_name().map_or_else(|| "data".to_owned(), |n| n.to_string_lossy().into_owned());
+        let name =
+            dir.file_name().map_or_else(|| "data".to_owned(), |n| n.to_string_lossy().into_owned());
         let out = dir.with_file_name(format!("{name}_ax.csv"));
         self.state.dataset.progress = None;
         self.state.info(format!("dataset: scoring {} (rows in {})", dir.display(), out.display()));
-        let job = self.submit(|job| Command::RunDataset { job, dir, out, methods, batch, gax_steps }, Pending::Dataset);
+        let job = self.submit(
+            |job| Command::RunDataset { job, dir, out, methods, batch, gax_steps },
+            Pending::Dataset,
+        );
         self.state.dataset.job = job;
     }
 
@@ -403,7 +464,9 @@ impl App {
     fn show_dataset_source(&mut self, source: ViewSource) {
         self.state.view = source;
         match source {
-            ViewSource::Method(m) => self.run_methods(vec![m], crate::attribution::Options::default()),
+            ViewSource::Method(m) => {
+                self.run_methods(vec![m], crate::attribution::Options::default())
+            }
             ViewSource::Gax => {
                 // Dataset GAX rows maximise the CO of the ground-truth class.
                 if let Some(e) = self.state.current_entry_mut() {

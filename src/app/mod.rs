@@ -39,7 +39,10 @@ pub struct App {
     /// GPU textures, created once and updated in place.
     pub textures: Textures,
     /// Results of whole-view screenshots, sent from eframe's callback.
-    screenshots: (crossbeam_channel::Sender<ScreenshotResult>, crossbeam_channel::Receiver<ScreenshotResult>),
+    screenshots: (
+        crossbeam_channel::Sender<ScreenshotResult>,
+        crossbeam_channel::Receiver<ScreenshotResult>,
+    ),
 }
 
 /// Where a whole-view screenshot was written, or why it failed.
@@ -73,7 +76,12 @@ impl App {
         };
         state.info("ready: open a model and an image (File menu or drag and drop)");
         state.auto_gax = startup.auto_gax;
-        let mut app = Self { state, worker, textures: Textures::default(), screenshots: crossbeam_channel::unbounded() };
+        let mut app = Self {
+            state,
+            worker,
+            textures: Textures::default(),
+            screenshots: crossbeam_channel::unbounded(),
+        };
         if let Some(m) = startup.model {
             app.open_model(m);
         }
@@ -102,7 +110,14 @@ impl eframe::App for App {
         if self.advance_playback(dt) {
             ctx.request_repaint();
         }
-        let dropped: Vec<_> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect());
+        let dropped: Vec<_> = ctx.input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
         for p in dropped {
             self.open_path(p);
         }
@@ -133,7 +148,11 @@ impl App {
         if !t.playing {
             return false;
         }
-        let last = self.state.current_entry().and_then(|e| e.run.as_ref()).map_or(0, |r| r.steps.len().saturating_sub(1));
+        let last = self
+            .state
+            .current_entry()
+            .and_then(|e| e.run.as_ref())
+            .map_or(0, |r| r.steps.len().saturating_sub(1));
         let t = &mut self.state.timeline;
         t.accum += dt * t.speed.max(0.1);
         while t.accum >= 1.0 {

@@ -49,7 +49,9 @@ pub struct ImageEntry {
 impl ImageEntry {
     /// The file name for lists.
     pub fn name(&self) -> String {
-        self.path.file_name().map_or_else(|| self.path.display().to_string(), |n| n.to_string_lossy().into_owned())
+        self.path
+            .file_name()
+            .map_or_else(|| self.path.display().to_string(), |n| n.to_string_lossy().into_owned())
     }
 
     /// The predicted class, once known.
@@ -108,7 +110,11 @@ impl ViewSource {
 
     /// Parses a dataset row's method column.
     pub fn parse(name: &str) -> Option<Self> {
-        if name == crate::dataset::GAX { Some(Self::Gax) } else { Method::parse(name).ok().map(Self::Method) }
+        if name == crate::dataset::GAX {
+            Some(Self::Gax)
+        } else {
+            Method::parse(name).ok().map(Self::Method)
+        }
     }
 }
 
@@ -254,8 +260,14 @@ impl DatasetState {
         let mut v: Vec<_> = self
             .rows
             .iter()
-            .filter(|r| r.method == p.method.name() && r.variant == self.variant.name() && r.correct == p.correct)
-            .filter(|r| p.range.is_none_or(|(lo, hi)| f64::from(r.co) >= lo && f64::from(r.co) < hi))
+            .filter(|r| {
+                r.method == p.method.name()
+                    && r.variant == self.variant.name()
+                    && r.correct == p.correct
+            })
+            .filter(|r| {
+                p.range.is_none_or(|(lo, hi)| f64::from(r.co) >= lo && f64::from(r.co) < hi)
+            })
             .collect();
         v.sort_by(|a, b| b.co.total_cmp(&a.co));
         v

@@ -43,7 +43,13 @@ fn input_gradient(model: &Model, x: &Tensor, targets: &Tensor, relu: ReluMode) -
 
 /// Attributions `[N, 3, H, W]` of `method` for the batch `x` (pixels in [0, 1]) and one target
 /// class per image (`None`: each image's predicted class).
-pub fn attribute(model: &Model, x: &Tensor, targets: Option<&[i64]>, method: Method, opts: &Options) -> Result<Tensor> {
+pub fn attribute(
+    model: &Model,
+    x: &Tensor,
+    targets: Option<&[i64]>,
+    method: Method,
+    opts: &Options,
+) -> Result<Tensor> {
     model.check_input(x)?;
     let n = x.size()[0];
     let targets = match targets {
@@ -52,7 +58,10 @@ pub fn attribute(model: &Model, x: &Tensor, targets: Option<&[i64]>, method: Met
                 return Err(Error::invalid(format!("{} targets for {n} images", t.len())));
             }
             if let Some(bad) = t.iter().find(|&&c| c < 0 || c >= model.info().classes) {
-                return Err(Error::invalid(format!("target class {bad} is outside 0..{}", model.info().classes)));
+                return Err(Error::invalid(format!(
+                    "target class {bad} is outside 0..{}",
+                    model.info().classes
+                )));
             }
             t.to_vec()
         }
@@ -72,8 +81,12 @@ pub fn attribute(model: &Model, x: &Tensor, targets: Option<&[i64]>, method: Met
             if opts.abs { g.abs() } else { g }
         }
         Method::InputXGradient => &x * input_gradient(model, &x, &t, ReluMode::Plain)?,
-        Method::GuidedBackprop => input_gradient(model, &x, &t, ReluMode::Tape(tape::Tape::guided()))?,
-        Method::Deconvolution => input_gradient(model, &x, &t, ReluMode::Tape(tape::Tape::deconvolution()))?,
+        Method::GuidedBackprop => {
+            input_gradient(model, &x, &t, ReluMode::Tape(tape::Tape::guided()))?
+        }
+        Method::Deconvolution => {
+            input_gradient(model, &x, &t, ReluMode::Tape(tape::Tape::deconvolution()))?
+        }
         Method::DeepLift => deeplift(model, &x, &t)?,
         Method::LayerGradCam => {
             let layer = opts.layer.clone().unwrap_or_else(|| model.info().default_layer.clone());
@@ -105,10 +118,16 @@ fn grad_cam(model: &Model, x: &Tensor, targets: &Tensor, layer: &str) -> Result<
     let tap = ctx.tap.take().ok_or(Error::invalid("no tap"))?;
     let (Some(a), Some(leaf)) = (tap.activation, tap.leaf) else {
         let names = model.layer_names()?;
-        return Err(Error::invalid(format!("layer '{layer}' not found; layers: {}", names.join(", "))));
+        return Err(Error::invalid(format!(
+            "layer '{layer}' not found; layers: {}",
+            names.join(", ")
+        )));
     };
     if a.dim() != 4 {
-        return Err(Error::invalid(format!("layer '{layer}' output has shape {:?}; Grad-CAM needs a 4-D feature map", a.size())));
+        return Err(Error::invalid(format!(
+            "layer '{layer}' output has shape {:?}; Grad-CAM needs a 4-D feature map",
+            a.size()
+        )));
     }
     let root = selected_sum(&logits, targets);
     let g = Tensor::f_run_backward(&[&root], &[&leaf], false, false)?;

@@ -3,8 +3,8 @@
 
 use tch::{Kind, Tensor};
 
-pub use crate::model::ctx::Tape;
 use crate::error::{Error, Result};
+pub use crate::model::ctx::Tape;
 
 /// The rule applied to the gradient `g` reaching a ReLU's output, given its input `z`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::ax::Variant;
-use crate::gax::Engine;
 use crate::error::{Error, Result};
+use crate::gax::Engine;
 use crate::model::{Arch, ModelSource, Normalize};
 use crate::runtime::DeviceChoice;
 
@@ -85,11 +85,24 @@ impl ModelArgs {
             return Ok(Some(ModelSource::Card(card.clone())));
         }
         if let Some(arch) = &self.arch {
-            let weights = self.weights.clone().ok_or_else(|| Error::invalid("--arch needs --weights FILE.safetensors"))?;
-            return Ok(Some(ModelSource::Arch { arch: Arch::parse(arch)?, weights, classes: self.classes, labels: self.labels.clone(), normalize }));
+            let weights = self
+                .weights
+                .clone()
+                .ok_or_else(|| Error::invalid("--arch needs --weights FILE.safetensors"))?;
+            return Ok(Some(ModelSource::Arch {
+                arch: Arch::parse(arch)?,
+                weights,
+                classes: self.classes,
+                labels: self.labels.clone(),
+                normalize,
+            }));
         }
         if let Some(path) = &self.torchscript {
-            return Ok(Some(ModelSource::TorchScript { path: path.clone(), normalize, labels: self.labels.clone() }));
+            return Ok(Some(ModelSource::TorchScript {
+                path: path.clone(),
+                normalize,
+                labels: self.labels.clone(),
+            }));
         }
         if self.weights.is_some() {
             return Err(Error::invalid("--weights needs --arch NAME"));

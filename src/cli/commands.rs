@@ -4,7 +4,9 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::args::{AttributeArgs, AxArgs, BenchArgs, Cli, Cmd, GaxArgs, GuiArgs, PhantomArgs, PredictArgs};
+use super::args::{
+    AttributeArgs, AxArgs, BenchArgs, Cli, Cmd, GaxArgs, GuiArgs, PhantomArgs, PredictArgs,
+};
 use crate::app::Startup;
 use crate::attribution::{self, Method, Options};
 use crate::ax;
@@ -62,7 +64,11 @@ pub fn run(cli: Cli, open_gui: &dyn Fn(Startup) -> Result<()>) -> Result<()> {
     }
 }
 
-fn gui(g: GuiArgs, device: runtime::DeviceChoice, open_gui: &dyn Fn(Startup) -> Result<()>) -> Result<()> {
+fn gui(
+    g: GuiArgs,
+    device: runtime::DeviceChoice,
+    open_gui: &dyn Fn(Startup) -> Result<()>,
+) -> Result<()> {
     let model = g.model.source()?;
     open_gui(Startup { device, model, images: g.image, runs: g.run, auto_gax: g.gax })
 }
@@ -96,7 +102,12 @@ fn predict(a: &PredictArgs, device: runtime::DeviceChoice) -> Result<()> {
         println!("{v}");
     } else {
         for &i in &order {
-            println!("{i}\t{}\tlogit {:.4}\tprob {:.4}", labels.get(i).map_or("", String::as_str), lv[i], probs[i]);
+            println!(
+                "{i}\t{}\tlogit {:.4}\tprob {:.4}",
+                labels.get(i).map_or("", String::as_str),
+                lv[i],
+                probs[i]
+            );
         }
     }
     Ok(())
@@ -122,11 +133,14 @@ fn ax_cmd(a: &AxArgs, device: runtime::DeviceChoice) -> Result<()> {
     if let Some(dir) = &a.data {
         return crate::dataset::run_cli(&model, dir, &methods, a);
     }
-    let Some(path) = &a.image else { return Err(Error::invalid("ax needs --image PATH or --data DIR")) };
+    let Some(path) = &a.image else {
+        return Err(Error::invalid("ax needs --image PATH or --data DIR"));
+    };
     let img = load_image(&model, path)?;
     let x = img.to_tensor(model.device());
     let labels = a.label.map(|l| vec![l]);
-    let (pred, scores) = ax::ax_batch(&model, &x, labels.as_deref(), &methods, &Options::default())?;
+    let (pred, scores) =
+        ax::ax_batch(&model, &x, labels.as_deref(), &methods, &Options::default())?;
     let mut co = serde_json::Map::new();
     let mut flagged = Vec::new();
     for s in &scores[0] {
@@ -135,7 +149,8 @@ fn ax_cmd(a: &AxArgs, device: runtime::DeviceChoice) -> Result<()> {
             flagged.push(s.method.name());
         }
     }
-    let mut v = serde_json::json!({"predicted": pred[0], "label": a.label.unwrap_or(pred[0]), "co": co});
+    let mut v =
+        serde_json::json!({"predicted": pred[0], "label": a.label.unwrap_or(pred[0]), "co": co});
     if !flagged.is_empty() {
         v["zero_attribution"] = serde_json::json!(flagged);
     }
@@ -158,7 +173,8 @@ fn indexed(path: &Path, i: usize, n: usize) -> PathBuf {
 
 fn gax_cmd(a: &GaxArgs, device: runtime::DeviceChoice) -> Result<()> {
     let model = load(&a.model, device)?;
-    let images: Vec<Image> = a.image.iter().map(|p| load_image(&model, p)).collect::<Result<_>>()?;
+    let images: Vec<Image> =
+        a.image.iter().map(|p| load_image(&model, p)).collect::<Result<_>>()?;
     let refs: Vec<&Image> = images.iter().collect();
     let x = Image::batch(&refs, model.device())?;
     let predicted = attribution::predict(&model, &x)?;
@@ -177,7 +193,15 @@ fn gax_cmd(a: &GaxArgs, device: runtime::DeviceChoice) -> Result<()> {
             vec![l; images.len()]
         }
     };
-    let config = GaxConfig { lr: a.lr, lambda: a.lambda, target_co: a.target_co, max_steps: a.max_steps, variant: a.variant, engine: a.engine, ..GaxConfig::default() };
+    let config = GaxConfig {
+        lr: a.lr,
+        lambda: a.lambda,
+        target_co: a.target_co,
+        max_steps: a.max_steps,
+        variant: a.variant,
+        engine: a.engine,
+        ..GaxConfig::default()
+    };
     let info = model.info();
     let identity = ModelIdentity {
         arch: info.arch.clone(),
@@ -213,11 +237,19 @@ fn gax_cmd(a: &GaxArgs, device: runtime::DeviceChoice) -> Result<()> {
     if !a.quiet {
         eprintln!();
     }
-    let mut trace = String::from(if n > 1 { "image,step,co,loss,similarity,abs_max,predicted\n" } else { "step,co,loss,similarity,abs_max,predicted\n" });
+    let mut trace = String::from(if n > 1 {
+        "image,step,co,loss,similarity,abs_max,predicted\n"
+    } else {
+        "step,co,loss,similarity,abs_max,predicted\n"
+    });
     for (i, (rec, (reason, last))) in records.iter_mut().zip(&outcome).enumerate() {
         rec.stop = Some(*reason);
         let co = rec.steps.last().map_or(0.0, |s| s.co);
-        eprintln!("{}: {} at step {last}, CO {co:.4} ({secs:.1} s total)", a.image[i].display(), reason.describe());
+        eprintln!(
+            "{}: {} at step {last}, CO {co:.4} ({secs:.1} s total)",
+            a.image[i].display(),
+            reason.describe()
+        );
         rec.save(&indexed(&a.out, i, n))?;
         if let Some(npy) = &a.npy {
             rec.export_npy(&indexed(npy, i, n))?;
@@ -237,24 +269,39 @@ fn gax_cmd(a: &GaxArgs, device: runtime::DeviceChoice) -> Result<()> {
 }
 
 fn phantom_cmd(a: &PhantomArgs) -> Result<()> {
-    let opts = crate::phantom::PhantomOptions { count: a.count, seed: a.seed, splits: a.split.clone(), pneumonia_fraction: a.pneumonia_fraction };
+    let opts = crate::phantom::PhantomOptions {
+        count: a.count,
+        seed: a.seed,
+        splits: a.split.clone(),
+        pneumonia_fraction: a.pneumonia_fraction,
+    };
     let start = Instant::now();
     let summary = crate::phantom::write_dataset(&a.out, &opts)?;
-    eprintln!("phantom: wrote {summary} to {} in {:.1} s", a.out.display(), start.elapsed().as_secs_f64());
+    eprintln!(
+        "phantom: wrote {summary} to {} in {:.1} s",
+        a.out.display(),
+        start.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
 fn bench(a: &BenchArgs, device: runtime::DeviceChoice) -> Result<()> {
     let dev = device.resolve()?;
     println!("# heatmap-explorer bench {} on {}", a.what, runtime::describe_device(dev));
-    let batches: Vec<i64> = a.batch.split(',').map(|b| b.trim().parse().map_err(|_| Error::invalid(format!("bad batch '{b}'")))).collect::<Result<_>>()?;
+    let batches: Vec<i64> = a
+        .batch
+        .split(',')
+        .map(|b| b.trim().parse().map_err(|_| Error::invalid(format!("bad batch '{b}'"))))
+        .collect::<Result<_>>()?;
     for arch in a.arch.split(',').map(str::trim) {
         let arch = crate::model::Arch::parse(arch)?;
         for &b in &batches {
             if a.what == "gax" {
                 for &engine in &a.engine {
                     let (ms, co) = crate::bench::gax(arch, b, a.steps, a.size, engine, dev)?;
-                    let name = clap::ValueEnum::to_possible_value(&engine.resolve(dev)).map(|v| v.get_name().to_owned()).unwrap_or_default();
+                    let name = clap::ValueEnum::to_possible_value(&engine.resolve(dev))
+                        .map(|v| v.get_name().to_owned())
+                        .unwrap_or_default();
                     println!(
                         "ours gax {arch} batch={b} size={} engine={name}: {ms:.2} ms/step, {:.1} image-steps/s (mean CO at step {}: {co:.4})",
                         a.size,
@@ -265,7 +312,10 @@ fn bench(a: &BenchArgs, device: runtime::DeviceChoice) -> Result<()> {
             } else {
                 for m in Method::parse_list(&a.methods)? {
                     let ms = crate::bench::attribute(arch, m, b, a.steps, a.size, dev)?;
-                    println!("ours attribute {arch} {m} batch={b}: {ms:.2} ms/call, {:.2} ms/image", ms / b as f64);
+                    println!(
+                        "ours attribute {arch} {m} batch={b}: {ms:.2} ms/call, {:.2} ms/image",
+                        ms / b as f64
+                    );
                 }
             }
         }

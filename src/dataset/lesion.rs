@@ -58,8 +58,14 @@ pub fn score(h: &Tensor, masks: &Tensor) -> Result<Vec<Option<LesionScore>>> {
     let arg = flat.argmax(1, true);
     let hit = mflat.gather(1, &arg, false).view([b]).to_device(Device::Cpu);
     let area = mflat.sum_dim_intlist([1_i64].as_slice(), false, Kind::Float).to_device(Device::Cpu);
-    let (mass, hit, area) = (Vec::<f32>::try_from(&mass)?, Vec::<f32>::try_from(&hit)?, Vec::<f32>::try_from(&area)?);
-    Ok(mass.into_iter().zip(hit).zip(area).map(|((mass, hit), area)| (area > 0.0).then_some(LesionScore { mass, hit: hit > 0.5 })).collect())
+    let (mass, hit, area) =
+        (Vec::<f32>::try_from(&mass)?, Vec::<f32>::try_from(&hit)?, Vec::<f32>::try_from(&area)?);
+    Ok(mass
+        .into_iter()
+        .zip(hit)
+        .zip(area)
+        .map(|((mass, hit), area)| (area > 0.0).then_some(LesionScore { mass, hit: hit > 0.5 }))
+        .collect())
 }
 
 #[cfg(test)]
@@ -77,7 +83,9 @@ mod tests {
         ])
         .view([3, 1, 2, 2])
         .repeat([1, 3, 1, 1]);
-        let m = Tensor::from_slice(&[1.0_f32, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]).view([3, 2, 2]);
+        let m =
+            Tensor::from_slice(&[1.0_f32, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0])
+                .view([3, 2, 2]);
         let s = score(&h, &m)?;
         assert_eq!(s[0], Some(LesionScore { mass: 0.75, hit: true }));
         assert_eq!(s[1], Some(LesionScore { mass: 0.1, hit: false }));
@@ -87,7 +95,9 @@ mod tests {
 
     #[test]
     fn no_positive_mass_is_nan() -> Result<()> {
-        let h = Tensor::from_slice(&[-1.0_f32, -2.0, -3.0, -4.0]).view([1, 1, 2, 2]).repeat([1, 3, 1, 1]);
+        let h = Tensor::from_slice(&[-1.0_f32, -2.0, -3.0, -4.0])
+            .view([1, 1, 2, 2])
+            .repeat([1, 3, 1, 1]);
         let m = Tensor::from_slice(&[1.0_f32, 0.0, 0.0, 0.0]).view([1, 2, 2]);
         let s = score(&h, &m)?;
         assert!(s[0].is_some_and(|l| l.mass.is_nan() && l.hit));

@@ -34,11 +34,16 @@ pub struct Item {
 }
 
 fn is_image(p: &Path) -> bool {
-    p.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     v.sort();
     Ok(v)
 }
@@ -58,18 +63,32 @@ fn walk_images(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 /// labels (case-insensitive) when all of them match, else from the sorted folder names.
 pub fn scan(dir: &Path, labels: &[String]) -> Result<Vec<Item>> {
     // `masks/` holds lesion masks beside the class folders (the phantom layout), not a class.
-    let folders: Vec<PathBuf> = sorted_entries(dir)?.into_iter().filter(|p| p.is_dir() && !p.ends_with("masks")).collect();
-    let names: Vec<String> = folders.iter().map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()).collect();
+    let folders: Vec<PathBuf> =
+        sorted_entries(dir)?.into_iter().filter(|p| p.is_dir() && !p.ends_with("masks")).collect();
+    let names: Vec<String> = folders
+        .iter()
+        .map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+        .collect();
     if folders.is_empty() {
-        return Err(Error::invalid(format!("{}: no class subfolders (expected e.g. NORMAL/ and PNEUMONIA/)", dir.display())));
+        return Err(Error::invalid(format!(
+            "{}: no class subfolders (expected e.g. NORMAL/ and PNEUMONIA/)",
+            dir.display()
+        )));
     }
     let by_label: Option<Vec<i64>> = names
         .iter()
-        .map(|n| labels.iter().position(|l| l.eq_ignore_ascii_case(n)).and_then(|i| i64::try_from(i).ok()))
+        .map(|n| {
+            labels
+                .iter()
+                .position(|l| l.eq_ignore_ascii_case(n))
+                .and_then(|i| i64::try_from(i).ok())
+        })
         .collect();
     let indices = match by_label {
         Some(v) => v,
-        None if names.len() <= labels.len() => (0..names.len()).map(|i| i64::try_from(i).unwrap_or(0)).collect(),
+        None if names.len() <= labels.len() => {
+            (0..names.len()).map(|i| i64::try_from(i).unwrap_or(0)).collect()
+        }
         None => {
             return Err(Error::invalid(format!(
                 "{}: {} class folders ({}) but the model has {} classes",
@@ -85,7 +104,10 @@ pub fn scan(dir: &Path, labels: &[String]) -> Result<Vec<Item>> {
         let mut files = Vec::new();
         walk_images(folder, &mut files)?;
         for path in files {
-            let rel_tail = path.strip_prefix(folder).map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or_default();
+            let rel_tail = path
+                .strip_prefix(folder)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
             items.push(Item { rel: format!("{name}/{rel_tail}"), path, label });
         }
     }
@@ -109,7 +131,8 @@ impl Shard {
     pub fn parse(s: &str) -> Result<Self> {
         let bad = || Error::invalid(format!("--shard '{s}': expected I/N with 0 <= I < N"));
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, count) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        let (index, count) =
+            (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
         if count == 0 || index >= count {
             return Err(bad());
         }
@@ -152,17 +175,34 @@ pub const GAX: &str = "GAX";
 
 /// The batches of `items` this shard processes.
 pub fn shard_batches(items: &[Item], batch: usize, shard: Option<Shard>) -> Vec<&[Item]> {
-    items.chunks(batch.max(1)).enumerate().filter(|(i, _)| shard.is_none_or(|s| i % s.count == s.index)).map(|(_, c)| c).collect()
+    items
+        .chunks(batch.max(1))
+        .enumerate()
+        .filter(|(i, _)| shard.is_none_or(|s| i % s.count == s.index))
+        .map(|(_, c)| c)
+        .collect()
 }
 
 /// Runs AX over the dataset, appending rows to `opts.out` batch by batch (a rerun skips images
 /// already complete), and returns the summary of the whole file.
-pub fn run(model: &Model, dir: &Path, opts: &RunOptions, progress: &mut dyn FnMut(Progress), cancel: &dyn Fn() -> bool) -> Result<Summary> {
+pub fn run(
+    model: &Model,
+    dir: &Path,
+    opts: &RunOptions,
+    progress: &mut dyn FnMut(Progress),
+    cancel: &dyn Fn() -> bool,
+) -> Result<Summary> {
     run_with_rows(model, dir, opts, progress, cancel).map(|(summary, _)| summary)
 }
 
 /// Like [`run`], also returning every row of the file.
-pub fn run_with_rows(model: &Model, dir: &Path, opts: &RunOptions, progress: &mut dyn FnMut(Progress), cancel: &dyn Fn() -> bool) -> Result<(Summary, Vec<Row>)> {
+pub fn run_with_rows(
+    model: &Model,
+    dir: &Path,
+    opts: &RunOptions,
+    progress: &mut dyn FnMut(Progress),
+    cancel: &dyn Fn() -> bool,
+) -> Result<(Summary, Vec<Row>)> {
     let items = scan(dir, &model.info().labels)?;
     let expected = (opts.methods.len() + usize::from(opts.gax_steps > 0)) * 2;
     let existing = if opts.out.exists() { rows::read(&opts.out)? } else { Vec::new() };
@@ -172,7 +212,8 @@ pub fn run_with_rows(model: &Model, dir: &Path, opts: &RunOptions, progress: &mu
     rows::write(&opts.out, &kept)?;
     let batches = shard_batches(&items, opts.batch, opts.shard);
     let total: usize = batches.iter().map(|b| b.len()).sum();
-    let mut finished = batches.iter().flat_map(|b| b.iter()).filter(|it| done.contains(&it.rel)).count();
+    let mut finished =
+        batches.iter().flat_map(|b| b.iter()).filter(|it| done.contains(&it.rel)).count();
     let start = Instant::now();
     let mut new_images = 0_usize;
     let size = model.info().image_size();
@@ -183,7 +224,8 @@ pub fn run_with_rows(model: &Model, dir: &Path, opts: &RunOptions, progress: &mu
         if cancel() {
             return Err(Error::Cancelled);
         }
-        let images: Vec<Image> = batch.iter().map(|it| Image::load(&it.path, size)).collect::<Result<_>>()?;
+        let images: Vec<Image> =
+            batch.iter().map(|it| Image::load(&it.path, size)).collect::<Result<_>>()?;
         let refs: Vec<&Image> = images.iter().collect();
         let x = Image::batch(&refs, model.device())?;
         let labels: Vec<i64> = batch.iter().map(|it| it.label).collect();
@@ -195,12 +237,21 @@ pub fn run_with_rows(model: &Model, dir: &Path, opts: &RunOptions, progress: &mu
             }
             Ok(())
         };
-        let (pred, scores) = ax::ax_batch_with(model, &x, Some(&labels), &opts.methods, &Options::default(), &mut on_heatmap)?;
+        let (pred, scores) = ax::ax_batch_with(
+            model,
+            &x,
+            Some(&labels),
+            &opts.methods,
+            &Options::default(),
+            &mut on_heatmap,
+        )?;
         let mut out = Vec::with_capacity(batch.len() * expected);
         for (i, ((it, p), sc)) in batch.iter().zip(&pred).zip(&scores).enumerate() {
             for (k, s) in sc.iter().enumerate() {
                 let les = lesions.get(k).and_then(|v| v.get(i).copied().flatten());
-                for (variant, co, pa) in [("sum", s.sum, s.predicted_sum), ("mult", s.mult, s.predicted_mult)] {
+                for (variant, co, pa) in
+                    [("sum", s.sum, s.predicted_sum), ("mult", s.mult, s.predicted_mult)]
+                {
                     out.push(Row {
                         image: it.rel.clone(),
                         label: it.label,
@@ -244,7 +295,12 @@ pub fn run_with_rows(model: &Model, dir: &Path, opts: &RunOptions, progress: &mu
         finished += batch.len();
         new_images += batch.len();
         let rate = new_images as f64 / start.elapsed().as_secs_f64().max(1e-9);
-        progress(Progress { done: finished, total, rate, eta: (total - finished) as f64 / rate.max(1e-9) });
+        progress(Progress {
+            done: finished,
+            total,
+            rate,
+            eta: (total - finished) as f64 / rate.max(1e-9),
+        });
     }
     let all = rows::read(&opts.out)?;
     let summary = stats::summarise(&all);
@@ -255,14 +311,20 @@ pub fn run_with_rows(model: &Model, dir: &Path, opts: &RunOptions, progress: &mu
 /// The lesion masks of a batch as `[B, H, W]`, when at least one image has a mask file (images
 /// without one get an empty mask, so they have no localisation metrics).
 fn batch_masks(dir: &Path, batch: &[Item], size: [usize; 2]) -> Result<Option<tch::Tensor>> {
-    let paths: Vec<Option<PathBuf>> = batch.iter().map(|it| lesion::mask_path(dir, &it.rel)).collect();
+    let paths: Vec<Option<PathBuf>> =
+        batch.iter().map(|it| lesion::mask_path(dir, &it.rel)).collect();
     if paths.iter().all(Option::is_none) {
         return Ok(None);
     }
     let (h, w) = (i64::try_from(size[0]).unwrap_or(256), i64::try_from(size[1]).unwrap_or(256));
     let masks: Vec<tch::Tensor> = paths
         .iter()
-        .map(|p| p.as_deref().map_or_else(|| Ok(tch::Tensor::zeros([h, w], (tch::Kind::Float, tch::Device::Cpu))), |p| lesion::load_mask(p, size)))
+        .map(|p| {
+            p.as_deref().map_or_else(
+                || Ok(tch::Tensor::zeros([h, w], (tch::Kind::Float, tch::Device::Cpu))),
+                |p| lesion::load_mask(p, size),
+            )
+        })
         .collect::<Result<_>>()?;
     Ok(Some(tch::Tensor::stack(&masks, 0)))
 }
@@ -277,8 +339,20 @@ struct GaxFinals {
     heatmaps: tch::Tensor,
 }
 
-fn gax_finals(model: &Model, x: &tch::Tensor, labels: &[i64], variant: ax::Variant, steps: usize, cancel: &dyn Fn() -> bool) -> Result<GaxFinals> {
-    let cfg = crate::gax::GaxConfig { max_steps: steps, variant, top_k: 1, ..crate::gax::GaxConfig::default() };
+fn gax_finals(
+    model: &Model,
+    x: &tch::Tensor,
+    labels: &[i64],
+    variant: ax::Variant,
+    steps: usize,
+    cancel: &dyn Fn() -> bool,
+) -> Result<GaxFinals> {
+    let cfg = crate::gax::GaxConfig {
+        max_steps: steps,
+        variant,
+        top_k: 1,
+        ..crate::gax::GaxConfig::default()
+    };
     let n = labels.len();
     let mut last: Vec<Option<crate::gax::GaxStep>> = vec![None; n];
     crate::gax::engine::run(model, x, labels, &cfg, cancel, &mut |s| {
@@ -296,7 +370,10 @@ fn gax_finals(model: &Model, x: &tch::Tensor, labels: &[i64], variant: ax::Varia
         let s = s.ok_or_else(|| Error::invalid("GAX reported no step for an image"))?;
         co.push(s.co);
         predicted.push(s.predicted);
-        let (h, w) = (i64::try_from(s.heatmap.height).unwrap_or(0), i64::try_from(s.heatmap.width).unwrap_or(0));
+        let (h, w) = (
+            i64::try_from(s.heatmap.height).unwrap_or(0),
+            i64::try_from(s.heatmap.width).unwrap_or(0),
+        );
         maps.push(tch::Tensor::from_slice(&s.heatmap.to_f32()).view([3, h, w]));
     }
     Ok(GaxFinals { co, predicted, heatmaps: tch::Tensor::stack(&maps, 0) })
@@ -310,7 +387,8 @@ pub fn summary_path(csv: &Path) -> PathBuf {
 /// Writes the summary JSON beside `csv`.
 pub fn write_summary(csv: &Path, summary: &Summary) -> Result<()> {
     let p = summary_path(csv);
-    let text = serde_json::to_string_pretty(summary).map_err(|e| Error::format(&p, e.to_string()))?;
+    let text =
+        serde_json::to_string_pretty(summary).map_err(|e| Error::format(&p, e.to_string()))?;
     crate::io::write_atomic(&p, (text + "\n").as_bytes())
 }
 
@@ -318,15 +396,28 @@ pub fn write_summary(csv: &Path, summary: &Summary) -> Result<()> {
 pub fn table(summary: &Summary) -> String {
     let mut s = format!("{} images, accuracy {:.4}\n", summary.images, summary.accuracy);
     let lesions = summary.groups.iter().any(|g| g.lesion_images > 0);
-    s.push_str("method          variant  n_ok  med_ok   n_wrong med_wrong  gap      AUROC   acc_after_AX");
+    s.push_str(
+        "method          variant  n_ok  med_ok   n_wrong med_wrong  gap      AUROC   acc_after_AX",
+    );
     s.push_str(if lesions { "  n_lesion  mass_in_mask  pointing\n" } else { "\n" });
     for g in &summary.groups {
         s.push_str(&format!(
             "{:15} {:7} {:5} {:8.3} {:7} {:9.3} {:8.3} {:7.3} {:<12.4}",
-            g.method, g.variant, g.correct.count, g.correct.median, g.wrong.count, g.wrong.median, g.gap, g.auroc, g.accuracy_after_ax
+            g.method,
+            g.variant,
+            g.correct.count,
+            g.correct.median,
+            g.wrong.count,
+            g.wrong.median,
+            g.gap,
+            g.auroc,
+            g.accuracy_after_ax
         ));
         if lesions {
-            s.push_str(&format!("  {:8}  {:12.3}  {:.3}", g.lesion_images, g.mask_mass, g.pointing));
+            s.push_str(&format!(
+                "  {:8}  {:12.3}  {:.3}",
+                g.lesion_images, g.mask_mass, g.pointing
+            ));
         }
         s.push('\n');
     }

@@ -11,7 +11,8 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 /// The header line.
-pub const HEADER: &str = "image,label,predicted,correct,method,variant,co,predicted_ax,mask_mass,pointing";
+pub const HEADER: &str =
+    "image,label,predicted,correct,method,variant,co,predicted_ax,mask_mass,pointing";
 
 /// One CSV row.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +40,11 @@ pub struct Row {
 }
 
 fn quote(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
 }
 
 fn split_csv(line: &str) -> Vec<String> {
@@ -68,7 +73,16 @@ impl Row {
         let pa = self.predicted_ax.map(|p| p.to_string()).unwrap_or_default();
         let mm = self.mask_mass.map(|m| m.to_string()).unwrap_or_default();
         let pg = self.pointing.map(|p| u8::from(p).to_string()).unwrap_or_default();
-        format!("{},{},{},{},{},{},{},{pa},{mm},{pg}", quote(&self.image), self.label, self.predicted, self.correct, self.method, self.variant, self.co)
+        format!(
+            "{},{},{},{},{},{},{},{pa},{mm},{pg}",
+            quote(&self.image),
+            self.label,
+            self.predicted,
+            self.correct,
+            self.method,
+            self.variant,
+            self.co
+        )
     }
 
     fn parse(line: &str) -> Option<Self> {
@@ -96,7 +110,10 @@ impl Row {
 
     /// The sort key: image, then method in the paper's order, then variant.
     pub fn key(&self) -> (String, usize, String) {
-        let m = crate::attribution::Method::ALL.iter().position(|m| m.name() == self.method).unwrap_or(usize::MAX);
+        let m = crate::attribution::Method::ALL
+            .iter()
+            .position(|m| m.name() == self.method)
+            .unwrap_or(usize::MAX);
         (self.image.clone(), m, self.variant.clone())
     }
 }
@@ -107,7 +124,12 @@ pub fn read(path: &Path) -> Result<Vec<Row>> {
     let mut lines = text.lines();
     match lines.next() {
         Some(h) if h.starts_with("image,label,predicted,correct,method,variant,co") => {}
-        _ => return Err(Error::format(path, "not an AX CSV (header image,label,predicted,correct,method,variant,co)")),
+        _ => {
+            return Err(Error::format(
+                path,
+                "not an AX CSV (header image,label,predicted,correct,method,variant,co)",
+            ));
+        }
     }
     // A line cut short by an interrupted write is dropped; the image is redone on resume.
     Ok(lines.filter_map(Row::parse).collect())
@@ -126,7 +148,8 @@ pub fn write(path: &Path, rows: &[Row]) -> Result<()> {
 
 /// Appends rows to an existing CSV and flushes them to disk.
 pub fn append(path: &Path, rows: &[Row]) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new().append(true).open(path).map_err(|e| Error::io(path, e))?;
+    let mut f =
+        std::fs::OpenOptions::new().append(true).open(path).map_err(|e| Error::io(path, e))?;
     let mut s = String::new();
     for r in rows {
         s.push_str(&r.to_line());

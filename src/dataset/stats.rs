@@ -44,9 +44,23 @@ impl Quartiles {
         v.sort_by(f64::total_cmp);
         if v.is_empty() {
             // An empty group has no median: NaN (null in the JSON summary), never a fake 0.
-            return Self { count: 0, q1: f64::NAN, median: f64::NAN, q3: f64::NAN, min: f64::NAN, max: f64::NAN };
+            return Self {
+                count: 0,
+                q1: f64::NAN,
+                median: f64::NAN,
+                q3: f64::NAN,
+                min: f64::NAN,
+                max: f64::NAN,
+            };
         }
-        Self { count: v.len(), q1: quantile(&v, 0.25), median: quantile(&v, 0.5), q3: quantile(&v, 0.75), min: v[0], max: v[v.len() - 1] }
+        Self {
+            count: v.len(),
+            q1: quantile(&v, 0.25),
+            median: quantile(&v, 0.5),
+            q3: quantile(&v, 0.75),
+            min: v[0],
+            max: v[v.len() - 1],
+        }
     }
 }
 
@@ -56,7 +70,8 @@ pub fn auroc(positives: &[f64], negatives: &[f64]) -> f64 {
     if positives.is_empty() || negatives.is_empty() {
         return f64::NAN;
     }
-    let mut all: Vec<(f64, bool)> = positives.iter().map(|&v| (v, true)).chain(negatives.iter().map(|&v| (v, false))).collect();
+    let mut all: Vec<(f64, bool)> =
+        positives.iter().map(|&v| (v, true)).chain(negatives.iter().map(|&v| (v, false))).collect();
     all.sort_by(|a, b| a.0.total_cmp(&b.0));
     // Mann–Whitney U from mid-ranks.
     let mut rank_sum = 0.0;
@@ -127,9 +142,16 @@ pub fn summarise(rows: &[Row]) -> Summary {
     let mut groups: BTreeMap<(usize, &str, &str), Acc> = BTreeMap::new();
     for r in rows {
         images.insert(&r.image, r.correct);
-        let order = crate::attribution::Method::ALL.iter().position(|m| m.name() == r.method).unwrap_or(usize::MAX);
+        let order = crate::attribution::Method::ALL
+            .iter()
+            .position(|m| m.name() == r.method)
+            .unwrap_or(usize::MAX);
         let g = groups.entry((order, &r.method, &r.variant)).or_default();
-        if r.correct { g.correct.push(f64::from(r.co)) } else { g.wrong.push(f64::from(r.co)) }
+        if r.correct {
+            g.correct.push(f64::from(r.co))
+        } else {
+            g.wrong.push(f64::from(r.co))
+        }
         g.total += 1;
         if r.predicted_ax == Some(r.label) {
             g.hits += 1;
@@ -163,7 +185,11 @@ pub fn summarise(rows: &[Row]) -> Summary {
             }
         })
         .collect();
-    Summary { images: n, accuracy: if n == 0 { f64::NAN } else { correct as f64 / n as f64 }, groups }
+    Summary {
+        images: n,
+        accuracy: if n == 0 { f64::NAN } else { correct as f64 / n as f64 },
+        groups,
+    }
 }
 
 #[cfg(test)]

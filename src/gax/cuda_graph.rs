@@ -83,26 +83,35 @@ fn device_index(device: usize) -> Result<std::ffi::c_int> {
 impl CudaGraph {
     /// Runs `warm_up` on a side stream, then captures what `step` launches, and returns the
     /// graph. The caller resets whatever state the warm-up changed.
-    pub fn capture(device: usize, warm_up: &mut dyn FnMut() -> Result<()>, step: &mut dyn FnMut() -> Result<()>) -> Result<Self> {
+    pub fn capture(
+        device: usize,
+        warm_up: &mut dyn FnMut() -> Result<()>,
+        step: &mut dyn FnMut() -> Result<()>,
+    ) -> Result<Self> {
         let index = device_index(device)?;
         // SAFETY: hx_graph_new has no preconditions; null means allocation failed.
-        let raw = std::ptr::NonNull::new(unsafe { ffi::hx_graph_new(index) }).ok_or_else(|| failed("graph setup", "out of memory"))?;
+        let raw = std::ptr::NonNull::new(unsafe { ffi::hx_graph_new(index) })
+            .ok_or_else(|| failed("graph setup", "out of memory"))?;
         let graph = Self { raw };
         let p = graph.raw.as_ptr();
         // SAFETY: `p` is a live handle owned by `graph` for every call below.
-        ffi::check(unsafe { ffi::hx_graph_enter(p) }).map_err(|e| failed("graph stream setup", &e))?;
+        ffi::check(unsafe { ffi::hx_graph_enter(p) })
+            .map_err(|e| failed("graph stream setup", &e))?;
         let captured = (|| {
             warm_up()?;
             // SAFETY: as above.
-            ffi::check(unsafe { ffi::hx_graph_capture_begin(p) }).map_err(|e| failed("graph capture", &e))?;
+            ffi::check(unsafe { ffi::hx_graph_capture_begin(p) })
+                .map_err(|e| failed("graph capture", &e))?;
             let inner = step();
             // Capture must end even when the step failed, or the stream stays in capture mode.
             // SAFETY: as above.
-            let end = ffi::check(unsafe { ffi::hx_graph_capture_end(p) }).map_err(|e| failed("graph capture", &e));
+            let end = ffi::check(unsafe { ffi::hx_graph_capture_end(p) })
+                .map_err(|e| failed("graph capture", &e));
             inner.and(end)
         })();
         // SAFETY: as above.
-        let left = ffi::check(unsafe { ffi::hx_graph_leave(p) }).map_err(|e| failed("graph stream restore", &e));
+        let left = ffi::check(unsafe { ffi::hx_graph_leave(p) })
+            .map_err(|e| failed("graph stream restore", &e));
         captured.and(left)?;
         Ok(graph)
     }
@@ -110,7 +119,8 @@ impl CudaGraph {
     /// Launches the captured kernels once on the current stream.
     pub fn replay(&self) -> Result<()> {
         // SAFETY: the handle is live for as long as `self`.
-        ffi::check(unsafe { ffi::hx_graph_replay(self.raw.as_ptr()) }).map_err(|e| failed("graph replay", &e))
+        ffi::check(unsafe { ffi::hx_graph_replay(self.raw.as_ptr()) })
+            .map_err(|e| failed("graph replay", &e))
     }
 }
 
@@ -130,7 +140,8 @@ impl CopyStream {
     pub fn new(device: usize) -> Result<Self> {
         let index = device_index(device)?;
         // SAFETY: hx_copy_new has no preconditions; null means it failed.
-        let raw = std::ptr::NonNull::new(unsafe { ffi::hx_copy_new(index) }).ok_or_else(|| failed("copy-stream setup", "no stream"))?;
+        let raw = std::ptr::NonNull::new(unsafe { ffi::hx_copy_new(index) })
+            .ok_or_else(|| failed("copy-stream setup", "no stream"))?;
         Ok(Self { raw })
     }
 
@@ -138,7 +149,8 @@ impl CopyStream {
     /// waits for it, and for nothing queued after.
     pub fn mark(&self) -> Result<()> {
         // SAFETY: the handle is live for as long as `self`.
-        ffi::check(unsafe { ffi::hx_copy_mark(self.raw.as_ptr()) }).map_err(|e| failed("copy-stream mark", &e))
+        ffi::check(unsafe { ffi::hx_copy_mark(self.raw.as_ptr()) })
+            .map_err(|e| failed("copy-stream mark", &e))
     }
 
     /// Runs `f` with the copy stream current, ordered after the last [`Self::mark`].
@@ -149,7 +161,8 @@ impl CopyStream {
         let out = f();
         // The compute stream must come back even when `f` failed.
         // SAFETY: as above.
-        let left = ffi::check(unsafe { ffi::hx_copy_leave(p) }).map_err(|e| failed("copy stream", &e));
+        let left =
+            ffi::check(unsafe { ffi::hx_copy_leave(p) }).map_err(|e| failed("copy stream", &e));
         out.and_then(|r| left.map(|()| r))
     }
 }
@@ -184,7 +197,11 @@ impl CopyStream {
 #[cfg(not(hx_cuda_graph))]
 impl CudaGraph {
     /// Always an error: this binary was built without the CUDA-graph shim.
-    pub fn capture(_device: usize, _warm_up: &mut dyn FnMut() -> Result<()>, _step: &mut dyn FnMut() -> Result<()>) -> Result<Self> {
+    pub fn capture(
+        _device: usize,
+        _warm_up: &mut dyn FnMut() -> Result<()>,
+        _step: &mut dyn FnMut() -> Result<()>,
+    ) -> Result<Self> {
         Err(failed("graph capture", NOT_BUILT))
     }
 

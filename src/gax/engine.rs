@@ -73,7 +73,12 @@ pub fn run(
     let mut stepper: Box<dyn Stepper + '_> = match (cfg.engine, cfg.engine.resolve(dev)) {
         // Auto falls back to the eager engine where a capture fails (a GPU or driver that
         // cannot capture this model's step); an explicit graph engine reports the failure.
-        (Engine::Auto, Engine::Graph) => match Static::new(p, x_all.shallow_clone(), k_all.shallow_clone(), y0_all.shallow_clone()) {
+        (Engine::Auto, Engine::Graph) => match Static::new(
+            p,
+            x_all.shallow_clone(),
+            k_all.shallow_clone(),
+            y0_all.shallow_clone(),
+        ) {
             Ok(s) => Box::new(s),
             Err(_) => Box::new(Eager::new(p, x_all, k_all, y0_all)),
         },
@@ -109,7 +114,11 @@ pub fn run(
                 abs_max: s[3],
                 predicted: class(s[4]),
                 top: (0..kk).map(|j| (class(s[FIXED + kk + j]), s[FIXED + j])).collect(),
-                heatmap: CompactHeatmap { height: to_usize(h), width: to_usize(w), data: std::mem::take(&mut out.heat[i]) },
+                heatmap: CompactHeatmap {
+                    height: to_usize(h),
+                    width: to_usize(w),
+                    data: std::mem::take(&mut out.heat[i]),
+                },
             });
             if f64::from(s[0]) > cfg.target_co {
                 result[r] = (StopReason::TargetReached, step);

@@ -73,7 +73,16 @@ fn target_in<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 
 impl Default for GaxConfig {
     fn default() -> Self {
-        Self { lr: 0.1, lambda: 100.0, target_co: 48.0, max_steps: 500, variant: Variant::Sum, eps: 1e-4, top_k: 5, engine: Engine::Auto }
+        Self {
+            lr: 0.1,
+            lambda: 100.0,
+            target_co: 48.0,
+            max_steps: 500,
+            variant: Variant::Sum,
+            eps: 1e-4,
+            top_k: 5,
+            engine: Engine::Auto,
+        }
     }
 }
 

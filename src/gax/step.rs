@@ -91,7 +91,11 @@ impl Batch {
         let co = ax::co_from_logits(&y, &self.y0, &self.k);
         let n = self.x.size()[0];
         let eps = p.cfg.eps;
-        let sim = ((&heat - &self.x + eps).square() / (&self.x + eps)).view([n, -1]).mean_dim([1_i64].as_slice(), false, Kind::Float);
+        let sim = ((&heat - &self.x + eps).square() / (&self.x + eps)).view([n, -1]).mean_dim(
+            [1_i64].as_slice(),
+            false,
+            Kind::Float,
+        );
         let loss = -&co + sim.reciprocal() * p.cfg.lambda;
         let y = y.detach();
         let heat = heat.detach();
@@ -114,7 +118,12 @@ impl Batch {
 
     /// One Adam update of W and b from an evaluation's loss.
     fn update(&mut self, e: &Evaluation) -> Result<()> {
-        let grads = Tensor::f_run_backward(&[e.loss.sum(Kind::Float)], &[&e.leaves[0], &e.leaves[1]], false, false)?;
+        let grads = Tensor::f_run_backward(
+            &[e.loss.sum(Kind::Float)],
+            &[&e.leaves[0], &e.leaves[1]],
+            false,
+            false,
+        )?;
         tch::no_grad(|| {
             self.adam_w.update(&mut self.w, &grads[0]);
             self.adam_b.update(&mut self.b, &grads[1]);
@@ -156,7 +165,8 @@ impl Host {
     fn copy_into(slot: &mut Option<Tensor>, src: &Tensor, device: Device) -> Result<()> {
         let host = match slot.take() {
             Some(host) if host.size() == src.size() => host,
-            _ => Tensor::f_empty(src.size(), (src.kind(), Device::Cpu))?.f_internal_pin_memory(device)?,
+            _ => Tensor::f_empty(src.size(), (src.kind(), Device::Cpu))?
+                .f_internal_pin_memory(device)?,
         };
         Ok(slot.insert(host).f_copy_(src)?)
     }
@@ -166,13 +176,16 @@ impl Host {
         let (Some(scalars), Some(heat)) = (&self.scalars, &self.heat) else {
             return Err(Error::invalid("GAX readout before a fetch"));
         };
-        let heat = (0..heat.size()[0]).map(|i| Vec::<half::f16>::try_from(heat.get(i).view([-1]))).collect::<std::result::Result<_, _>>()?;
+        let heat = (0..heat.size()[0])
+            .map(|i| Vec::<half::f16>::try_from(heat.get(i).view([-1])))
+            .collect::<std::result::Result<_, _>>()?;
         Ok(Readout { scalars: Vec::<f32>::try_from(scalars.view([-1]))?, heat })
     }
 }
 
 fn index_tensor(rows: &[usize], device: Device) -> Tensor {
-    Tensor::from_slice(&rows.iter().map(|&i| i64::try_from(i).unwrap_or(0)).collect::<Vec<_>>()).to_device(device)
+    Tensor::from_slice(&rows.iter().map(|&i| i64::try_from(i).unwrap_or(0)).collect::<Vec<_>>())
+        .to_device(device)
 }
 
 /// Define-by-run steps: a fresh autograd graph each step; finished images leave the batch, so
@@ -256,7 +269,18 @@ impl<'a> Static<'a> {
         let width = i64::try_from(FIXED).unwrap_or(5) + 2 * p.top_k;
         let scalars = Tensor::zeros([batch.x.size()[0], width], (Kind::Float, batch.x.device()));
         let heat = Tensor::zeros(batch.x.size(), (Kind::Half, batch.x.device()));
-        let mut s = Self { p, batch, scalars, heat, graph: None, copies: None, rows: (0..n).collect(), host: Host::default(), evaluated: 0, ready: false };
+        let mut s = Self {
+            p,
+            batch,
+            scalars,
+            heat,
+            graph: None,
+            copies: None,
+            rows: (0..n).collect(),
+            host: Host::default(),
+            evaluated: 0,
+            ready: false,
+        };
         s.capture_graph(true)?;
         Ok(s)
     }
@@ -325,12 +349,13 @@ impl Stepper for Static<'_> {
         }
         self.ready = false;
         self.evaluated += 1;
-        let (scalars, heat) = if usize::try_from(self.batch.x.size()[0]).ok() == Some(self.rows.len()) {
-            (self.scalars.copy(), self.heat.copy())
-        } else {
-            let idx = index_tensor(&self.rows, self.scalars.device());
-            (self.scalars.index_select(0, &idx), self.heat.index_select(0, &idx))
-        };
+        let (scalars, heat) =
+            if usize::try_from(self.batch.x.size()[0]).ok() == Some(self.rows.len()) {
+                (self.scalars.copy(), self.heat.copy())
+            } else {
+                let idx = index_tensor(&self.rows, self.scalars.device());
+                (self.scalars.index_select(0, &idx), self.heat.index_select(0, &idx))
+            };
         // The readout is snapshotted and the next step launched before the snapshot goes to the
         // host, so that on a GPU the copy (on the copy stream) and the host's splitting of it
         // overlap that step. An image that stops now only leaves its row unread.
@@ -362,4 +387,3 @@ impl Stepper for Static<'_> {
         Ok(())
     }
 }
-

@@ -93,19 +93,26 @@ mod tests {
 
     #[test]
     fn grayscale_is_replicated_and_resized() {
-        let g = image::GrayImage::from_fn(8, 4, |x, _| image::Luma([u8::try_from(x * 30).unwrap_or(0)]));
+        let g = image::GrayImage::from_fn(8, 4, |x, _| {
+            image::Luma([u8::try_from(x * 30).unwrap_or(0)])
+        });
         let img = Image::from_dynamic(&DynamicImage::ImageLuma8(g), [4, 8]);
         assert_eq!((img.width, img.height), (8, 4));
         let n = 32;
         assert_eq!(&img.data[..n], &img.data[n..2 * n]);
         assert!((img.data[1] - 30.0 / 255.0).abs() < 1e-6);
-        let r = Image::from_dynamic(&DynamicImage::ImageLuma8(image::GrayImage::new(10, 10)), [5, 6]);
+        let r =
+            Image::from_dynamic(&DynamicImage::ImageLuma8(image::GrayImage::new(10, 10)), [5, 6]);
         assert_eq!((r.height, r.width, r.data.len()), (5, 6, 90));
     }
 
     #[test]
     fn sixteen_bit_and_alpha() {
-        let im = image::ImageBuffer::<image::Rgba<u16>, _>::from_pixel(2, 2, image::Rgba([65535, 0, 32768, 0]));
+        let im = image::ImageBuffer::<image::Rgba<u16>, _>::from_pixel(
+            2,
+            2,
+            image::Rgba([65535, 0, 32768, 0]),
+        );
         let img = Image::from_dynamic(&DynamicImage::ImageRgba16(im), [2, 2]);
         assert!((img.data[0] - 1.0).abs() < 1e-6);
         assert!(img.data[4].abs() < 1e-6);

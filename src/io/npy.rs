@@ -8,10 +8,14 @@ use crate::error::{Error, Result};
 pub fn encode_f32(shape: &[usize], data: &[f32]) -> Result<Vec<u8>> {
     let count: usize = shape.iter().product();
     if count != data.len() {
-        return Err(Error::invalid(format!("shape {shape:?} holds {count} values, got {}", data.len())));
+        return Err(Error::invalid(format!(
+            "shape {shape:?} holds {count} values, got {}",
+            data.len()
+        )));
     }
     let dims: Vec<String> = shape.iter().map(ToString::to_string).collect();
-    let shape_str = if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
+    let shape_str =
+        if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
     let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_str}, }}");
     let unpadded = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
@@ -42,15 +46,22 @@ pub fn read_f32(path: &Path) -> Result<(Vec<usize>, Vec<f32>)> {
     let (hlen, start) = if bytes[6] == 1 {
         (usize::from(u16::from_le_bytes([bytes[8], bytes[9]])), 10)
     } else {
-        let b: [u8; 4] = bytes.get(8..12).and_then(|s| s.try_into().ok()).ok_or_else(|| bad("short header"))?;
+        let b: [u8; 4] =
+            bytes.get(8..12).and_then(|s| s.try_into().ok()).ok_or_else(|| bad("short header"))?;
         (usize::try_from(u32::from_le_bytes(b)).map_err(|_| bad("header"))?, 12)
     };
-    let header = std::str::from_utf8(bytes.get(start..start + hlen).ok_or_else(|| bad("short header"))?)
-        .map_err(|_| bad("header is not text"))?;
+    let header =
+        std::str::from_utf8(bytes.get(start..start + hlen).ok_or_else(|| bad("short header"))?)
+            .map_err(|_| bad("header is not text"))?;
     if !header.contains("'<f4'") || header.contains("'fortran_order': True") {
         return Err(bad("only little-endian float32 in C order is read"));
     }
-    let shape_part = header.split("'shape':").nth(1).and_then(|s| s.split('(').nth(1)).and_then(|s| s.split(')').next()).ok_or_else(|| bad("no shape"))?;
+    let shape_part = header
+        .split("'shape':")
+        .nth(1)
+        .and_then(|s| s.split('(').nth(1))
+        .and_then(|s| s.split(')').next())
+        .ok_or_else(|| bad("no shape"))?;
     let shape: Vec<usize> = shape_part
         .split(',')
         .map(str::trim)

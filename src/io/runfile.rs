@@ -68,13 +68,34 @@ pub struct RunRecord {
 
 impl RunRecord {
     /// An empty record for a run about to start.
-    pub fn new(config: GaxConfig, image: Image, image_name: String, label: i64, model: ModelIdentity) -> Self {
-        Self { config, image, image_name, label, model, steps: Vec::new(), heatmaps: Vec::new(), stop: None }
+    pub fn new(
+        config: GaxConfig,
+        image: Image,
+        image_name: String,
+        label: i64,
+        model: ModelIdentity,
+    ) -> Self {
+        Self {
+            config,
+            image,
+            image_name,
+            label,
+            model,
+            steps: Vec::new(),
+            heatmaps: Vec::new(),
+            stop: None,
+        }
     }
 
     /// Appends one streamed step.
     pub fn push(&mut self, s: GaxStep) {
-        self.steps.push(StepScalars { co: s.co, loss: s.loss, similarity: s.similarity, abs_max: s.abs_max, predicted: s.predicted });
+        self.steps.push(StepScalars {
+            co: s.co,
+            loss: s.loss,
+            similarity: s.similarity,
+            abs_max: s.abs_max,
+            predicted: s.predicted,
+        });
         self.heatmaps.push(s.heatmap);
     }
 
@@ -88,7 +109,9 @@ impl RunRecord {
         let t = self.steps.len();
         let (h, w) = (self.image.height, self.image.width);
         let heat: Vec<u8> = self.heatmaps.iter().flat_map(CompactHeatmap::to_le_bytes).collect();
-        let f32s = |f: fn(&StepScalars) -> f32| -> Vec<u8> { self.steps.iter().flat_map(|s| f(s).to_le_bytes()).collect() };
+        let f32s = |f: fn(&StepScalars) -> f32| -> Vec<u8> {
+            self.steps.iter().flat_map(|s| f(s).to_le_bytes()).collect()
+        };
         let co = f32s(|s| s.co);
         let loss = f32s(|s| s.loss);
         let sim = f32s(|s| s.similarity);
@@ -125,7 +148,8 @@ impl RunRecord {
 
     fn from_bytes(bytes: &[u8]) -> std::result::Result<Self, String> {
         let st = SafeTensors::deserialize(bytes).map_err(|e| format!("not a run file: {e:?}"))?;
-        let (_, md) = SafeTensors::read_metadata(bytes).map_err(|e| format!("not a run file: {e:?}"))?;
+        let (_, md) =
+            SafeTensors::read_metadata(bytes).map_err(|e| format!("not a run file: {e:?}"))?;
         let meta = md.metadata().clone().unwrap_or_default();
         if meta.get("format").map(String::as_str) != Some(FORMAT) {
             return Err(format!("not a run file (format tag is not {FORMAT})"));
@@ -134,18 +158,26 @@ impl RunRecord {
         let parse = |k: &str| -> std::result::Result<serde_json::Value, String> {
             serde_json::from_str(&get(k)?).map_err(|e| format!("metadata '{k}': {e}"))
         };
-        let config: GaxConfig = serde_json::from_value(parse("config")?).map_err(|e| e.to_string())?;
-        let model: ModelIdentity = serde_json::from_value(parse("model")?).map_err(|e| e.to_string())?;
-        let stop: Option<StopReason> = serde_json::from_value(parse("stop")?).map_err(|e| e.to_string())?;
+        let config: GaxConfig =
+            serde_json::from_value(parse("config")?).map_err(|e| e.to_string())?;
+        let model: ModelIdentity =
+            serde_json::from_value(parse("model")?).map_err(|e| e.to_string())?;
+        let stop: Option<StopReason> =
+            serde_json::from_value(parse("stop")?).map_err(|e| e.to_string())?;
         let label: i64 = get("label")?.parse().map_err(|_| "bad label".to_owned())?;
-        let tensor = |name: &str, dtype: Dtype| -> std::result::Result<(Vec<usize>, Vec<u8>), String> {
-            let v = st.tensor(name).map_err(|_| format!("tensor '{name}' missing"))?;
-            if v.dtype() != dtype {
-                return Err(format!("tensor '{name}' has dtype {:?}", v.dtype()));
-            }
-            Ok((v.shape().to_vec(), v.data().to_vec()))
+        let tensor =
+            |name: &str, dtype: Dtype| -> std::result::Result<(Vec<usize>, Vec<u8>), String> {
+                let v = st.tensor(name).map_err(|_| format!("tensor '{name}' missing"))?;
+                if v.dtype() != dtype {
+                    return Err(format!("tensor '{name}' has dtype {:?}", v.dtype()));
+                }
+                Ok((v.shape().to_vec(), v.data().to_vec()))
+            };
+        let f32v = |b: &[u8]| {
+            b.chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect::<Vec<_>>()
         };
-        let f32v = |b: &[u8]| b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect::<Vec<_>>();
         let (ishape, ibytes) = tensor("image", Dtype::F32)?;
         let [3, h, w] = ishape[..] else { return Err("image must be [3, H, W]".to_owned()) };
         let image = Image { width: w, height: h, data: f32v(&ibytes) };
@@ -157,7 +189,11 @@ impl RunRecord {
         let per = 3 * h * w;
         let heatmaps = hbytes
             .chunks_exact(2 * per.max(1))
-            .map(|c| CompactHeatmap { height: h, width: w, data: c.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]])).collect() })
+            .map(|c| CompactHeatmap {
+                height: h,
+                width: w,
+                data: c.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]])).collect(),
+            })
             .collect::<Vec<_>>();
         let scalar = |name: &str| -> std::result::Result<Vec<f32>, String> {
             let (s, b) = tensor(name, Dtype::F32)?;
@@ -166,29 +202,55 @@ impl RunRecord {
             }
             Ok(f32v(&b))
         };
-        let (co, loss, sim, amax) = (scalar("co")?, scalar("loss")?, scalar("similarity")?, scalar("abs_max")?);
+        let (co, loss, sim, amax) =
+            (scalar("co")?, scalar("loss")?, scalar("similarity")?, scalar("abs_max")?);
         let (ps, pb) = tensor("predicted", Dtype::I64)?;
         if ps != [t] {
             return Err("predicted has the wrong shape".to_owned());
         }
-        let pred: Vec<i64> = pb.chunks_exact(8).map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect();
-        let steps = (0..t)
-            .map(|i| StepScalars { co: co[i], loss: loss[i], similarity: sim[i], abs_max: amax[i], predicted: pred[i] })
+        let pred: Vec<i64> = pb
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
             .collect();
-        Ok(Self { config, image, image_name: get("image_name")?, label, model, steps, heatmaps, stop })
+        let steps = (0..t)
+            .map(|i| StepScalars {
+                co: co[i],
+                loss: loss[i],
+                similarity: sim[i],
+                abs_max: amax[i],
+                predicted: pred[i],
+            })
+            .collect();
+        Ok(Self {
+            config,
+            image,
+            image_name: get("image_name")?,
+            label,
+            model,
+            steps,
+            heatmaps,
+            stop,
+        })
     }
 
     /// The step stack `[T, 3, H, W]` as float32 `.npy`.
     pub fn export_npy(&self, path: &Path) -> Result<()> {
         let data: Vec<f32> = self.heatmaps.iter().flat_map(CompactHeatmap::to_f32).collect();
-        super::npy::write_f32(path, &[self.heatmaps.len(), 3, self.image.height, self.image.width], &data)
+        super::npy::write_f32(
+            path,
+            &[self.heatmaps.len(), 3, self.image.height, self.image.width],
+            &data,
+        )
     }
 
     /// The curve as CSV in the `gax --trace` layout.
     pub fn trace_csv(&self) -> String {
         let mut s = String::from("step,co,loss,similarity,abs_max,predicted\n");
         for (i, st) in self.steps.iter().enumerate() {
-            s.push_str(&format!("{i},{},{},{},{},{}\n", st.co, st.loss, st.similarity, st.abs_max, st.predicted));
+            s.push_str(&format!(
+                "{i},{},{},{},{},{}\n",
+                st.co, st.loss, st.similarity, st.abs_max, st.predicted
+            ));
         }
         s
     }

@@ -19,7 +19,13 @@ impl AlexNet {
     /// Builds the network under `root`.
     pub fn new(root: &nn::Path<'_>, classes: i64, two_class_head: bool) -> Self {
         let f = root / "features";
-        let spec = [(0, 3, 64, 11, 4, 2), (3, 64, 192, 5, 1, 2), (6, 192, 384, 3, 1, 1), (8, 384, 256, 3, 1, 1), (10, 256, 256, 3, 1, 1)];
+        let spec = [
+            (0, 3, 64, 11, 4, 2),
+            (3, 64, 192, 5, 1, 2),
+            (6, 192, 384, 3, 1, 1),
+            (8, 384, 256, 3, 1, 1),
+            (10, 256, 256, 3, 1, 1),
+        ];
         let convs = spec
             .iter()
             .map(|&(i, cin, cout, k, s, p)| (i, Conv::new(&(&f / i), cin, cout, k, s, p, true)))
@@ -44,7 +50,10 @@ impl AlexNet {
             out = ctx.tap(&format!("features.{}", i + 1), r);
             if matches!(i, 0 | 3 | 10) {
                 let pool = if *i == 10 { 12 } else { i + 2 };
-                out = ctx.tap(&format!("features.{pool}"), out.max_pool2d([3, 3], [2, 2], [0, 0], [1, 1], false));
+                out = ctx.tap(
+                    &format!("features.{pool}"),
+                    out.max_pool2d([3, 3], [2, 2], [0, 0], [1, 1], false),
+                );
             }
         }
         let pooled = ctx.tap("avgpool", out.adaptive_avg_pool2d([6, 6])).flatten(1, -1);

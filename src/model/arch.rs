@@ -125,7 +125,10 @@ mod tests {
     #[test]
     fn paper_names_map() {
         let a = Arch::Resnet34TwoClass;
-        assert_eq!(a.map_weight_name("backbone.layer1.0.conv1.weight").as_deref(), Some("layer1.0.conv1.weight"));
+        assert_eq!(
+            a.map_weight_name("backbone.layer1.0.conv1.weight").as_deref(),
+            Some("layer1.0.conv1.weight")
+        );
         assert_eq!(a.map_weight_name("backbone.fc.weight"), None);
         assert_eq!(a.map_weight_name("fc.weight").as_deref(), Some("fc.weight"));
         assert_eq!(a.map_weight_name("iter"), None);

@@ -52,12 +52,14 @@ impl ModelCard {
     /// Reads a card from `path`.
     pub fn read(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_str(&text).map_err(|e| Error::format(path, format!("not a model card: {e}")))
+        serde_json::from_str(&text)
+            .map_err(|e| Error::format(path, format!("not a model card: {e}")))
     }
 
     /// Writes the card as pretty JSON.
     pub fn write(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| Error::format(path, e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| Error::format(path, e.to_string()))?;
         std::fs::write(path, text + "\n").map_err(|e| Error::io(path, e))
     }
 }

@@ -173,10 +173,34 @@ fn build_native(arch: Arch, classes: i64, device: Device) -> (nn::VarStore, Net)
     let vs = nn::VarStore::new(device);
     let root = vs.root();
     let net = match arch {
-        Arch::Resnet18 => Net::Res(resnet::ResNet::new(&root, resnet::BlockKind::Basic, [2, 2, 2, 2], classes, true)),
-        Arch::Resnet34 => Net::Res(resnet::ResNet::new(&root, resnet::BlockKind::Basic, [3, 4, 6, 3], classes, true)),
-        Arch::Resnet50 => Net::Res(resnet::ResNet::new(&root, resnet::BlockKind::Bottleneck, [3, 4, 6, 3], classes, true)),
-        Arch::Resnet34TwoClass => Net::Res(resnet::ResNet::new(&root, resnet::BlockKind::Basic, [3, 4, 6, 3], classes, false)),
+        Arch::Resnet18 => Net::Res(resnet::ResNet::new(
+            &root,
+            resnet::BlockKind::Basic,
+            [2, 2, 2, 2],
+            classes,
+            true,
+        )),
+        Arch::Resnet34 => Net::Res(resnet::ResNet::new(
+            &root,
+            resnet::BlockKind::Basic,
+            [3, 4, 6, 3],
+            classes,
+            true,
+        )),
+        Arch::Resnet50 => Net::Res(resnet::ResNet::new(
+            &root,
+            resnet::BlockKind::Bottleneck,
+            [3, 4, 6, 3],
+            classes,
+            true,
+        )),
+        Arch::Resnet34TwoClass => Net::Res(resnet::ResNet::new(
+            &root,
+            resnet::BlockKind::Basic,
+            [3, 4, 6, 3],
+            classes,
+            false,
+        )),
         Arch::Alexnet => Net::Alex(alexnet::AlexNet::new(&root, classes, false)),
         Arch::AlexnetTwoClass => Net::Alex(alexnet::AlexNet::new(&root, classes, true)),
         Arch::Squeezenet1_1 => Net::Squeeze(squeezenet::SqueezeNet::new(&root, classes)),
@@ -224,7 +248,9 @@ impl Model {
                 };
                 Self::load_native(*arch, weights, classes, labels, *normalize, [256, 256], device)
             }
-            ModelSource::TorchScript { path, normalize, labels } => Self::load_script(path, *normalize, labels.as_deref(), device),
+            ModelSource::TorchScript { path, normalize, labels } => {
+                Self::load_script(path, *normalize, labels.as_deref(), device)
+            }
             ModelSource::Random { arch, classes, normalize, seed } => {
                 let classes = Self::check_classes(*arch, Some(*classes))?;
                 let (vs, net) = build_native(*arch, classes, device);
@@ -236,11 +262,17 @@ impl Model {
                     normalize: *normalize,
                     input_size: [256, 256],
                     source: format!("random {} seed {seed}", arch.name()),
-                    hash: hex(&Sha256::digest(format!("random:{}:{classes}:{seed}", arch.name()).as_bytes())),
+                    hash: hex(&Sha256::digest(
+                        format!("random:{}:{classes}:{seed}", arch.name()).as_bytes(),
+                    )),
                     native: true,
                     default_layer: arch.default_layer().to_owned(),
                 };
-                Ok(Self::finish(Backend::Native { _vs: frozen(vs), net: Box::new(net) }, info, device))
+                Ok(Self::finish(
+                    Backend::Native { _vs: frozen(vs), net: Box::new(net) },
+                    info,
+                    device,
+                ))
             }
         }
     }
@@ -262,7 +294,9 @@ impl Model {
         let normalize = Normalize::parse(&card.normalize)?;
         let labels = match &card.labels {
             Some(Labels::List(l)) => Some(checked_labels(l.clone(), card.classes, path)?),
-            Some(Labels::File(f)) => Some(checked_labels(card::read_labels(&dir.join(f))?, card.classes, path)?),
+            Some(Labels::File(f)) => {
+                Some(checked_labels(card::read_labels(&dir.join(f))?, card.classes, path)?)
+            }
             None => None,
         };
         let weights = dir.join(&card.weights);
@@ -277,7 +311,8 @@ impl Model {
         }
         let arch = Arch::parse(&card.arch)?;
         let classes = Self::check_classes(arch, Some(card.classes))?;
-        let mut m = Self::load_native(arch, &weights, classes, labels, normalize, card.input_size, device)?;
+        let mut m =
+            Self::load_native(arch, &weights, classes, labels, normalize, card.input_size, device)?;
         m.info.source = path.display().to_string();
         Ok(m)
     }
@@ -307,11 +342,20 @@ impl Model {
         Ok(Self::finish(Backend::Native { _vs: frozen(vs), net: Box::new(net) }, info, device))
     }
 
-    fn load_script(path: &Path, normalize: Normalize, labels: Option<&Path>, device: Device) -> Result<Self> {
+    fn load_script(
+        path: &Path,
+        normalize: Normalize,
+        labels: Option<&Path>,
+        device: Device,
+    ) -> Result<Self> {
         if !path.exists() {
-            return Err(Error::io(path, std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")));
+            return Err(Error::io(
+                path,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            ));
         }
-        let mut module = CModule::load_on_device(path, device).map_err(|e| Error::format(path, e.to_string()))?;
+        let mut module = CModule::load_on_device(path, device)
+            .map_err(|e| Error::format(path, e.to_string()))?;
         module.f_set_eval()?;
         let probe = Tensor::zeros([1, 3, 256, 256], (Kind::Float, device));
         let (mean, std) = norm_tensors(normalize, device);
@@ -319,10 +363,15 @@ impl Model {
             (Some(m), Some(s)) => (&probe - m) / s,
             _ => probe,
         };
-        let out = tch::no_grad(|| module.forward_ts(&[x])).map_err(|e| Error::format(path, format!("forward on a 1×3×256×256 input failed: {e}")))?;
+        let out = tch::no_grad(|| module.forward_ts(&[x])).map_err(|e| {
+            Error::format(path, format!("forward on a 1×3×256×256 input failed: {e}"))
+        })?;
         let size = out.size();
         if size.len() != 2 {
-            return Err(Error::format(path, format!("the module returns shape {size:?}; logits [N, C] expected")));
+            return Err(Error::format(
+                path,
+                format!("the module returns shape {size:?}; logits [N, C] expected"),
+            ));
         }
         let classes = size[1];
         let labels = match labels {
@@ -351,13 +400,16 @@ impl Model {
     /// A model whose parameters train: seeded random weights, optionally initialised from a
     /// safetensors file (tensors whose name and shape fit; the new head stays random).
     pub fn for_training(spec: TrainableSpec<'_>, device: Device) -> Result<Self> {
-        let TrainableSpec { arch, classes, labels, normalize, input_size, init, seed, head_bias } = spec;
+        let TrainableSpec { arch, classes, labels, normalize, input_size, init, seed, head_bias } =
+            spec;
         let classes = Self::check_classes(arch, Some(classes))?;
         tch::manual_seed(seed);
         let (vs, net) = build_native(arch, classes, device);
         torchvision_init(&vs, arch)?;
         if let Some(value) = head_bias {
-            let name = arch.head_bias().ok_or_else(|| Error::invalid(format!("{} has no head bias to initialise", arch.name())))?;
+            let name = arch.head_bias().ok_or_else(|| {
+                Error::invalid(format!("{} has no head bias to initialise", arch.name()))
+            })?;
             tch::no_grad(|| -> Result<()> {
                 for (n, mut v) in vs.variables() {
                     if n == name {
@@ -459,7 +511,10 @@ impl Model {
         }
         let min = if self.info.arch.starts_with("alexnet") { 63 } else { 32 };
         if s[2] < min || s[3] < min {
-            return Err(Error::invalid(format!("image {}×{} is too small for {} (at least {min}×{min})", s[3], s[2], self.info.arch)));
+            return Err(Error::invalid(format!(
+                "image {}×{} is too small for {} (at least {min}×{min})",
+                s[3], s[2], self.info.arch
+            )));
         }
         Ok(())
     }
@@ -468,8 +523,12 @@ impl Model {
 fn norm_tensors(normalize: Normalize, device: Device) -> (Option<Tensor>, Option<Tensor>) {
     match normalize {
         Normalize::Imagenet => (
-            Some(Tensor::from_slice(&[0.485_f32, 0.456, 0.406]).view([1, 3, 1, 1]).to_device(device)),
-            Some(Tensor::from_slice(&[0.229_f32, 0.224, 0.225]).view([1, 3, 1, 1]).to_device(device)),
+            Some(
+                Tensor::from_slice(&[0.485_f32, 0.456, 0.406]).view([1, 3, 1, 1]).to_device(device),
+            ),
+            Some(
+                Tensor::from_slice(&[0.229_f32, 0.224, 0.225]).view([1, 3, 1, 1]).to_device(device),
+            ),
         ),
         Normalize::None => (None, None),
     }
@@ -531,7 +590,11 @@ fn seeded_weights(vs: &nn::VarStore, seed: i64) -> Result<()> {
                 (0..count).map(|_| (2.0 * next() - 1.0) * bound).collect()
             } else if name.contains("bn") || name.contains("downsample.1") {
                 // BatchNorm scale and shift.
-                if name.ends_with("weight") { (0..count).map(|_| 0.9 + 0.2 * next()).collect() } else { (0..count).map(|_| (next() - 0.5) * 0.2).collect() }
+                if name.ends_with("weight") {
+                    (0..count).map(|_| 0.9 + 0.2 * next()).collect()
+                } else {
+                    (0..count).map(|_| (next() - 0.5) * 0.2).collect()
+                }
             } else {
                 vec![0.0; count]
             };

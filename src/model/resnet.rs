@@ -84,13 +84,28 @@ impl ResNet {
                 let name = format!("{stage_name}.{bi}");
                 let convs = match kind {
                     BlockKind::Basic => vec![
-                        (Conv::new(&(&p / "conv1"), inplanes, planes, 3, s, 1, false), Bn::new(&(&p / "bn1"), planes)),
-                        (Conv::new(&(&p / "conv2"), planes, planes, 3, 1, 1, false), Bn::new(&(&p / "bn2"), planes)),
+                        (
+                            Conv::new(&(&p / "conv1"), inplanes, planes, 3, s, 1, false),
+                            Bn::new(&(&p / "bn1"), planes),
+                        ),
+                        (
+                            Conv::new(&(&p / "conv2"), planes, planes, 3, 1, 1, false),
+                            Bn::new(&(&p / "bn2"), planes),
+                        ),
                     ],
                     BlockKind::Bottleneck => vec![
-                        (Conv::new(&(&p / "conv1"), inplanes, planes, 1, 1, 0, false), Bn::new(&(&p / "bn1"), planes)),
-                        (Conv::new(&(&p / "conv2"), planes, planes, 3, s, 1, false), Bn::new(&(&p / "bn2"), planes)),
-                        (Conv::new(&(&p / "conv3"), planes, planes * 4, 1, 1, 0, false), Bn::new(&(&p / "bn3"), planes * 4)),
+                        (
+                            Conv::new(&(&p / "conv1"), inplanes, planes, 1, 1, 0, false),
+                            Bn::new(&(&p / "bn1"), planes),
+                        ),
+                        (
+                            Conv::new(&(&p / "conv2"), planes, planes, 3, s, 1, false),
+                            Bn::new(&(&p / "bn2"), planes),
+                        ),
+                        (
+                            Conv::new(&(&p / "conv3"), planes, planes * 4, 1, 1, 0, false),
+                            Bn::new(&(&p / "bn3"), planes * 4),
+                        ),
                     ],
                 };
                 let out_planes = planes * expansion;

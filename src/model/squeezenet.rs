@@ -59,7 +59,9 @@ impl SqueezeNet {
         ];
         let fires = spec
             .iter()
-            .map(|&(i, cin, sq, e1, e3)| (i, Fire::new(&(&f / i), format!("features.{i}"), cin, sq, e1, e3)))
+            .map(|&(i, cin, sq, e1, e3)| {
+                (i, Fire::new(&(&f / i), format!("features.{i}"), cin, sq, e1, e3))
+            })
             .collect();
         let classifier = Conv::new(&(root / "classifier" / 1), 512, classes, 1, 1, 0, true);
         Self { conv0, fires, classifier }
@@ -74,7 +76,10 @@ impl SqueezeNet {
         for (i, fire) in &self.fires {
             out = fire.forward(&out, ctx);
             if matches!(i, 4 | 7) {
-                out = ctx.tap(&format!("features.{}", i + 1), out.max_pool2d([3, 3], [2, 2], [0, 0], [1, 1], true));
+                out = ctx.tap(
+                    &format!("features.{}", i + 1),
+                    out.max_pool2d([3, 3], [2, 2], [0, 0], [1, 1], true),
+                );
             }
         }
         let c = ctx.tap("classifier.1", self.classifier.forward(&out.dropout(0.5, ctx.train)));

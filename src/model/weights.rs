@@ -12,7 +12,10 @@ use crate::error::{Error, Result};
 /// Fails with one [`Error::Weights`] listing missing, unexpected and mis-shaped tensors.
 pub fn load_safetensors(vs: &VarStore, arch: Arch, path: &Path) -> Result<()> {
     if !path.exists() {
-        return Err(Error::io(path, std::io::Error::new(std::io::ErrorKind::NotFound, "no such file")));
+        return Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        ));
     }
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     if ext != "safetensors" {
@@ -47,12 +50,18 @@ pub fn load_safetensors(vs: &VarStore, arch: Arch, path: &Path) -> Result<()> {
     unexpected.sort();
     if !missing.is_empty() || !unexpected.is_empty() || !misshaped.is_empty() {
         let mut details = String::new();
-        for (title, list) in [("missing", &missing), ("unexpected", &unexpected), ("mis-shaped", &misshaped)] {
+        for (title, list) in
+            [("missing", &missing), ("unexpected", &unexpected), ("mis-shaped", &misshaped)]
+        {
             if !list.is_empty() {
                 details.push_str(&format!("\n  {title} ({}): {}", list.len(), list.join(", ")));
             }
         }
-        return Err(Error::Weights { path: path.to_owned(), arch: arch.name().to_owned(), details });
+        return Err(Error::Weights {
+            path: path.to_owned(),
+            arch: arch.name().to_owned(),
+            details,
+        });
     }
     tch::no_grad(|| -> Result<()> {
         for (mut v, t) in assignments {

@@ -44,7 +44,10 @@ impl Lung {
         let left = med - 0.05;
         let ry = (base - apex) * rng.range(0.68, 0.76);
         let ell = [(left + lat) / 2.0, apex + ry, (lat - left) / 2.0, ry];
-        let hilum = [med + rng.range(0.04, 0.08), rng.range(-0.1, 0.02) + if side > 0.0 { -0.04 } else { 0.0 }];
+        let hilum = [
+            med + rng.range(0.04, 0.08),
+            rng.range(-0.1, 0.02) + if side > 0.0 { -0.04 } else { 0.0 },
+        ];
         Self { side, med, base, dome, dome_t, lat, ell, skew: rng.range(0.15, 0.35), hilum }
     }
 
@@ -137,7 +140,11 @@ impl Rib {
             [lo - 2.3 * h, hi + 2.3 * h]
         };
         self.post_y = span(&|t| self.posterior_y(t), RIB_ROOT, self.lat + 0.02, self.h);
-        self.ant_y = if self.end < self.lat { span(&|t| self.anterior_y(t), self.end, self.lat, 1.15 * self.h) } else { [1.0, -1.0] };
+        self.ant_y = if self.end < self.lat {
+            span(&|t| self.anterior_y(t), self.end, self.lat, 1.15 * self.h)
+        } else {
+            [1.0, -1.0]
+        };
         self
     }
 
@@ -232,12 +239,31 @@ impl Anatomy {
         let left = Lung::sample(rng, 1.0, chest_w, apex_l, base_l);
         let hry = rng.range(0.21, 0.28);
         let hrx = chest_w * rng.range(0.34, 0.44);
-        let heart = Ellipse::new([rng.range(0.06, 0.12), left.dome - 0.3 * hry + rng.range(0.0, 0.04)], [hrx, hry], rng.range(0.2, 0.45));
-        let aorta = Ellipse::new([left.med + rng.range(0.0, 0.02), rng.range(-0.34, -0.26)], [rng.range(0.04, 0.06), rng.range(0.045, 0.06)], 0.0);
+        let heart = Ellipse::new(
+            [rng.range(0.06, 0.12), left.dome - 0.3 * hry + rng.range(0.0, 0.04)],
+            [hrx, hry],
+            rng.range(0.2, 0.45),
+        );
+        let aorta = Ellipse::new(
+            [left.med + rng.range(0.0, 0.02), rng.range(-0.34, -0.26)],
+            [rng.range(0.04, 0.06), rng.range(0.045, 0.06)],
+            0.0,
+        );
         let vert_period = rng.range(0.085, 0.1);
         let rib_y0 = apex + rng.range(0.0, 0.04);
         let rib_space = (base - rib_y0) / rng.range(8.2, 9.2);
-        let mut ribs = [[Rib { y0: 0.0, a: 0.0, b: 0.0, h: 0.0, lat: 0.0, c: 0.0, e: 0.0, end: 1.0, post_y: [1.0, -1.0], ant_y: [1.0, -1.0] }; RIBS]; 2];
+        let mut ribs = [[Rib {
+            y0: 0.0,
+            a: 0.0,
+            b: 0.0,
+            h: 0.0,
+            lat: 0.0,
+            c: 0.0,
+            e: 0.0,
+            end: 1.0,
+            post_y: [1.0, -1.0],
+            ant_y: [1.0, -1.0],
+        }; RIBS]; 2];
         for (side, list) in ribs.iter_mut().enumerate() {
             let offset = if side == 0 { 0.0 } else { rng.range(-0.015, 0.015) };
             for (k, rib) in list.iter_mut().enumerate() {
@@ -249,7 +275,8 @@ impl Anatomy {
                 rib.a = if first { rng.range(0.45, 0.6) } else { rng.range(0.3, 0.42) };
                 rib.b = if first { rng.range(1.3, 1.7) } else { rng.range(0.65, 0.85) };
                 rib.h = rng.range(0.022, 0.028) + 0.0012 * kf;
-                rib.lat = if first { chest_w * 0.55 } else { chest_w * (0.84 + 0.012 * kf.min(6.0)) };
+                rib.lat =
+                    if first { chest_w * 0.55 } else { chest_w * (0.84 + 0.012 * kf.min(6.0)) };
                 if k < ANTERIOR_RIBS {
                     rib.c = rng.range(0.3, 0.42);
                     rib.e = rng.range(0.05, 0.2);
@@ -261,19 +288,30 @@ impl Anatomy {
         let mut clavicle = [[0.0; 4]; 2];
         let clav_y = apex + rng.range(0.03, 0.09);
         for c in &mut clavicle {
-            *c = [clav_y + rng.range(-0.015, 0.015), rng.range(0.06, 0.14), chest_w * rng.range(0.8, 0.92), rng.range(0.03, 0.04)];
+            *c = [
+                clav_y + rng.range(-0.015, 0.015),
+                rng.range(0.06, 0.14),
+                chest_w * rng.range(0.8, 0.92),
+                rng.range(0.03, 0.04),
+            ];
         }
         let hum_r = rng.range(0.085, 0.11);
         let hum_y = shoulder_y + rng.range(0.04, 0.09);
-        let humerus = [-1.0_f32, 1.0].map(|s| Ellipse::new([s * (arm_c - 0.02), hum_y], [hum_r, hum_r * 1.1], 0.0));
+        let humerus = [-1.0_f32, 1.0]
+            .map(|s| Ellipse::new([s * (arm_c - 0.02), hum_y], [hum_r, hum_r * 1.1], 0.0));
         let breasts = rng.chance(0.4).then(|| {
-            let (r, cy) = ([rng.range(0.26, 0.36), rng.range(0.18, 0.24)], base - rng.range(0.15, 0.25));
+            let (r, cy) =
+                ([rng.range(0.26, 0.36), rng.range(0.18, 0.24)], base - rng.range(0.15, 0.25));
             let c = rng.range(0.4, 0.5) * bw;
             (Ellipse::new([-c, cy], r, 0.0), Ellipse::new([c, cy], r, 0.0), rng.range(0.03, 0.08))
         });
-        let bubble = rng
-            .chance(0.6)
-            .then(|| Ellipse::new([left.dome_t + rng.range(0.0, 0.1), left.dome + rng.range(0.12, 0.17)], [rng.range(0.08, 0.13), rng.range(0.05, 0.07)], 0.0));
+        let bubble = rng.chance(0.6).then(|| {
+            Ellipse::new(
+                [left.dome_t + rng.range(0.0, 0.1), left.dome + rng.range(0.12, 0.17)],
+                [rng.range(0.08, 0.13), rng.range(0.05, 0.07)],
+                0.0,
+            )
+        });
         Self {
             noise,
             neck_w: rng.range(0.19, 0.25),
@@ -309,7 +347,8 @@ impl Anatomy {
             self.neck_w + (self.shoulder_w - self.neck_w) * (1.0 - sq(1.0 - s))
         } else {
             let u = ((y - self.shoulder_y) / 0.4).min(1.0);
-            self.shoulder_w + (self.chest_w - self.shoulder_w) * u * (2.0 - u) - 0.05 * (y - 0.3).max(0.0)
+            self.shoulder_w + (self.chest_w - self.shoulder_w) * u * (2.0 - u)
+                - 0.05 * (y - 0.3).max(0.0)
         }
     }
 
@@ -348,7 +387,11 @@ impl Anatomy {
         let side = usize::from(x >= 0.0);
         let [arm_c, arm_r] = self.arm;
         let arm_u = (t - arm_c) / arm_r;
-        let arm = if y > self.shoulder_y - 0.1 && arm_u.abs() < 1.0 { 0.32 * (1.0 - arm_u * arm_u).sqrt() } else { 0.0 };
+        let arm = if y > self.shoulder_y - 0.1 && arm_u.abs() < 1.0 {
+            0.32 * (1.0 - arm_u * arm_u).sqrt()
+        } else {
+            0.0
+        };
         if t >= w && arm <= 0.0 {
             return Sample { solid: 0.0, air: 0.0, lung: 1.0 };
         }
@@ -361,7 +404,9 @@ impl Anatomy {
         } else if y > self.humerus[side].c[1] {
             let v = (t - arm_c + 0.01).abs() / self.humerus_w;
             if v < 1.0 {
-                solid += 0.12 * profile(v) * smoothstep(self.humerus[side].c[1], self.humerus[side].c[1] + 0.1, y);
+                solid += 0.12
+                    * profile(v)
+                    * smoothstep(self.humerus[side].c[1], self.humerus[side].c[1] + 0.1, y);
             }
         }
         if t >= w {
@@ -384,7 +429,12 @@ impl Anatomy {
         if sx < 0.11 {
             let phase = (y / self.vert_period + self.vert_phase).rem_euclid(1.0);
             let disc = 1.0 - 0.35 * (-sq((phase - 0.5) / 0.09)).exp();
-            let pedicle = 0.4 * smoothstep(1.0, 0.4, sq((sx - 0.06) / 0.016) + sq((phase - 0.3) * self.vert_period / 0.012));
+            let pedicle = 0.4
+                * smoothstep(
+                    1.0,
+                    0.4,
+                    sq((sx - 0.06) / 0.016) + sq((phase - 0.3) * self.vert_period / 0.012),
+                );
             solid += self.spine_d * (smoothstep(0.105, 0.075, sx) * disc + pedicle);
         }
         if y < self.carina_y + 0.2 {
@@ -466,7 +516,8 @@ impl Anatomy {
         let ridge = |n: f32, k: f32| sq((1.0 - n.abs() * k).max(0.0));
         let width = 3.0 + 10.0 * r;
         let n1 = ridge(self.noise.value(ang * 4.0 + off, lr * 1.3), width);
-        let n2 = ridge(self.noise.value(ang * 9.0 - off, lr * 2.6 + 7.0), 1.6 * width) * smoothstep(0.06, 0.2, r);
+        let n2 = ridge(self.noise.value(ang * 9.0 - off, lr * 2.6 + 7.0), 1.6 * width)
+            * smoothstep(0.06, 0.2, r);
         let taper = 0.2 + (-r / 0.22).exp();
         let mottle = 0.03 * self.noise.fbm(p[0] * 14.0 + 100.0, p[1] * 14.0, 2);
         self.vessel_d * taper * (0.9 * n1 + 0.5 * n2) + mottle

@@ -136,7 +136,12 @@ fn sample_tube(rng: &mut Rng) -> Tube {
     match rng.below(4) {
         // Nasogastric tube: down the midline, through the diaphragm, into the stomach.
         0 => Tube {
-            ctrl: [[0.02 + j(rng, 0.04), -1.2], [j(rng, 0.05), -0.4], [0.05 + j(rng, 0.05), 0.3], [rng.range(0.2, 0.4), rng.range(0.6, 0.8)]],
+            ctrl: [
+                [0.02 + j(rng, 0.04), -1.2],
+                [j(rng, 0.05), -0.4],
+                [0.05 + j(rng, 0.05), 0.3],
+                [rng.range(0.2, 0.4), rng.range(0.6, 0.8)],
+            ],
             half: rng.range(1.2, 2.0),
             density: rng.range(0.35, 0.6),
             electrode: None,
@@ -145,7 +150,12 @@ fn sample_tube(rng: &mut Rng) -> Tube {
         1 => {
             let x = j(rng, 0.02);
             Tube {
-                ctrl: [[x, -1.2], [x + j(rng, 0.02), -0.9], [x + j(rng, 0.02), -0.6], [x + j(rng, 0.02), rng.range(-0.5, -0.38)]],
+                ctrl: [
+                    [x, -1.2],
+                    [x + j(rng, 0.02), -0.9],
+                    [x + j(rng, 0.02), -0.6],
+                    [x + j(rng, 0.02), rng.range(-0.5, -0.38)],
+                ],
                 half: rng.range(2.2, 3.2),
                 density: rng.range(0.25, 0.4),
                 electrode: None,
@@ -171,7 +181,12 @@ fn sample_tube(rng: &mut Rng) -> Tube {
             let s = if rng.chance(0.5) { 1.0 } else { -1.0 };
             let end = [s * rng.range(0.3, 0.7), rng.range(-0.5, 0.5)];
             Tube {
-                ctrl: [[s * 1.2, rng.range(-0.9, 0.9)], [s * rng.range(0.7, 1.1), rng.range(-0.8, 0.8)], [end[0] + j(rng, 0.3), end[1] + j(rng, 0.3)], end],
+                ctrl: [
+                    [s * 1.2, rng.range(-0.9, 0.9)],
+                    [s * rng.range(0.7, 1.1), rng.range(-0.8, 0.8)],
+                    [end[0] + j(rng, 0.3), end[1] + j(rng, 0.3)],
+                    end,
+                ],
                 half: rng.range(0.8, 1.3),
                 density: rng.range(0.4, 0.7),
                 electrode: Some(rng.range(3.0, 5.0)),
@@ -184,7 +199,10 @@ fn sample_tube(rng: &mut Rng) -> Tube {
 fn bezier(p: &[[f32; 2]; 4], s: f32) -> [f32; 2] {
     let r = 1.0 - s;
     let (a, b, c, d) = (r * r * r, 3.0 * r * r * s, 3.0 * r * s * s, s * s * s);
-    [a * p[0][0] + b * p[1][0] + c * p[2][0] + d * p[3][0], a * p[0][1] + b * p[1][1] + c * p[2][1] + d * p[3][1]]
+    [
+        a * p[0][0] + b * p[1][0] + c * p[2][0] + d * p[3][0],
+        a * p[0][1] + b * p[1][1] + c * p[2][1] + d * p[3][1],
+    ]
 }
 
 /// Marks an anti-aliased disc of radius `r` pixels around `q` in `cover` (max-combined).
@@ -192,7 +210,12 @@ fn stamp(cover: &mut [f32], q: [f32; 2], r: f32) {
     let reach = r + 1.0;
     // Pixel window clamped to the canvas; values are small and finite.
     #[allow(clippy::cast_possible_truncation)]
-    let (x0, x1, y0, y1) = ((q[0] - reach).floor() as i64, (q[0] + reach).ceil() as i64, (q[1] - reach).floor() as i64, (q[1] + reach).ceil() as i64);
+    let (x0, x1, y0, y1) = (
+        (q[0] - reach).floor() as i64,
+        (q[0] + reach).ceil() as i64,
+        (q[1] - reach).floor() as i64,
+        (q[1] + reach).ceil() as i64,
+    );
     #[allow(clippy::cast_possible_wrap)]
     let max = SIZE as i64 - 1;
     for y in y0.max(0)..=y1.min(max) {

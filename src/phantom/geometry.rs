@@ -28,7 +28,10 @@ impl Affine {
 
     /// Applies the map.
     pub(crate) fn apply(&self, p: [f32; 2]) -> [f32; 2] {
-        [self.m[0] * p[0] + self.m[1] * p[1] + self.t[0], self.m[2] * p[0] + self.m[3] * p[1] + self.t[1]]
+        [
+            self.m[0] * p[0] + self.m[1] * p[1] + self.t[0],
+            self.m[2] * p[0] + self.m[3] * p[1] + self.t[1],
+        ]
     }
 
     /// `self ∘ other`: first `other`, then `self`.
@@ -37,7 +40,10 @@ impl Affine {
         let [e, f, g, h] = other.m;
         Self {
             m: [a * e + b * g, a * f + b * h, c * e + d * g, c * f + d * h],
-            t: [a * other.t[0] + b * other.t[1] + self.t[0], c * other.t[0] + d * other.t[1] + self.t[1]],
+            t: [
+                a * other.t[0] + b * other.t[1] + self.t[0],
+                c * other.t[0] + d * other.t[1] + self.t[1],
+            ],
         }
     }
 
@@ -157,7 +163,10 @@ mod tests {
             for (x, y) in [(0, 0), (17, 200), (128, 128), (255, 3)] {
                 let p = f.body_at(x, y);
                 let q = f.pixel_f(p);
-                assert!((q[0] - x as f32).abs() < 1e-3 && (q[1] - y as f32).abs() < 1e-3, "{q:?} vs {x},{y}");
+                assert!(
+                    (q[0] - x as f32).abs() < 1e-3 && (q[1] - y as f32).abs() < 1e-3,
+                    "{q:?} vs {x},{y}"
+                );
             }
         }
     }

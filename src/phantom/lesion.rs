@@ -71,7 +71,8 @@ impl Lesion {
             soft *= smoothstep(0.0, 0.02, -s);
         }
         let f = self.patch_freq;
-        let patch = (0.78 + 0.4 * self.noise.fbm(p[0] * f + 31.7, p[1] * f - 12.3, 3)).clamp(0.3, 1.0);
+        let patch =
+            (0.78 + 0.4 * self.noise.fbm(p[0] * f + 31.7, p[1] * f - 12.3, 3)).clamp(0.3, 1.0);
         let mut o = self.opacity * soft * patch;
         if self.bronchogram {
             let n = self.noise.value(p[0] * 6.0 - 50.0, p[1] * 6.0 + 50.0);
@@ -116,7 +117,12 @@ fn place_anywhere(rng: &mut Rng, anatomy: &Anatomy, frame: &Frame) -> Option<[f3
 /// Samples consolidations covering at least [`MIN_PIXELS`] of the film's lung pixels (`lung`:
 /// their body points), drawing again from fresh sub-streams of `stream` (up to [`DRAWS`] times,
 /// then keeping the largest).
-pub(crate) fn sample_visible(stream: &dyn Fn(u64) -> Rng, lung: &[[f32; 2]], anatomy: &Anatomy, frame: &Frame) -> Vec<Lesion> {
+pub(crate) fn sample_visible(
+    stream: &dyn Fn(u64) -> Rng,
+    lung: &[[f32; 2]],
+    anatomy: &Anatomy,
+    frame: &Frame,
+) -> Vec<Lesion> {
     let mut best = (0, Vec::new());
     for k in 0..DRAWS {
         // The first draw comes from the sub-stream every image always used, so images whose
@@ -146,7 +152,10 @@ fn sample(rng: &mut Rng, anatomy: &Anatomy, frame: &Frame) -> Vec<Lesion> {
     let mut out = Vec::with_capacity(count);
     for k in 0..count {
         let side = usize::from(!rng.chance(0.55));
-        let Some(c) = place(rng, anatomy, frame, side).or_else(|| place(rng, anatomy, frame, 1 - side)).or_else(|| place_anywhere(rng, anatomy, frame)) else {
+        let Some(c) = place(rng, anatomy, frame, side)
+            .or_else(|| place(rng, anatomy, frame, 1 - side))
+            .or_else(|| place_anywhere(rng, anatomy, frame))
+        else {
             continue;
         };
         // Later lesions tend to be smaller.
@@ -155,7 +164,8 @@ fn sample(rng: &mut Rng, anatomy: &Anatomy, frame: &Frame) -> Vec<Lesion> {
         let (sin, cos) = rng.range(-0.7, 0.7).sin_cos();
         // Small dense blobs look like nodules rather than consolidation: keep them fainter, but
         // visible: a consolidation nobody could see on the film would not carry the label.
-        let opacity = if rng.chance(0.3) { rng.range(0.4, 0.55) } else { rng.range(0.55, 0.95) } * (0.75 + 0.25 * smoothstep(0.11, 0.18, size));
+        let opacity = if rng.chance(0.3) { rng.range(0.4, 0.55) } else { rng.range(0.55, 0.95) }
+            * (0.75 + 0.25 * smoothstep(0.11, 0.18, size));
         let rough = rng.range(0.3, 0.7);
         let fissure = rng.chance(0.5).then(|| {
             let a = rng.range(-0.5, 0.5);

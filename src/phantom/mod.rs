@@ -38,7 +38,12 @@ pub struct PhantomOptions {
 
 impl Default for PhantomOptions {
     fn default() -> Self {
-        Self { count: 1000, seed: 0, splits: vec!["train".into(), "val".into(), "test".into()], pneumonia_fraction: 0.5 }
+        Self {
+            count: 1000,
+            seed: 0,
+            splits: vec!["train".into(), "val".into(), "test".into()],
+            pneumonia_fraction: 0.5,
+        }
     }
 }
 
@@ -70,7 +75,10 @@ pub(crate) fn write_png(path: &Path, pixels: &[u8]) -> Result<()> {
     use image::ImageEncoder as _;
     use image::codecs::png::{CompressionType, FilterType, PngEncoder};
     if pixels.len() != SIZE * SIZE {
-        return Err(Error::Image { path: path.to_owned(), message: format!("expected {} pixels, got {}", SIZE * SIZE, pixels.len()) });
+        return Err(Error::Image {
+            path: path.to_owned(),
+            message: format!("expected {} pixels, got {}", SIZE * SIZE, pixels.len()),
+        });
     }
     let mut bytes = Vec::with_capacity(SIZE * SIZE / 2);
     // SIZE is 256, which fits u32.
@@ -102,7 +110,8 @@ pub fn generate(seed: u64, index: u64, pneumonia: bool) -> Phantom {
         })
         .collect();
     let lesions = if pneumonia {
-        let lung: Vec<[f32; 2]> = body.iter().flatten().filter(|(_, s)| s.lung < 0.0).map(|&(p, _)| p).collect();
+        let lung: Vec<[f32; 2]> =
+            body.iter().flatten().filter(|(_, s)| s.lung < 0.0).map(|&(p, _)| p).collect();
         lesion::sample_visible(&stream, &lung, &anatomy, &frame)
     } else {
         Vec::new()
@@ -196,10 +205,20 @@ mod tests {
         for i in 0..50 {
             let p = generate(7, i, true);
             assert!(p.pneumonia);
-            assert_eq!((p.pixels.len(), p.mask.len(), p.lung_mask.len()), (SIZE * SIZE, SIZE * SIZE, SIZE * SIZE));
-            assert!(count(&p.mask) >= lesion::MIN_PIXELS, "image {i}: lesions cover only {} pixels", count(&p.mask));
+            assert_eq!(
+                (p.pixels.len(), p.mask.len(), p.lung_mask.len()),
+                (SIZE * SIZE, SIZE * SIZE, SIZE * SIZE)
+            );
+            assert!(
+                count(&p.mask) >= lesion::MIN_PIXELS,
+                "image {i}: lesions cover only {} pixels",
+                count(&p.mask)
+            );
             for (m, l) in p.mask.iter().zip(&p.lung_mask) {
-                assert!(*m == 0 || (*m == 255 && *l == 255), "image {i}: lesion pixel outside the lungs");
+                assert!(
+                    *m == 0 || (*m == 255 && *l == 255),
+                    "image {i}: lesion pixel outside the lungs"
+                );
             }
         }
     }
@@ -211,14 +230,20 @@ mod tests {
             assert!(!p.pneumonia);
             assert!(p.mask.iter().all(|&m| m == 0));
             let lungs = count(&p.lung_mask);
-            assert!(lungs > SIZE * SIZE / 10 && lungs < SIZE * SIZE / 2, "image {i}: lung area {lungs}");
+            assert!(
+                lungs > SIZE * SIZE / 10 && lungs < SIZE * SIZE / 2,
+                "image {i}: lung area {lungs}"
+            );
             // Lungs are darker than the mediastinum and brighter than the air outside.
             let mean = |sel: &dyn Fn(usize) -> bool| {
-                let v: Vec<f64> = (0..SIZE * SIZE).filter(|&k| sel(k)).map(|k| f64::from(p.pixels[k])).collect();
+                let v: Vec<f64> =
+                    (0..SIZE * SIZE).filter(|&k| sel(k)).map(|k| f64::from(p.pixels[k])).collect();
                 v.iter().sum::<f64>() / v.len().max(1) as f64
             };
             let lung = mean(&|k| p.lung_mask[k] == 255);
-            let centre = mean(&|k| (k % SIZE).abs_diff(SIZE / 2) < 6 && (k / SIZE).abs_diff(SIZE * 5 / 8) < 20);
+            let centre = mean(&|k| {
+                (k % SIZE).abs_diff(SIZE / 2) < 6 && (k / SIZE).abs_diff(SIZE * 5 / 8) < 20
+            });
             assert!(lung + 20.0 < centre, "image {i}: lungs {lung:.0} vs mediastinum {centre:.0}");
         }
     }
@@ -238,8 +263,10 @@ mod tests {
                     let k = y * SIZE + x;
                     if n.pixels[k] != p.pixels[k] {
                         // Within the blur radius of a mask pixel.
-                        let near =
-                            (y.saturating_sub(4)..(y + 5).min(SIZE)).any(|yy| (x.saturating_sub(4)..(x + 5).min(SIZE)).any(|xx| p.mask[yy * SIZE + xx] == 255));
+                        let near = (y.saturating_sub(4)..(y + 5).min(SIZE)).any(|yy| {
+                            (x.saturating_sub(4)..(x + 5).min(SIZE))
+                                .any(|xx| p.mask[yy * SIZE + xx] == 255)
+                        });
                         assert!(near, "image {i}: pixel ({x}, {y}) differs far from any lesion");
                     }
                 }
@@ -252,21 +279,34 @@ mod tests {
         let n = 400;
         let normal = (0..n).filter(|&i| generate(3, i, false).distractor).count();
         // The flag does not depend on the class.
-        assert!((0..40).all(|i| generate(3, i, false).distractor == generate(3, i, true).distractor));
+        assert!(
+            (0..40).all(|i| generate(3, i, false).distractor == generate(3, i, true).distractor)
+        );
         assert!((30..=95).contains(&normal), "{normal} of {n}");
     }
 
     #[test]
     fn write_dataset_layout_and_counts() {
-        let dir = std::env::temp_dir().join(format!("phantom-test-{}-{:?}", std::process::id(), std::thread::current().id()));
+        let dir = std::env::temp_dir().join(format!(
+            "phantom-test-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
-        let opts = PhantomOptions { count: 20, seed: 1, splits: vec!["train".into(), "val".into(), "test".into()], pneumonia_fraction: 0.5 };
+        let opts = PhantomOptions {
+            count: 20,
+            seed: 1,
+            splits: vec!["train".into(), "val".into(), "test".into()],
+            pneumonia_fraction: 0.5,
+        };
         let summary = write_dataset(&dir, &opts).expect("write");
         assert_eq!(summary.total(), 20);
         let expect = [("train", 14), ("val", 3), ("test", 3)];
         for (s, (name, n)) in summary.splits.iter().zip(expect) {
             assert_eq!((s.name.as_str(), s.normal + s.pneumonia), (name, n));
-            let files = |d: std::path::PathBuf| std::fs::read_dir(d).map(|r| r.count()).unwrap_or(usize::MAX);
+            let files = |d: std::path::PathBuf| {
+                std::fs::read_dir(d).map(|r| r.count()).unwrap_or(usize::MAX)
+            };
             assert_eq!(files(dir.join(name).join("NORMAL")), s.normal);
             assert_eq!(files(dir.join(name).join("PNEUMONIA")), s.pneumonia);
             assert_eq!(files(dir.join("masks").join(name).join("NORMAL")), s.normal);
@@ -276,8 +316,11 @@ mod tests {
         assert_eq!((summary.splits[0].normal, summary.splits[0].pneumonia), (7, 7));
         // File names, decodability, and agreement with `generate`.
         // Of val's three images, two are PNEUMONIA: indices 1 and 2.
-        let img = image::open(dir.join("val/PNEUMONIA/phantom_val_00001.png")).expect("open").to_luma8();
-        let mask = image::open(dir.join("masks/val/PNEUMONIA/phantom_val_00001.png")).expect("open").to_luma8();
+        let img =
+            image::open(dir.join("val/PNEUMONIA/phantom_val_00001.png")).expect("open").to_luma8();
+        let mask = image::open(dir.join("masks/val/PNEUMONIA/phantom_val_00001.png"))
+            .expect("open")
+            .to_luma8();
         let key = rng::mix(1, rng::hash_str("val"));
         let p = generate(key, 1, true);
         assert_eq!((img.width() as usize, img.height() as usize), (SIZE, SIZE));
@@ -286,19 +329,32 @@ mod tests {
         // Writing again gives identical bytes.
         let first = std::fs::read(dir.join("train/NORMAL/phantom_train_00000.png")).expect("read");
         write_dataset(&dir, &opts).expect("rewrite");
-        assert_eq!(std::fs::read(dir.join("train/NORMAL/phantom_train_00000.png")).expect("read"), first);
+        assert_eq!(
+            std::fs::read(dir.join("train/NORMAL/phantom_train_00000.png")).expect("read"),
+            first
+        );
         let _ = std::fs::remove_dir_all(&dir);
 
         // Without splits.
         let flat = dir.with_extension("flat");
         let _ = std::fs::remove_dir_all(&flat);
-        let s = write_dataset(&flat, &PhantomOptions { count: 5, seed: 2, splits: vec![], pneumonia_fraction: 0.4 }).expect("flat");
+        let s = write_dataset(
+            &flat,
+            &PhantomOptions { count: 5, seed: 2, splits: vec![], pneumonia_fraction: 0.4 },
+        )
+        .expect("flat");
         assert_eq!((s.splits.len(), s.splits[0].normal, s.splits[0].pneumonia), (1, 3, 2));
         for class in ["NORMAL", "PNEUMONIA"] {
             let n = std::fs::read_dir(flat.join(class)).expect("class dir").count();
-            assert_eq!(std::fs::read_dir(flat.join("masks").join(class)).expect("mask dir").count(), n);
+            assert_eq!(
+                std::fs::read_dir(flat.join("masks").join(class)).expect("mask dir").count(),
+                n
+            );
         }
-        assert!(flat.join("NORMAL/phantom_00000.png").exists() || flat.join("PNEUMONIA/phantom_00000.png").exists());
+        assert!(
+            flat.join("NORMAL/phantom_00000.png").exists()
+                || flat.join("PNEUMONIA/phantom_00000.png").exists()
+        );
         let _ = std::fs::remove_dir_all(&flat);
     }
 

@@ -49,7 +49,8 @@ impl Exposure {
         #[allow(clippy::cast_precision_loss)]
         let step = 1.0 / (LUT - 1) as f32;
         #[allow(clippy::cast_precision_loss)]
-        let curve = (0..LUT).map(|i| (1.0 - (-k * MAX_DENSITY * i as f32 * step).exp()) * norm).collect();
+        let curve =
+            (0..LUT).map(|i| (1.0 - (-k * MAX_DENSITY * i as f32 * step).exp()) * norm).collect();
         #[allow(clippy::cast_precision_loss)]
         let gamma_lut = (0..LUT).map(|i| (i as f32 * step).powf(gamma)).collect();
         Self {

@@ -22,7 +22,9 @@ pub(crate) fn mix(a: u64, b: u64) -> u64 {
 
 /// FNV-1a hash of a string, used to turn a split name into a key.
 pub(crate) fn hash_str(s: &str) -> u64 {
-    s.bytes().fold(0xCBF2_9CE4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3))
+    s.bytes().fold(0xCBF2_9CE4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
+    })
 }
 
 /// A xoshiro256** pseudo-random stream seeded through SplitMix64.
@@ -35,7 +37,9 @@ impl Rng {
     /// A stream determined by `seed` alone.
     pub(crate) fn new(seed: u64) -> Self {
         let mut sm = seed;
-        Self { s: [splitmix64(&mut sm), splitmix64(&mut sm), splitmix64(&mut sm), splitmix64(&mut sm)] }
+        Self {
+            s: [splitmix64(&mut sm), splitmix64(&mut sm), splitmix64(&mut sm), splitmix64(&mut sm)],
+        }
     }
 
     /// The next 64 random bits.

@@ -44,8 +44,17 @@ impl std::fmt::Display for Summary {
         let normal: usize = self.splits.iter().map(|s| s.normal).sum();
         let pneumonia: usize = self.splits.iter().map(|s| s.pneumonia).sum();
         let distractors: usize = self.splits.iter().map(|s| s.distractors).sum();
-        write!(f, "{} images ({normal} NORMAL, {pneumonia} PNEUMONIA, {distractors} with distractors)", self.total())?;
-        let named: Vec<String> = self.splits.iter().filter(|s| !s.name.is_empty()).map(|s| format!("{} {}/{}", s.name, s.normal, s.pneumonia)).collect();
+        write!(
+            f,
+            "{} images ({normal} NORMAL, {pneumonia} PNEUMONIA, {distractors} with distractors)",
+            self.total()
+        )?;
+        let named: Vec<String> = self
+            .splits
+            .iter()
+            .filter(|s| !s.name.is_empty())
+            .map(|s| format!("{} {}/{}", s.name, s.normal, s.pneumonia))
+            .collect();
         if !named.is_empty() {
             write!(f, "; NORMAL/PNEUMONIA per split: {}", named.join(", "))?;
         }
@@ -64,14 +73,18 @@ struct Job {
 fn validate(opts: &PhantomOptions) -> Result<()> {
     let f = opts.pneumonia_fraction;
     if !f.is_finite() || !(0.0..=1.0).contains(&f) {
-        return Err(Error::invalid(format!("the pneumonia fraction must be between 0 and 1, not {f}")));
+        return Err(Error::invalid(format!(
+            "the pneumonia fraction must be between 0 and 1, not {f}"
+        )));
     }
     if opts.count == 0 {
         return Err(Error::invalid("the image count must be at least 1"));
     }
     for (i, s) in opts.splits.iter().enumerate() {
         if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            return Err(Error::invalid(format!("split name {s:?}: use letters, digits, '_' or '-'")));
+            return Err(Error::invalid(format!(
+                "split name {s:?}: use letters, digits, '_' or '-'"
+            )));
         }
         if s.eq_ignore_ascii_case("masks") || CLASSES.iter().any(|c| s.eq_ignore_ascii_case(c)) {
             return Err(Error::invalid(format!("split name {s:?} is reserved")));
@@ -93,7 +106,18 @@ fn split_counts(count: usize, splits: &[String]) -> Vec<usize> {
     names.sort_unstable();
     if names == ["test", "train", "val"] {
         let small = (count * 15 + 50) / 100;
-        return splits.iter().map(|s| if s == "train" { count - 2 * small.min(count / 2) } else { small.min(count / 2) }).collect();
+        return splits
+            .iter()
+            .map(
+                |s| {
+                    if s == "train" {
+                        count - 2 * small.min(count / 2)
+                    } else {
+                        small.min(count / 2)
+                    }
+                },
+            )
+            .collect();
     }
     let k = splits.len();
     (0..k).map(|i| count / k + usize::from(i < count % k)).collect()
@@ -120,13 +144,18 @@ fn split_seed(seed: u64, split: &str) -> u64 {
 /// output is identical whatever the thread count.
 pub fn write_dataset(out: &Path, opts: &PhantomOptions) -> Result<Summary> {
     validate(opts)?;
-    let names: Vec<String> = if opts.splits.is_empty() { vec![String::new()] } else { opts.splits.clone() };
+    let names: Vec<String> =
+        if opts.splits.is_empty() { vec![String::new()] } else { opts.splits.clone() };
     let counts = split_counts(opts.count, &opts.splits);
     let mut jobs = Vec::with_capacity(opts.count);
     let mut summary = Summary::default();
     for (split, (name, &n)) in names.iter().zip(&counts).enumerate() {
         // Rounded fraction of at most `n` images.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
         let p = ((n as f64 * f64::from(opts.pneumonia_fraction)).round() as usize).min(n);
         for class in CLASSES {
             for root in [out.join(name), out.join("masks").join(name)] {
@@ -135,18 +164,33 @@ pub fn write_dataset(out: &Path, opts: &PhantomOptions) -> Result<Summary> {
             }
         }
         jobs.extend((0..n).map(|index| Job { split, index, pneumonia: is_pneumonia(index, n, p) }));
-        summary.splits.push(SplitSummary { name: name.clone(), normal: n - p, pneumonia: p, distractors: 0 });
+        summary.splits.push(SplitSummary {
+            name: name.clone(),
+            normal: n - p,
+            pneumonia: p,
+            distractors: 0,
+        });
     }
     let paths = |job: &Job| -> (PathBuf, PathBuf) {
         let name = &names[job.split];
-        let file = if name.is_empty() { format!("phantom_{:05}.png", job.index) } else { format!("phantom_{name}_{:05}.png", job.index) };
+        let file = if name.is_empty() {
+            format!("phantom_{:05}.png", job.index)
+        } else {
+            format!("phantom_{name}_{:05}.png", job.index)
+        };
         let class = CLASSES[usize::from(job.pneumonia)];
-        (out.join(name).join(class).join(&file), out.join("masks").join(name).join(class).join(&file))
+        (
+            out.join(name).join(class).join(&file),
+            out.join("masks").join(name).join(class).join(&file),
+        )
     };
     let seeds: Vec<u64> = names.iter().map(|n| split_seed(opts.seed, n)).collect();
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get).clamp(1, 8).min(jobs.len().max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(2, std::num::NonZero::get)
+        .clamp(1, 8)
+        .min(jobs.len().max(1));
     let results: Vec<Result<Vec<usize>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
@@ -172,7 +216,12 @@ pub fn write_dataset(out: &Path, opts: &PhantomOptions) -> Result<Summary> {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::invalid("a phantom writer thread panicked")))).collect()
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| Err(Error::invalid("a phantom writer thread panicked")))
+            })
+            .collect()
     });
     for r in results {
         for j in r? {

@@ -72,7 +72,11 @@ fn load_split(dir: &Path, classes: &[String], size: [usize; 2]) -> Result<Split>
     let n = i64::try_from(items.len()).map_err(|_| Error::invalid("too many images"))?;
     let (h, w) = (i64::try_from(size[0]).unwrap_or(256), i64::try_from(size[1]).unwrap_or(256));
     let labels: Vec<i64> = items.iter().map(|i| i.label).collect();
-    Ok(Split { x: Tensor::from_slice(&pixels).view([n, 3, h, w]), y: Tensor::from_slice(&labels), n })
+    Ok(Split {
+        x: Tensor::from_slice(&pixels).view([n, 3, h, w]),
+        y: Tensor::from_slice(&labels),
+        n,
+    })
 }
 
 fn batch_of(split: &Split, idx: &Tensor, device: Device) -> (Tensor, Tensor) {
@@ -114,13 +118,22 @@ fn metrics(pred: &[i64], truth: &[i64]) -> Metrics {
     let fp = pred.iter().zip(truth).filter(|(p, t)| **p == 1 && **t != 1).count() as f64;
     let fnn = pred.iter().zip(truth).filter(|(p, t)| **p != 1 && **t == 1).count() as f64;
     let ratio = |a: f64, b: f64| if b == 0.0 { f64::NAN } else { a / b };
-    Metrics { n, accuracy: ratio(correct as f64, n as f64), precision: ratio(tp, tp + fp), recall: ratio(tp, tp + fnn) }
+    Metrics {
+        n,
+        accuracy: ratio(correct as f64, n as f64),
+        precision: ratio(tp, tp + fp),
+        recall: ratio(tp, tp + fnn),
+    }
 }
 
 /// Evaluates `model` on an ImageFolder tree.
 pub fn evaluate(model: &Model, dir: &Path) -> Result<Metrics> {
     let [h, w] = model.info().input_size;
-    let split = load_split(dir, &model.info().labels, [usize::try_from(h).unwrap_or(256), usize::try_from(w).unwrap_or(256)])?;
+    let split = load_split(
+        dir,
+        &model.info().labels,
+        [usize::try_from(h).unwrap_or(256), usize::try_from(w).unwrap_or(256)],
+    )?;
     let pred = predict_split(model, &split)?;
     Ok(metrics(&pred, &Vec::<i64>::try_from(&split.y)?))
 }
@@ -146,7 +159,11 @@ pub struct TrainReport {
 }
 
 /// Trains, saves and evaluates. `progress` receives a status line now and then.
-pub fn train(opts: &TrainOptions, device: Device, progress: &mut dyn FnMut(&str)) -> Result<TrainReport> {
+pub fn train(
+    opts: &TrainOptions,
+    device: Device,
+    progress: &mut dyn FnMut(&str),
+) -> Result<TrainReport> {
     let train_dir = opts.data.join("train");
     let val_dir = opts.data.join("val");
     let classes: Vec<String> = {
@@ -160,9 +177,15 @@ pub fn train(opts: &TrainOptions, device: Device, progress: &mut dyn FnMut(&str)
         v
     };
     if classes.len() < 2 {
-        return Err(Error::invalid(format!("{}: need at least two class folders", train_dir.display())));
+        return Err(Error::invalid(format!(
+            "{}: need at least two class folders",
+            train_dir.display()
+        )));
     }
-    let size = [usize::try_from(opts.input_size[0]).unwrap_or(256), usize::try_from(opts.input_size[1]).unwrap_or(256)];
+    let size = [
+        usize::try_from(opts.input_size[0]).unwrap_or(256),
+        usize::try_from(opts.input_size[1]).unwrap_or(256),
+    ];
     let train = load_split(&train_dir, &classes, size)?;
     let val = load_split(&val_dir, &classes, size)?;
     let n_classes = i64::try_from(classes.len()).unwrap_or(2);
@@ -178,7 +201,8 @@ pub fn train(opts: &TrainOptions, device: Device, progress: &mut dyn FnMut(&str)
     };
     let model = Model::for_training(spec, device)?;
     let vs = model.var_store().ok_or_else(|| Error::invalid("not a native model"))?;
-    let mut opt = nn::Adam { beta1: 0.5, beta2: 0.999, wd: 0.0, ..Default::default() }.build(vs, opts.lr)?;
+    let mut opt =
+        nn::Adam { beta1: 0.5, beta2: 0.999, wd: 0.0, ..Default::default() }.build(vs, opts.lr)?;
     let val_truth = Vec::<i64>::try_from(&val.y)?;
     let start = Instant::now();
     let mut val_metrics = metrics(&[], &[]);
@@ -204,7 +228,9 @@ pub fn train(opts: &TrainOptions, device: Device, progress: &mut dyn FnMut(&str)
                 start.elapsed().as_secs_f64()
             ));
             if best.as_ref().is_none_or(|b| val_metrics.accuracy > b.metrics.accuracy) {
-                let copy = tch::no_grad(|| vs.variables().into_iter().map(|(n, t)| (n, t.copy())).collect());
+                let copy = tch::no_grad(|| {
+                    vs.variables().into_iter().map(|(n, t)| (n, t.copy())).collect()
+                });
                 best = Some(Best { metrics: val_metrics, iteration: it, weights: copy });
             }
             if it >= opts.min_iter && val_metrics.accuracy >= opts.target_val_acc {
@@ -277,7 +303,8 @@ pub fn train(opts: &TrainOptions, device: Device, progress: &mut dyn FnMut(&str)
 
 /// The paper's Table 1 row for a report.
 pub fn table(name: &str, r: &TrainReport) -> String {
-    let (acc, prec, rec) = r.test.map_or((f64::NAN, f64::NAN, f64::NAN), |t| (t.accuracy, t.precision, t.recall));
+    let (acc, prec, rec) =
+        r.test.map_or((f64::NAN, f64::NAN, f64::NAN), |t| (t.accuracy, t.precision, t.recall));
     format!(
         "model             accuracy  precision  recall  val accuracy\n{name:17} {acc:8.4}  {prec:9.4}  {rec:6.4}  {:12.4}\n",
         r.val.accuracy

@@ -68,7 +68,13 @@ fn model_section(app: &mut App, ui: &mut egui::Ui) {
 }
 
 /// A combo box choosing one of the model's classes, or none (shown as `none_text`).
-fn class_picker(ui: &mut egui::Ui, state: &crate::app::AppState, label: &str, none_text: &str, value: &mut Option<i64>) {
+fn class_picker(
+    ui: &mut egui::Ui,
+    state: &crate::app::AppState,
+    label: &str,
+    none_text: &str,
+    value: &mut Option<i64>,
+) {
     let classes = state.model.as_ref().map_or(0, |m| m.classes);
     let shown = value.map_or_else(|| none_text.to_owned(), |c| state.class_name(c));
     egui::ComboBox::from_label(label).selected_text(shown).show_ui(ui, |ui| {
@@ -99,12 +105,24 @@ fn images_section(app: &mut App, ui: &mut egui::Ui) {
             let img = crate::colormap::rgb(&image.data, image.width, image.height);
             let step = (image.width.max(image.height) / 48).max(1);
             let (w, h) = (image.width.div_ceil(step), image.height.div_ceil(step));
-            let px = (0..h).flat_map(|y| (0..w).map(move |x| (x, y))).map(|(x, y)| img.pixels[(y * step) * image.width + x * step]).collect();
+            let px = (0..h)
+                .flat_map(|y| (0..w).map(move |x| (x, y)))
+                .map(|(x, y)| img.pixels[(y * step) * image.width + x * step])
+                .collect();
             egui::ColorImage::new([w, h], px)
         };
-        let id = app.textures.put_keyed(&ctx, &format!("thumb {i}"), &key, make, egui::TextureOptions::LINEAR);
+        let id = app.textures.put_keyed(
+            &ctx,
+            &format!("thumb {i}"),
+            &key,
+            make,
+            egui::TextureOptions::LINEAR,
+        );
         ui.horizontal(|ui| {
-            ui.add(egui::Image::new((id, egui::Vec2::splat(32.0))).alt_text(format!("thumbnail {}", i + 1)));
+            ui.add(
+                egui::Image::new((id, egui::Vec2::splat(32.0)))
+                    .alt_text(format!("thumbnail {}", i + 1)),
+            );
             if ui.selectable_label(selected, text).clicked() {
                 clicked = Some(i);
             }
@@ -128,7 +146,12 @@ fn gax_section(app: &mut App, ui: &mut egui::Ui) {
         ui.add(egui::DragValue::new(&mut cfg.lr).speed(0.001).range(1e-5..=10.0).prefix("lr "));
         ui.add(egui::DragValue::new(&mut cfg.lambda).speed(1.0).range(0.0..=1e6).prefix("λ "));
         ui.add(egui::DragValue::new(&mut cfg.target_co).speed(0.5).prefix("target CO "));
-        ui.add(egui::DragValue::new(&mut cfg.max_steps).speed(1.0).range(1..=100_000).prefix("max steps "));
+        ui.add(
+            egui::DragValue::new(&mut cfg.max_steps)
+                .speed(1.0)
+                .range(1..=100_000)
+                .prefix("max steps "),
+        );
     });
     ui.horizontal(|ui| {
         if ui.add_enabled(!running, egui::Button::new("Run GAX")).clicked() {

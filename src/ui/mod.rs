@@ -21,7 +21,10 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     egui::Panel::top("top_bar").show(ui, |ui| top_bar::show(app, ui));
     egui::Panel::bottom("status_line").show(ui, |ui| status::show(app, ui));
     if app.state.tab == crate::app::state::Tab::Explorer {
-        egui::Panel::bottom("timeline").resizable(true).default_size(200.0).show(ui, |ui| timeline::show(app, ui));
+        egui::Panel::bottom("timeline")
+            .resizable(true)
+            .default_size(200.0)
+            .show(ui, |ui| timeline::show(app, ui));
     }
     egui::Panel::left("controls").resizable(true).default_size(270.0).show(ui, |ui| {
         egui::ScrollArea::vertical().show(ui, |ui| controls::show(app, ui));

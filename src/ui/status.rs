@@ -6,7 +6,11 @@ use crate::app::App;
 pub fn show(app: &App, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         let s = &app.state.status;
-        let text = if s.error { egui::RichText::new(format!("error: {}", s.text)).color(ui.visuals().error_fg_color) } else { egui::RichText::new(&s.text) };
+        let text = if s.error {
+            egui::RichText::new(format!("error: {}", s.text)).color(ui.visuals().error_fg_color)
+        } else {
+            egui::RichText::new(&s.text)
+        };
         ui.label(text);
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             ui.label(format!("device: {}", app.state.device));

@@ -18,7 +18,13 @@ pub struct Textures {
 impl Textures {
     /// Uploads `image` under `name`: creates the texture the first time, then replaces its
     /// pixels in place.
-    pub fn put(&mut self, ctx: &egui::Context, name: &str, image: ColorImage, options: TextureOptions) -> egui::TextureId {
+    pub fn put(
+        &mut self,
+        ctx: &egui::Context,
+        name: &str,
+        image: ColorImage,
+        options: TextureOptions,
+    ) -> egui::TextureId {
         let image = Arc::new(image);
         self.images.insert(name.to_owned(), Arc::clone(&image));
         if let Some(h) = self.handles.get_mut(name) {
@@ -34,7 +40,14 @@ impl Textures {
 
     /// Like [`Textures::put`], but builds and uploads the image only when `key` differs from
     /// the key of what `name` shows now.
-    pub fn put_keyed(&mut self, ctx: &egui::Context, name: &str, key: &str, make: impl FnOnce() -> ColorImage, options: TextureOptions) -> egui::TextureId {
+    pub fn put_keyed(
+        &mut self,
+        ctx: &egui::Context,
+        name: &str,
+        key: &str,
+        make: impl FnOnce() -> ColorImage,
+        options: TextureOptions,
+    ) -> egui::TextureId {
         if self.keys.get(name).map(String::as_str) == Some(key)
             && let Some(h) = self.handles.get(name)
         {

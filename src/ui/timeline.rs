@@ -15,7 +15,12 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     let last = run.steps.len().saturating_sub(1);
     // Non-finite values (a diverged run) are left out so the plot's bounds stay valid.
     let series = |f: fn(&crate::io::runfile::StepScalars) -> f32| -> Vec<[f64; 2]> {
-        run.steps.iter().enumerate().map(|(i, s)| [i as f64, f64::from(f(s))]).filter(|p| p[1].is_finite()).collect()
+        run.steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| [i as f64, f64::from(f(s))])
+            .filter(|p| p[1].is_finite())
+            .collect()
     };
     let (co, loss, sim) = (series(|s| s.co), series(|s| s.loss), series(|s| s.similarity));
     let target = run.config.target_co;
@@ -39,7 +44,11 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             t.selected = last;
             t.follow = true;
         }
-        let r = ui.add(egui::Slider::new(&mut t.selected, 0..=last.max(1)).text("step").clamping(egui::SliderClamping::Always));
+        let r = ui.add(
+            egui::Slider::new(&mut t.selected, 0..=last.max(1))
+                .text("step")
+                .clamping(egui::SliderClamping::Always),
+        );
         if r.changed() {
             t.selected = t.selected.min(last);
             t.follow = t.selected == last;
@@ -50,7 +59,8 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     });
     ui.checkbox(&mut app.state.show_loss, "show loss and similarity");
     if !ui.ctx().egui_wants_keyboard_input() {
-        let (left, right) = ui.input(|i| (i.key_pressed(egui::Key::ArrowLeft), i.key_pressed(egui::Key::ArrowRight)));
+        let (left, right) = ui
+            .input(|i| (i.key_pressed(egui::Key::ArrowLeft), i.key_pressed(egui::Key::ArrowRight)));
         let t = &mut app.state.timeline;
         if left && t.selected > 0 {
             t.selected -= 1;
@@ -63,21 +73,18 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     }
     let selected = app.state.timeline.selected;
     let show_loss = app.state.show_loss;
-    let resp = Plot::new("co_curve")
-        .legend(Legend::default())
-        .allow_scroll(false)
-        .show(ui, |p| {
-            p.line(Line::new("CO", PlotPoints::from(co)));
-            if show_loss {
-                p.line(Line::new("loss", PlotPoints::from(loss)));
-                p.line(Line::new("similarity", PlotPoints::from(sim)));
-            }
-            if target.is_finite() {
-                p.hline(HLine::new("target CO", target));
-            }
-            p.vline(VLine::new("selected step", selected as f64));
-            p.pointer_coordinate()
-        });
+    let resp = Plot::new("co_curve").legend(Legend::default()).allow_scroll(false).show(ui, |p| {
+        p.line(Line::new("CO", PlotPoints::from(co)));
+        if show_loss {
+            p.line(Line::new("loss", PlotPoints::from(loss)));
+            p.line(Line::new("similarity", PlotPoints::from(sim)));
+        }
+        if target.is_finite() {
+            p.hline(HLine::new("target CO", target));
+        }
+        p.vline(VLine::new("selected step", selected as f64));
+        p.pointer_coordinate()
+    });
     if resp.response.clicked()
         && let Some(pt) = resp.inner
     {

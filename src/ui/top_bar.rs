@@ -18,7 +18,9 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         ui.separator();
         ui.menu_button("File", |ui| {
             if ui.button("Open image...").clicked() {
-                if let Some(p) = pick("images", &["png", "jpg", "jpeg", "bmp", "tif", "tiff", "gif"]) {
+                if let Some(p) =
+                    pick("images", &["png", "jpg", "jpeg", "bmp", "tif", "tiff", "gif"])
+                {
                     app.open_image(p);
                 }
                 ui.close();

@@ -32,10 +32,16 @@ fn view_key(app: &App) -> Option<String> {
             let run = e.run.as_ref()?;
             let last = run.heatmaps.len().checked_sub(1)?;
             let t = st.timeline.selected.min(last);
-            let whole = if st.scale == ScaleMode::WholeRun { run.steps.iter().fold(0.0_f32, |m, s| m.max(s.abs_max)) } else { 0.0 };
+            let whole = if st.scale == ScaleMode::WholeRun {
+                run.steps.iter().fold(0.0_f32, |m, s| m.max(s.abs_max))
+            } else {
+                0.0
+            };
             format!("gax:{t}:{}:{whole}:{:p}", t < last, std::sync::Arc::as_ptr(&e.image))
         }
-        ViewSource::Method(m) => format!("{m}:{:p}", std::sync::Arc::as_ptr(&e.attributions.get(&m)?.heatmap)),
+        ViewSource::Method(m) => {
+            format!("{m}:{:p}", std::sync::Arc::as_ptr(&e.attributions.get(&m)?.heatmap))
+        }
     };
     Some(format!("{:?}:{source}:{:?}:{}", st.current, st.scale, st.opacity))
 }
@@ -72,12 +78,19 @@ fn build(app: &mut App, ctx: &egui::Context) -> Option<Built> {
             let next = (t < last).then(|| run.heatmaps[t + 1].to_f32());
             let whole = run.steps.iter().fold(0.0_f32, |m, s| m.max(s.abs_max));
             let s = run.steps[t];
-            let text = format!("GAX step {t}: CO {:.3}, predicted {}", s.co, st.class_name(s.predicted));
+            let text =
+                format!("GAX step {t}: CO {:.3}, predicted {}", s.co, st.class_name(s.predicted));
             (cur, Some(next), run.config.variant, whole, text)
         }
         ViewSource::Method(m) => {
             let a = e.attributions.get(&m)?;
-            (a.heatmap.to_vec(), None, Variant::Sum, 1.0, format!("{m}: CO sum {:.3}, mult {:.3}", a.co_sum, a.co_mult))
+            (
+                a.heatmap.to_vec(),
+                None,
+                Variant::Sum,
+                1.0,
+                format!("{m}: CO sum {:.3}, mult {:.3}", a.co_sum, a.co_mult),
+            )
         }
     };
     let abs_max = heat.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
@@ -105,11 +118,17 @@ fn build(app: &mut App, ctx: &egui::Context) -> Option<Built> {
         Plane { title: "heatmap B".into(), values: heat[2 * n..].to_vec() },
         Plane { title: "channel sum".into(), values: sum.clone() },
         Plane { title: "overlay".into(), values: sum.clone() },
-        Plane { title: format!("model input ({})", if variant == Variant::Sum { "x+h" } else { "x*h" }), values: xp[..n].to_vec() },
+        Plane {
+            title: format!("model input ({})", if variant == Variant::Sum { "x+h" } else { "x*h" }),
+            values: xp[..n].to_vec(),
+        },
     ];
     if let Some(c) = &change {
         for (k, ch) in ["R", "G", "B"].iter().enumerate() {
-            planes.push(Plane { title: format!("change {ch}"), values: c[k * n..(k + 1) * n].to_vec() });
+            planes.push(Plane {
+                title: format!("change {ch}"),
+                values: c[k * n..(k + 1) * n].to_vec(),
+            });
         }
     }
     let tex = &mut app.textures;
@@ -119,12 +138,22 @@ fn build(app: &mut App, ctx: &egui::Context) -> Option<Built> {
         tex.put(ctx, name, colormap::signed_plane(&heat[k * n..(k + 1) * n], w, h, scale), opts);
     }
     tex.put(ctx, "channel sum", colormap::signed_plane(&sum, w, h, 3.0 * scale), opts);
-    tex.put(ctx, "overlay", colormap::overlay(&image, &sum, w, h, 3.0 * scale, opacity), TextureOptions::LINEAR);
+    tex.put(
+        ctx,
+        "overlay",
+        colormap::overlay(&image, &sum, w, h, 3.0 * scale, opacity),
+        TextureOptions::LINEAR,
+    );
     tex.put(ctx, "model input", colormap::rgb(&xp, w, h), TextureOptions::LINEAR);
     if let Some(c) = &change {
         // |h[t+1] − h[t]| ≤ 2 always; one fixed scale keeps frames comparable across the run.
         for (k, ch) in ["R", "G", "B"].iter().enumerate() {
-            tex.put(ctx, &format!("change {ch}"), colormap::magnitude_plane(&c[k * n..(k + 1) * n], w, h, 0.1), opts);
+            tex.put(
+                ctx,
+                &format!("change {ch}"),
+                colormap::magnitude_plane(&c[k * n..(k + 1) * n], w, h, 0.1),
+                opts,
+            );
         }
     }
     Some(Built { planes, scale, abs_max, step_text })
@@ -156,7 +185,9 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     let ctx = ui.ctx().clone();
     if app.state.view == ViewSource::Gax && app.state.current_run().is_none() {
         // Nothing to show for GAX yet: fall back to a method's heatmap when there is one.
-        if let Some(m) = app.state.current_entry().and_then(|e| e.attributions.keys().next().copied()) {
+        if let Some(m) =
+            app.state.current_entry().and_then(|e| e.attributions.keys().next().copied())
+        {
             app.state.view = ViewSource::Method(m);
         }
     }
@@ -192,7 +223,13 @@ fn image_only(app: &mut App, ui: &mut egui::Ui, ctx: &egui::Context) {
     let Some(e) = app.state.current_entry() else { return };
     let key = format!("{:p}", std::sync::Arc::as_ptr(&e.image));
     let image = std::sync::Arc::clone(&e.image);
-    let id = app.textures.put_keyed(ctx, "image only", &key, || colormap::rgb(&image.data, image.width, image.height), TextureOptions::LINEAR);
+    let id = app.textures.put_keyed(
+        ctx,
+        "image only",
+        &key,
+        || colormap::rgb(&image.data, image.width, image.height),
+        TextureOptions::LINEAR,
+    );
     ui.add(egui::Image::new((id, Vec2::splat(320.0))).alt_text("image"));
 }
 
@@ -212,8 +249,13 @@ fn panel(app: &mut App, ui: &mut egui::Ui, plane: &Plane, side: f32, w: usize, h
             let fx = uv0[0] + (pos.x - resp.rect.left()) / resp.rect.width() * (uv1[0] - uv0[0]);
             let fy = uv0[1] + (pos.y - resp.rect.top()) / resp.rect.height() * (uv1[1] - uv0[1]);
             // Fractions in [0, 1] times the size, clamped to the last pixel.
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-            let (px, py) = (((fx * w as f32) as usize).min(w - 1), ((fy * h as f32) as usize).min(h - 1));
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss
+            )]
+            let (px, py) =
+                (((fx * w as f32) as usize).min(w - 1), ((fy * h as f32) as usize).min(h - 1));
             let v = plane.values.get(py * w + px).copied().unwrap_or(0.0);
             resp.clone().on_hover_text(format!("x {px}, y {py}: {v:.5}"));
             let scroll = ui.input(|i| i.smooth_scroll_delta.y);
@@ -226,7 +268,11 @@ fn panel(app: &mut App, ui: &mut egui::Ui, plane: &Plane, side: f32, w: usize, h
         let texture = texture_name(&plane.title).to_owned();
         resp.context_menu(|ui| {
             if ui.button("Save panel as PNG...").clicked() {
-                if let Some(p) = rfd::FileDialog::new().set_file_name(format!("{texture}.png")).add_filter("png", &["png"]).save_file() {
+                if let Some(p) = rfd::FileDialog::new()
+                    .set_file_name(format!("{texture}.png"))
+                    .add_filter("png", &["png"])
+                    .save_file()
+                {
                     app.export_panel_png(&texture, &p);
                 }
                 ui.close();
@@ -276,13 +322,28 @@ fn comparison(app: &mut App, ui: &mut egui::Ui) {
         for (m, a) in &items {
             let key = format!("{:p}", std::sync::Arc::as_ptr(&a.heatmap));
             let make = || -> ColorImage {
-                let sum: Vec<f32> = (0..n).map(|i| a.heatmap[i] + a.heatmap[n + i] + a.heatmap[2 * n + i]).collect();
+                let sum: Vec<f32> = (0..n)
+                    .map(|i| a.heatmap[i] + a.heatmap[n + i] + a.heatmap[2 * n + i])
+                    .collect();
                 colormap::signed_plane(&sum, w, h, 3.0)
             };
-            let id = app.textures.put_keyed(&ctx, &format!("cmp {m}"), &key, make, TextureOptions::NEAREST);
+            let id = app.textures.put_keyed(
+                &ctx,
+                &format!("cmp {m}"),
+                &key,
+                make,
+                TextureOptions::NEAREST,
+            );
             ui.vertical(|ui| {
                 ui.label(m.name());
-                if ui.add(egui::Image::new((id, Vec2::splat(128.0))).alt_text(m.name()).sense(egui::Sense::click())).clicked() {
+                if ui
+                    .add(
+                        egui::Image::new((id, Vec2::splat(128.0)))
+                            .alt_text(m.name())
+                            .sense(egui::Sense::click()),
+                    )
+                    .clicked()
+                {
                     pick = Some(*m);
                 }
                 ui.label(format!("CO sum {:.3}", a.co_sum));

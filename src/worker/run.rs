@@ -77,7 +77,15 @@ impl Worker<'_> {
                     let (h, zero) = ax::normalise(&a);
                     let co = ax::co_scores(model, &x, &h, &[label], &Variant::ALL)?;
                     let heatmap = Vec::<f32>::try_from(h.to_device(tch::Device::Cpu).view([-1]))?;
-                    let ev = Event::Attribution { job, method, heatmap, raw_abs_max, co_sum: co[0][0], co_mult: co[1][0], zero: zero[0] };
+                    let ev = Event::Attribution {
+                        job,
+                        method,
+                        heatmap,
+                        raw_abs_max,
+                        co_sum: co[0][0],
+                        co_mult: co[1][0],
+                        zero: zero[0],
+                    };
                     if !self.emit(ev) {
                         return Ok(());
                     }
@@ -104,14 +112,16 @@ impl Worker<'_> {
             }
             Command::RunDataset { job, dir, out, methods, batch, gax_steps } => {
                 let model = self.model()?;
-                let opts = crate::dataset::RunOptions { methods, batch, shard: None, out, gax_steps };
+                let opts =
+                    crate::dataset::RunOptions { methods, batch, shard: None, out, gax_steps };
                 let (tx, waker, cancelled) = (self.tx, self.waker, self.cancelled);
                 let mut progress = |p| {
                     let _ = tx.send(Event::DatasetProgress { job, progress: p });
                     waker();
                 };
                 let cancel = || job.0 <= cancelled.load(Ordering::Relaxed);
-                let (summary, rows) = crate::dataset::run_with_rows(model, &dir, &opts, &mut progress, &cancel)?;
+                let (summary, rows) =
+                    crate::dataset::run_with_rows(model, &dir, &opts, &mut progress, &cancel)?;
                 self.emit(Event::DatasetDone { job, rows, summary });
             }
             Command::Cancel { .. } | Command::Shutdown => {}
