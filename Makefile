@@ -21,8 +21,8 @@ run: release
 
 test: setup $(REF_STAMP)
 	cargo fmt --check
-	cargo clippy --locked --all-targets -- -D warnings
-	cargo test --locked
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+	cargo test --locked --workspace
 
 setup: $(STAMP)
 

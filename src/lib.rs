@@ -14,6 +14,7 @@ pub mod colormap;
 pub mod dataset;
 pub mod error;
 pub mod gax;
+pub mod input;
 pub mod io;
 pub mod model;
 pub mod phantom;

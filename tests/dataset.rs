@@ -4,7 +4,6 @@ use std::path::Path;
 
 use heatmap_explorer::attribution::{self, Method};
 use heatmap_explorer::dataset::{self, RunOptions, Shard, rows, stats};
-use heatmap_explorer::io::image::Image;
 
 use crate::util::{random_png, small_model, temp_dir};
 
@@ -47,9 +46,12 @@ fn end_to_end_rows_split_and_statistics() {
     // Predictions agree with the model run on each image alone.
     for class in ["NORMAL", "PNEUMONIA"] {
         let p = dir.path().join("data").join(class).join("img_002.png");
-        let img = Image::load(&p, [256, 256]).expect("img");
-        let pred =
-            attribution::predict(&model, &img.to_tensor(tch::Device::Cpu)).expect("predict")[0];
+        let img = heatmap_explorer::input::load_image(&p, [256, 256]).expect("img");
+        let pred = attribution::predict(
+            &model,
+            &heatmap_explorer::input::to_tensor(&img, tch::Device::Cpu).expect("tensor"),
+        )
+        .expect("predict")[0];
         let row = rows.iter().find(|r| r.image == format!("{class}/img_002.png")).expect("row");
         assert_eq!(row.predicted, pred);
     }
@@ -218,8 +220,8 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
         .iter()
         .find(|r| r.image.starts_with("PNEUMONIA") && r.method == "Saliency")
         .expect("row");
-    let img = Image::load(&data.join(&row.image), [256, 256]).expect("img");
-    let x = img.to_tensor(tch::Device::Cpu);
+    let img = heatmap_explorer::input::load_image(&data.join(&row.image), [256, 256]).expect("img");
+    let x = heatmap_explorer::input::to_tensor(&img, tch::Device::Cpu).expect("tensor");
     let pred = attribution::predict(&model, &x).expect("predict");
     let a = attribution::attribute(
         &model,
@@ -233,7 +235,9 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
     let h = Vec::<f32>::try_from(h.view([-1])).expect("h");
     let mask_path = dataset::lesion::mask_path(&data, &row.image).expect("mask beside the split");
     assert!(mask_path.starts_with(dir.path().join("masks").join("test")));
-    let mask = Image::load(&mask_path, [256, 256]).expect("mask").data[..256 * 256].to_vec();
+    let mask = heatmap_explorer::input::load_image(&mask_path, [256, 256]).expect("mask").data
+        [..256 * 256]
+        .to_vec();
     let (mass, hit) = localisation_by_hand(&h, &mask, 256 * 256);
     assert!((row.mask_mass.expect("mass") - mass).abs() < 1e-4, "{:?} vs {mass}", row.mask_mass);
     assert_eq!(row.pointing, Some(hit));

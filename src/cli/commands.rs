@@ -78,13 +78,13 @@ fn load(args: &super::args::ModelArgs, device: runtime::DeviceChoice) -> Result<
 }
 
 fn load_image(model: &Model, path: &Path) -> Result<Image> {
-    Image::load(path, model.info().image_size())
+    crate::input::load_image(path, model.info().image_size())
 }
 
 fn predict(a: &PredictArgs, device: runtime::DeviceChoice) -> Result<()> {
     let model = load(&a.model, device)?;
     let img = load_image(&model, &a.image)?;
-    let x = img.to_tensor(model.device());
+    let x = crate::input::to_tensor(&img, model.device())?;
     model.check_input(&x)?;
     let logits = tch::no_grad(|| model.forward(&x))?.to_device(tch::Device::Cpu);
     let probs = Vec::<f32>::try_from(logits.softmax(1, tch::Kind::Float).view([-1]))?;
@@ -117,7 +117,7 @@ fn attribute(a: &AttributeArgs, device: runtime::DeviceChoice) -> Result<()> {
     let method = Method::parse(&a.method)?;
     let model = load(&a.model, device)?;
     let img = load_image(&model, &a.image)?;
-    let x = img.to_tensor(model.device());
+    let x = crate::input::to_tensor(&img, model.device())?;
     let targets = a.target.map(|t| vec![t]);
     let opts = Options { abs: a.abs, layer: a.layer.clone() };
     let attr = attribution::attribute(&model, &x, targets.as_deref(), method, &opts)?;
@@ -137,7 +137,7 @@ fn ax_cmd(a: &AxArgs, device: runtime::DeviceChoice) -> Result<()> {
         return Err(Error::invalid("ax needs --image PATH or --data DIR"));
     };
     let img = load_image(&model, path)?;
-    let x = img.to_tensor(model.device());
+    let x = crate::input::to_tensor(&img, model.device())?;
     let labels = a.label.map(|l| vec![l]);
     let (pred, scores) =
         ax::ax_batch(&model, &x, labels.as_deref(), &methods, &Options::default())?;
@@ -176,7 +176,7 @@ fn gax_cmd(a: &GaxArgs, device: runtime::DeviceChoice) -> Result<()> {
     let images: Vec<Image> =
         a.image.iter().map(|p| load_image(&model, p)).collect::<Result<_>>()?;
     let refs: Vec<&Image> = images.iter().collect();
-    let x = Image::batch(&refs, model.device())?;
+    let x = crate::input::batch(&refs, model.device())?;
     let predicted = attribution::predict(&model, &x)?;
     let labels: Vec<i64> = match a.label {
         None => predicted.clone(),

@@ -224,10 +224,12 @@ pub fn run_with_rows(
         if cancel() {
             return Err(Error::Cancelled);
         }
-        let images: Vec<Image> =
-            batch.iter().map(|it| Image::load(&it.path, size)).collect::<Result<_>>()?;
+        let images: Vec<Image> = batch
+            .iter()
+            .map(|it| crate::input::load_image(&it.path, size))
+            .collect::<Result<_>>()?;
         let refs: Vec<&Image> = images.iter().collect();
-        let x = Image::batch(&refs, model.device())?;
+        let x = crate::input::batch(&refs, model.device())?;
         let labels: Vec<i64> = batch.iter().map(|it| it.label).collect();
         let masks = batch_masks(dir, batch, size)?;
         let mut lesions: Vec<Vec<Option<lesion::LesionScore>>> = Vec::new();

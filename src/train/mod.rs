@@ -13,7 +13,6 @@ use tch::{Device, Kind, Tensor, nn};
 
 use crate::dataset;
 use crate::error::{Error, Result};
-use crate::io::image::Image;
 use crate::model::{Arch, Ctx, Model, ModelCard, Normalize};
 
 /// Training settings.
@@ -66,7 +65,7 @@ fn load_split(dir: &Path, classes: &[String], size: [usize; 2]) -> Result<Split>
     let items = dataset::scan(dir, classes)?;
     let mut pixels: Vec<u8> = Vec::with_capacity(items.len() * 3 * size[0] * size[1]);
     for it in &items {
-        let img = Image::load(&it.path, size)?;
+        let img = crate::input::load_image(&it.path, size)?;
         pixels.extend(img.data.iter().map(|&v| crate::io::image::to_u8(v)));
     }
     let n = i64::try_from(items.len()).map_err(|_| Error::invalid("too many images"))?;

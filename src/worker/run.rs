@@ -53,7 +53,7 @@ impl Worker<'_> {
                 let size = size.unwrap_or_else(|| {
                     self.model.as_ref().map_or([256, 256], |m| m.info().image_size())
                 });
-                let image = Arc::new(Image::load(&path, size)?);
+                let image = Arc::new(crate::input::load_image(&path, size)?);
                 self.emit(Event::ImageLoaded { job, path, image });
             }
             Command::Predict { job, image, top_k } => {
@@ -62,7 +62,7 @@ impl Worker<'_> {
             }
             Command::Attribute { job, image, methods, target, label, options } => {
                 let model = self.model()?;
-                let x = image.to_tensor(model.device());
+                let x = crate::input::to_tensor(&image, model.device())?;
                 let target = match target {
                     Some(t) => t,
                     None => attribution::predict(model, &x)?[0],
@@ -95,7 +95,7 @@ impl Worker<'_> {
             Command::StartGax { job, images, labels, config } => {
                 let model = self.model()?;
                 let refs: Vec<&Image> = images.iter().map(AsRef::as_ref).collect();
-                let x = Image::batch(&refs, model.device())?;
+                let x = crate::input::batch(&refs, model.device())?;
                 let tx = self.tx;
                 let waker = self.waker;
                 let cancelled = self.cancelled;
@@ -131,7 +131,7 @@ impl Worker<'_> {
 }
 
 fn predict_top(model: &Model, image: &Image, top_k: usize) -> Result<Vec<ClassScore>> {
-    let x = image.to_tensor(model.device());
+    let x = crate::input::to_tensor(image, model.device())?;
     model.check_input(&x)?;
     let logits = tch::no_grad(|| model.forward(&x))?.to_device(tch::Device::Cpu);
     let probs = logits.softmax(1, Kind::Float);

@@ -1,0 +1,39 @@
+//! The decoders' typed error.
+
+/// Why bytes could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The bytes are not in a format this crate reads.
+    #[error("unrecognised image format")]
+    UnknownFormat,
+    /// The declared size is larger than the decoder accepts (a guard against decompression
+    /// bombs); nothing of that size was allocated.
+    #[error(
+        "declared size {width}×{height} is larger than the {limit} pixels this program accepts"
+    )]
+    TooLarge {
+        /// Declared width.
+        width: u64,
+        /// Declared height.
+        height: u64,
+        /// The most pixels accepted.
+        limit: u64,
+    },
+    /// The image has no pixels.
+    #[error("the image is empty ({width}×{height})")]
+    Empty {
+        /// Declared width.
+        width: u64,
+        /// Declared height.
+        height: u64,
+    },
+    /// A pixel format or feature this program does not read.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The file is truncated or corrupt.
+    #[error("corrupt or truncated: {0}")]
+    Corrupt(String),
+}
+
+/// Result of a decoder.
+pub type DecodeResult<T> = Result<T, DecodeError>;
