@@ -4,6 +4,8 @@
 
 mod cli;
 mod dataset;
+mod decode;
+mod flat;
 mod gax;
 mod parity;
 mod train;
