@@ -5,6 +5,7 @@
 //! and resubmitted. Skipped, with a message, where SLURM cannot run (not root, not installed:
 //! `.ci/run` installs slurm-wlm and munge).
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -120,7 +121,10 @@ impl Cluster {
         let key_file = munge.join("munge.key");
         std::fs::write(&key_file, random_bytes(1024)).expect("munge key");
         set_mode(&key_file, 0o600);
-        set_mode(&munge, 0o755);
+        // munged wants every folder above its socket searchable by all (a umask of 077 would not).
+        for d in [dir.parent().unwrap_or(dir), dir, &munge] {
+            set_mode(d, 0o755);
+        }
         let socket = munge.join("socket");
         cluster.spawn(
             "munged",
@@ -357,7 +361,11 @@ fn assert_same_bytes(a: &Path, b: &Path) {
 #[test]
 fn dataset_runs_as_a_slurm_array_and_merges_to_the_unsharded_csv() {
     if let Some(why) = skip_reason() {
-        eprintln!("SKIPPED slurm test: {why}; .ci/run installs SLURM and CI runs it as root");
+        // Straight to stderr, past the test harness's capture, so the skip shows.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED slurm test: {why}; .ci/run installs SLURM and CI runs it as root"
+        );
         return;
     }
     let tmp = temp_dir("slurm");
