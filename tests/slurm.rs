@@ -527,3 +527,56 @@ fn cluster_slurm_prints_the_commands_and_writes_the_script() {
         assert!(check.status.success(), "{s}: {}", String::from_utf8_lossy(&check.stderr));
     }
 }
+
+/// The PBS twin's compute-node side without a PBS server: each subjob as PBS Pro starts it
+/// (`PBS_ARRAY_INDEX`), then the merge, against one unsharded run; and a merge with a subjob
+/// missing refuses, naming it.
+#[test]
+fn pbs_script_subjobs_and_merge_equal_the_unsharded_run() {
+    let tmp = temp_dir("pbs");
+    let root = tmp.path();
+    let data = root.join("data");
+    let model = repo("models/phantom_squeezenet.json");
+    let ok = |c: &mut Command| {
+        let o = c.output().expect("run");
+        assert!(o.status.success(), "{c:?}: {}", String::from_utf8_lossy(&o.stderr));
+        o
+    };
+    ok(bin().args(["phantom", "--count", "8", "--seed", "3", "--out"]).arg(&data));
+    let full = root.join("full.csv");
+    ok(bin()
+        .args(["--threads", "1", "ax", "--methods", "InputXGradient", "--batch", "2"])
+        .arg("--model")
+        .arg(&model)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&full));
+    let out = root.join("out");
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let script = |mode: &str| {
+        let mut c = Command::new("bash");
+        c.arg(repo("scripts/pbs/ax-array.pbs"))
+            .env("HX_MODE", mode)
+            .env("HX_BIN", env!("CARGO_BIN_EXE_heatmap-explorer"))
+            .env("HX_MODEL", &model)
+            .env("HX_DATA", &data)
+            .env("HX_OUT", &out)
+            .env("HX_TASKS", "3")
+            .env("HX_BATCH", "2")
+            .env("HX_METHODS", "InputXGradient")
+            .env("HX_CPUS", "1")
+            .env_remove("PBS_O_WORKDIR");
+        c
+    };
+    for task in ["0", "2"] {
+        ok(script("task").env("PBS_ARRAY_INDEX", task));
+    }
+    let refused = script("merge").output().expect("merge");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("HX_ONLY=1"), "names subjob 1");
+    ok(script("task").env("HX_TASK", "1"));
+    ok(&mut script("merge"));
+    assert_same_bytes(&out.join("ax.csv"), &full);
+    assert_same_bytes(&out.join("ax.summary.json"), &root.join("full.summary.json"));
+}
