@@ -93,7 +93,7 @@ pub fn run(a: &ClusterArgs, device: DeviceChoice) -> Result<()> {
     } else {
         let found = cluster::partition_has_gpus(s.partition.as_deref());
         if found.is_none() {
-            eprintln!("sinfo not found: no GPUs asked for (add --gpus on a GPU partition)");
+            eprintln!("sinfo gave no answer: no GPUs asked for (add --gpus on a GPU partition)");
         }
         found.unwrap_or(false)
     };
