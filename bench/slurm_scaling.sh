@@ -2,7 +2,7 @@
 # Images per second of `ax --data` as a SLURM job array on this machine: 1 task (all cores) vs
 # 4 tasks (cores shared out), each timed from submission to the merged CSV, beside one plain
 # unsharded run. Starts a private one-node SLURM cluster (munged, slurmctld, slurmd) in a temporary
-# folder, as tests/slurm.rs does, and stops it at the end. Needs root and slurm-wlm + munge.
+# folder, as tests/slurm/ does, and stops it at the end. Needs root and slurm-wlm + munge.
 # Usage: bench/slurm_scaling.sh          (from the repository root after `make release`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
