@@ -10,6 +10,7 @@ pub mod attribution;
 pub mod ax;
 pub mod bench;
 pub mod cli;
+pub mod cluster;
 pub mod colormap;
 pub mod dataset;
 pub mod error;

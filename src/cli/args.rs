@@ -49,6 +49,8 @@ pub enum Cmd {
     Train(TrainArgs),
     /// Write a deterministic synthetic chest X-ray data set (NORMAL / PNEUMONIA phantoms and lesion masks).
     Phantom(PhantomArgs),
+    /// Run `ax --data` on a cluster: job arrays of shards with a chained merge (SLURM).
+    Cluster(super::cluster::ClusterArgs),
 }
 
 /// How a model is named on the command line.

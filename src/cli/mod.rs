@@ -1,6 +1,7 @@
 //! The command line: parsing (`args`) and one function per subcommand (`commands`).
 
 pub mod args;
+pub mod cluster;
 mod commands;
 
 pub use args::Cli;
