@@ -6,6 +6,7 @@ mod cli;
 mod dataset;
 mod gax;
 mod parity;
+mod toy2d;
 mod train;
 mod ui;
 mod util;

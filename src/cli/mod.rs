@@ -2,6 +2,7 @@
 
 pub mod args;
 mod commands;
+pub mod toy2d;
 
 pub use args::Cli;
 pub use commands::run;
