@@ -125,11 +125,17 @@ fn gax_flow_streams_scrubs_and_rescales() {
     // A second run that ends by itself at a fixed step count, for a reproducible snapshot.
     h.state_mut().state.gax.max_steps = 3;
     h.get_by_role_and_label(Role::Button, "Run GAX").click();
+    // The click lands on the next frame; before it, the stopped first run (which may have
+    // exactly four steps) would already satisfy the wait below.
+    h.run_steps(1);
+    assert!(h.state().state.gax_running(), "the second run started");
     step_until(&mut h, "a finished 3-step run", |a| {
         !a.state.gax_running() && a.state.current_run().is_some_and(|r| r.steps.len() == 4)
     });
     h.state_mut().state.timeline.selected = 1;
     h.run_steps(2);
+    // The snapshot is of the drawn frame: make sure it shows the finished run.
+    h.get_by_label_contains("ended: step limit reached");
     // Heatmap colours come from float maths that can round differently on another CPU, so
     // this snapshot allows small differences.
     h.snapshot_options(
