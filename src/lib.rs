@@ -20,6 +20,7 @@ pub mod io;
 pub mod model;
 pub mod phantom;
 pub mod runtime;
+pub mod toy2d;
 pub mod train;
 pub mod ui;
 pub mod worker;

@@ -7,6 +7,7 @@ mod dataset;
 mod gax;
 mod parity;
 mod slurm;
+mod toy2d;
 mod train;
 mod ui;
 mod util;

@@ -62,6 +62,7 @@ pub fn run(cli: Cli, open_gui: &dyn Fn(Startup) -> Result<()>) -> Result<()> {
         }
         Some(Cmd::Phantom(a)) => phantom_cmd(&a),
         Some(Cmd::Cluster(a)) => super::cluster::run(&a, device),
+        Some(Cmd::Toy2d(a)) => super::toy2d::run(&a),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod args;
 pub mod cluster;
 mod commands;
+pub mod toy2d;
 
 pub use args::Cli;
 pub use commands::run;
