@@ -8,6 +8,8 @@ mod decode;
 mod flat;
 mod gax;
 mod parity;
+mod slurm;
+mod toy2d;
 mod train;
 mod ui;
 mod util;
