@@ -3,6 +3,11 @@
 //! There, equal values tie in every max-pool window and ReLU, so a one-ulp input difference
 //! moves attributions by percent; the images are decoded by the project from the PNG files the
 //! reference read (`tests/reference/flat_images.py`).
+//!
+//! Each reference is computed on exactly the batch tested (`flat_reference.py`): PyTorch's own
+//! convolutions round a few positions differently for a batch of 5 and one of 6, which breaks a
+//! flat region's ties differently (alexnet Saliency on `blocks`: 15 % apart), so on such images
+//! an attribution depends on the batch it was computed in, in PyTorch as here.
 
 use heatmap_explorer::attribution::{self, Method, Options};
 use heatmap_explorer::ax;
