@@ -4,6 +4,7 @@
 
 mod cli;
 mod dataset;
+mod dicom;
 mod gax;
 mod parity;
 mod train;

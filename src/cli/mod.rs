@@ -1,7 +1,9 @@
-//! The command line: parsing (`args`) and one function per subcommand (`commands`).
+//! The command line: parsing (`args`) and one function per subcommand (`commands`, and files
+//! of their own for the larger ones).
 
 pub mod args;
 mod commands;
+mod image;
 
 pub use args::Cli;
 pub use commands::run;
