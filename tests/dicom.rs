@@ -129,7 +129,7 @@ fn window_choices_are_reported_and_bad_ones_refused() {
     let (r, used) = d.render_detailed(0, &Window::Auto).expect("auto");
     let WindowUsed::Range { percentile: None, low, high } = used else { panic!("{used:?}") };
     assert!(low < high);
-    assert!(r.data.iter().any(|&v| v == 0.0) && r.data.iter().any(|&v| v == 1.0));
+    assert!(r.data.contains(&0.0) && r.data.contains(&1.0));
     let e = d.render(0, &Window::FileN(2)).expect_err("no third preset");
     assert!(e.to_string().contains("file:0 to file:1"), "{e}");
     let e = d.render(1, &Window::File).expect_err("one frame");
@@ -386,7 +386,7 @@ fn dataset_runs_scan_dicom_files_and_write_no_identifiers() {
 fn the_worker_opens_dicom_with_the_default_window() {
     let mut h = WorkerHandle::spawn(std::sync::Arc::new(|| {})).expect("spawn");
     let job = h.next_job();
-    let path = dicom_dir().join("RG1_J2KR.dcm");
+    let path = dicom_dir().join("rle_u14_2frame_mono1.dcm");
     h.send(WorkerCommand::LoadImage { job, path: path.clone(), size: Some([64, 60]) })
         .expect("send");
     match h.recv_timeout(Duration::from_secs(120)) {
@@ -397,5 +397,45 @@ fn the_worker_opens_dicom_with_the_default_window() {
             assert_eq!(image.data, want.data);
         }
         other => panic!("expected ImageLoaded, got {other:?}"),
+    }
+}
+
+#[test]
+fn truncated_and_corrupt_files_are_errors_not_panics() {
+    for name in [
+        "mono2_u12_rescale_2win.dcm",
+        "rle_u14_2frame_mono1.dcm",
+        "emri_small_RLE.dcm",
+        "JPEG-LL.dcm",
+        "emri_small_big_endian.dcm",
+    ] {
+        let bytes = std::fs::read(dicom_dir().join(name)).expect("read");
+        let n = bytes.len();
+        let mut cuts: Vec<usize> = (0..32).map(|i| n * i / 32).collect();
+        cuts.extend([129, 132, 140, 200, 300, n - 1]);
+        for cut in cuts {
+            if let Ok(d) = DicomFile::open(&bytes[..cut]) {
+                let _ = d.render(d.facts().frames - 1, &Window::Auto);
+            }
+        }
+        // Flipped bytes through the header and the pixel data.
+        let mut s = 0x2545_F491_4F6C_DD1D_u64;
+        for _ in 0..60 {
+            let mut b = bytes.clone();
+            for _ in 0..4 {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                let i = 132 + (s as usize) % (n - 132);
+                b[i] ^= (s >> 32) as u8 | 1;
+            }
+            if let Ok(d) = DicomFile::open(&b) {
+                for w in [Window::File, Window::Percentile(1.0)] {
+                    if let Ok(r) = d.render(0, &w) {
+                        assert!(r.data.iter().all(|v| v.is_finite()), "{name}: NaN from {w}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -336,9 +336,12 @@ pub struct PhantomArgs {
 /// `bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// `gax` or `attribute`.
-    #[arg(value_parser = ["gax", "attribute"])]
+    /// `gax`, `attribute` or `dicom` (open and window --file).
+    #[arg(value_parser = ["gax", "attribute", "dicom"])]
     pub what: String,
+    /// `dicom`: the DICOM files to time, comma-separated.
+    #[arg(long)]
+    pub file: Option<String>,
     /// Architectures, comma-separated.
     #[arg(long, default_value = "resnet34,alexnet")]
     pub arch: String,

@@ -287,6 +287,9 @@ fn phantom_cmd(a: &PhantomArgs) -> Result<()> {
 }
 
 fn bench(a: &BenchArgs, device: runtime::DeviceChoice) -> Result<()> {
+    if a.what == "dicom" {
+        return super::bench_dicom::run(a);
+    }
     let dev = device.resolve()?;
     println!("# heatmap-explorer bench {} on {}", a.what, runtime::describe_device(dev));
     let batches: Vec<i64> = a

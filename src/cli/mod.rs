@@ -2,6 +2,7 @@
 //! of their own for the larger ones).
 
 pub mod args;
+mod bench_dicom;
 mod commands;
 mod image;
 

@@ -9,6 +9,8 @@
 mod attrs;
 mod lut;
 mod pixels;
+mod rle;
+mod scan;
 mod window;
 
 use std::io::Cursor;
@@ -28,6 +30,16 @@ use crate::raster::{MAX_PIXELS, Raster};
 
 /// The 12-bit-capable JPEG Extended transfer syntax (processes 2 and 4).
 const JPEG_EXTENDED: &str = "1.2.840.10008.1.2.4.51";
+/// RLE Lossless, decoded by [`rle`].
+const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
+
+/// Runs a dicom-rs call, turning a panic inside it (some of its codecs index corrupt data
+/// unchecked) into an error.
+fn guarded<T>(what: &str, f: impl FnOnce() -> DecodeResult<T>) -> DecodeResult<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(DecodeError::Corrupt(format!("{what}: the decoder failed on corrupt data")))
+    })
+}
 
 /// Whether `bytes` look like a DICOM Part 10 file (`DICM` at byte 128, or at byte 0 for a file
 /// without its preamble).
@@ -117,12 +129,17 @@ fn parse(bytes: &[u8]) -> DecodeResult<DefaultDicomObject> {
     } else if bytes.get(..4) == Some(b"DICM") {
         bytes
     } else {
-        return Err(DecodeError::UnknownFormat);
+        return Err(DecodeError::Unsupported(
+            "a DICOM file without the Part 10 header ('DICM' at byte 128)".into(),
+        ));
     };
-    OpenFileOptions::new()
-        .read_preamble(ReadPreamble::Never)
-        .from_reader(Cursor::new(body))
-        .map_err(|e| DecodeError::Corrupt(format!("DICOM: {e}")))
+    scan::check_lengths(body)?;
+    guarded("DICOM", || {
+        OpenFileOptions::new()
+            .read_preamble(ReadPreamble::Never)
+            .from_reader(Cursor::new(body))
+            .map_err(|e| DecodeError::Corrupt(format!("DICOM: {e}")))
+    })
 }
 
 fn required(obj: &DefaultDicomObject, tag: dicom_core::Tag, name: &str) -> DecodeResult<i64> {
@@ -223,9 +240,10 @@ impl DicomFile {
         } else {
             (Vec::new(), Modality::Identity, false)
         };
-        // Encapsulated colour comes out of the codecs as RGB; native YBR_FULL is converted here.
+        // Colour from the JPEG and JPEG 2000 codecs is RGB already; native and RLE data keep
+        // their colour space, and YBR_FULL is converted here.
         let encapsulated = ts.is_some_and(|t| t.is_encapsulated_pixel_data());
-        let ybr = colour && !encapsulated && photometric != "RGB";
+        let ybr = colour && (!encapsulated || uid == RLE_LOSSLESS) && photometric != "RGB";
         if ybr && photometric != "YBR_FULL" {
             return Err(DecodeError::Unsupported(format!("uncompressed {photometric}")));
         }
@@ -290,17 +308,74 @@ impl DicomFile {
         Ok(v)
     }
 
-    fn decode(&self, frame: usize) -> DecodeResult<Vec<f64>> {
+    /// One frame's decoded bytes (interleaved unless planar) and whether they are planar.
+    fn frame_bytes(&self, frame: usize) -> DecodeResult<(Vec<u8>, bool)> {
+        let f = &self.facts;
+        if f.transfer_syntax_uid == RLE_LOSSLESS {
+            let data = self.rle_fragment(frame)?;
+            let bytes_per_sample = usize::from(f.bits_allocated.div_ceil(8));
+            let pixels = f.rows * f.columns;
+            return Ok((
+                rle::decode_frame(&data, pixels, f.samples_per_pixel, bytes_per_sample)?,
+                false,
+            ));
+        }
         let corrupt =
             |e: dicom_pixeldata::Error| DecodeError::Corrupt(format!("DICOM pixel data: {e}"));
         let index = u32::try_from(frame)
-            .map_err(|_| DecodeError::FrameOutOfRange { frame, frames: self.facts.frames })?;
-        let decoded = if self.facts.frames == 1 {
-            self.obj.decode_pixel_data().map_err(corrupt)?
-        } else {
-            self.obj.decode_pixel_data_frame(index).map_err(corrupt)?
-        };
-        let bytes = decoded.frame_data(0).map_err(corrupt)?;
+            .map_err(|_| DecodeError::FrameOutOfRange { frame, frames: f.frames })?;
+        guarded("DICOM pixel data", || {
+            let decoded = if f.frames == 1 {
+                self.obj.decode_pixel_data().map_err(corrupt)?
+            } else {
+                self.obj.decode_pixel_data_frame(index).map_err(corrupt)?
+            };
+            let planar = f.samples_per_pixel > 1
+                && decoded.planar_configuration() == PlanarConfiguration::PixelFirst;
+            Ok((decoded.frame_data(0).map_err(corrupt)?.to_vec(), planar))
+        })
+    }
+
+    /// The RLE data of one frame: its fragment, or its fragments joined (by the basic offset
+    /// table, or all of them for a single frame).
+    fn rle_fragment(&self, frame: usize) -> DecodeResult<Vec<u8>> {
+        let bad = |why: &str| DecodeError::Corrupt(format!("RLE: {why}"));
+        let value = self
+            .obj
+            .get(tags::PIXEL_DATA)
+            .map(|e| e.value())
+            .ok_or_else(|| bad("no pixel data"))?;
+        let fragments = value.fragments().ok_or_else(|| bad("pixel data is not encapsulated"))?;
+        let frames = self.facts.frames;
+        if fragments.len() == frames {
+            return fragments.get(frame).cloned().ok_or_else(|| bad("missing fragment"));
+        }
+        if frames == 1 {
+            return Ok(fragments.concat());
+        }
+        // Fragment start positions (each fragment carries an 8-byte item header).
+        let table = value.offset_table().unwrap_or_default();
+        if table.len() != frames {
+            return Err(bad(&format!(
+                "{} fragments for {frames} frames and no usable offset table",
+                fragments.len()
+            )));
+        }
+        let (start, end) =
+            (u64::from(table[frame]), table.get(frame + 1).map_or(u64::MAX, |&e| u64::from(e)));
+        let mut pos = 0_u64;
+        let mut out = Vec::new();
+        for frag in fragments {
+            if pos >= start && pos < end {
+                out.extend_from_slice(frag);
+            }
+            pos += 8 + frag.len() as u64;
+        }
+        Ok(out)
+    }
+
+    fn decode(&self, frame: usize) -> DecodeResult<Vec<f64>> {
+        let (bytes, planar) = self.frame_bytes(frame)?;
         let f = &self.facts;
         let layout = pixels::Layout {
             rows: f.rows,
@@ -309,10 +384,9 @@ impl DicomFile {
             bits_allocated: f.bits_allocated,
             bits_stored: f.bits_stored,
             signed: f.signed,
-            planar: f.samples_per_pixel > 1
-                && decoded.planar_configuration() == PlanarConfiguration::PixelFirst,
+            planar,
         };
-        let mut v = pixels::samples(bytes, layout)?;
+        let mut v = pixels::samples(&bytes, layout)?;
         if self.is_colour() {
             if self.ybr {
                 pixels::ybr_full_to_rgb(&mut v);
@@ -435,7 +509,8 @@ mod tests {
     #[test]
     fn non_dicom_bytes_are_refused() {
         assert!(!is_dicom(b"\x89PNG\r\n"));
-        assert!(matches!(DicomFile::open(b"not dicom"), Err(DecodeError::UnknownFormat)));
+        let e = DicomFile::open(b"not dicom").expect_err("no magic");
+        assert!(e.to_string().contains("Part 10"), "{e}");
         let mut fake = vec![0_u8; 140];
         fake[128..132].copy_from_slice(b"DICM");
         assert!(is_dicom(&fake));
