@@ -7,6 +7,8 @@
 //! ([`DicomFacts`]); the full header is listed on request ([`DicomFile::header`]) for display.
 
 mod attrs;
+mod facts;
+mod frames;
 mod lut;
 mod pixels;
 mod rle;
@@ -18,10 +20,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, OpenFileOptions, file::ReadPreamble};
-use dicom_pixeldata::{PixelDecoder, PlanarConfiguration};
 use dicom_transfer_syntax_registry::{TransferSyntaxIndex, TransferSyntaxRegistry};
 
 pub use attrs::{HeaderEntry, Preset, PresetKind, SpacingSource};
+pub use facts::{DicomFacts, WindowUsed};
 pub use lut::{Lut, Modality, Voi, percentile};
 pub use window::{VoiFunction, Window};
 
@@ -30,84 +32,11 @@ use crate::raster::{MAX_PIXELS, Raster};
 
 /// The 12-bit-capable JPEG Extended transfer syntax (processes 2 and 4).
 const JPEG_EXTENDED: &str = "1.2.840.10008.1.2.4.51";
-/// RLE Lossless, decoded by [`rle`].
-const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
-
-/// Runs a dicom-rs call, turning a panic inside it (some of its codecs index corrupt data
-/// unchecked) into an error.
-fn guarded<T>(what: &str, f: impl FnOnce() -> DecodeResult<T>) -> DecodeResult<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
-        Err(DecodeError::Corrupt(format!("{what}: the decoder failed on corrupt data")))
-    })
-}
 
 /// Whether `bytes` look like a DICOM Part 10 file (`DICM` at byte 128, or at byte 0 for a file
 /// without its preamble).
 pub fn is_dicom(bytes: &[u8]) -> bool {
     bytes.get(128..132) == Some(b"DICM") || bytes.get(..4) == Some(b"DICM")
-}
-
-/// What a file says about its image, without identifiers (SPEC §9).
-#[derive(Debug, Clone, PartialEq)]
-pub struct DicomFacts {
-    /// Modality (0008,0060), e.g. CR, DX, CT.
-    pub modality: Option<String>,
-    /// Body Part Examined (0018,0015).
-    pub body_part: Option<String>,
-    /// View Position (0018,5101), e.g. PA, AP.
-    pub view: Option<String>,
-    /// Rows.
-    pub rows: usize,
-    /// Columns.
-    pub columns: usize,
-    /// Number of frames (1 when absent).
-    pub frames: usize,
-    /// Samples per pixel (1 grayscale, 3 colour).
-    pub samples_per_pixel: usize,
-    /// Bits Allocated.
-    pub bits_allocated: u16,
-    /// Bits Stored.
-    pub bits_stored: u16,
-    /// Pixel Representation 1 (signed samples).
-    pub signed: bool,
-    /// Photometric Interpretation as in the file.
-    pub photometric: String,
-    /// Transfer syntax name.
-    pub transfer_syntax: String,
-    /// Transfer syntax UID.
-    pub transfer_syntax_uid: String,
-    /// `[row, column]` spacing in millimetres; None when absent or zero.
-    pub pixel_spacing: Option<[f64; 2]>,
-    /// Which attribute the spacing came from.
-    pub spacing_source: Option<SpacingSource>,
-}
-
-/// The VOI that [`DicomFile::render`] applied.
-#[derive(Debug, Clone, PartialEq)]
-pub enum WindowUsed {
-    /// The file's preset number `index` (see [`DicomFile::presets`]).
-    Preset {
-        /// Index into the presets.
-        index: usize,
-    },
-    /// A custom LINEAR center/width.
-    Custom {
-        /// Window center.
-        center: f64,
-        /// Window width.
-        width: f64,
-    },
-    /// A value range: `auto` (percentile None) or `pP`.
-    Range {
-        /// The percentile P, None for min–max.
-        percentile: Option<f64>,
-        /// The modality value shown black (before any inversion).
-        low: f64,
-        /// The modality value shown white (before any inversion).
-        high: f64,
-    },
-    /// Colour images are not windowed.
-    None,
 }
 
 /// A parsed DICOM file: facts, presets and the pixel pipeline. Frames are decoded on demand;
@@ -134,7 +63,7 @@ fn parse(bytes: &[u8]) -> DecodeResult<DefaultDicomObject> {
         ));
     };
     scan::check_lengths(body)?;
-    guarded("DICOM", || {
+    frames::guarded("DICOM", || {
         OpenFileOptions::new()
             .read_preamble(ReadPreamble::Never)
             .from_reader(Cursor::new(body))
@@ -243,7 +172,7 @@ impl DicomFile {
         // Colour from the JPEG and JPEG 2000 codecs is RGB already; native and RLE data keep
         // their colour space, and YBR_FULL is converted here.
         let encapsulated = ts.is_some_and(|t| t.is_encapsulated_pixel_data());
-        let ybr = colour && (!encapsulated || uid == RLE_LOSSLESS) && photometric != "RGB";
+        let ybr = colour && (!encapsulated || uid == frames::RLE_LOSSLESS) && photometric != "RGB";
         if ybr && photometric != "YBR_FULL" {
             return Err(DecodeError::Unsupported(format!("uncompressed {photometric}")));
         }
@@ -308,74 +237,8 @@ impl DicomFile {
         Ok(v)
     }
 
-    /// One frame's decoded bytes (interleaved unless planar) and whether they are planar.
-    fn frame_bytes(&self, frame: usize) -> DecodeResult<(Vec<u8>, bool)> {
-        let f = &self.facts;
-        if f.transfer_syntax_uid == RLE_LOSSLESS {
-            let data = self.rle_fragment(frame)?;
-            let bytes_per_sample = usize::from(f.bits_allocated.div_ceil(8));
-            let pixels = f.rows * f.columns;
-            return Ok((
-                rle::decode_frame(&data, pixels, f.samples_per_pixel, bytes_per_sample)?,
-                false,
-            ));
-        }
-        let corrupt =
-            |e: dicom_pixeldata::Error| DecodeError::Corrupt(format!("DICOM pixel data: {e}"));
-        let index = u32::try_from(frame)
-            .map_err(|_| DecodeError::FrameOutOfRange { frame, frames: f.frames })?;
-        guarded("DICOM pixel data", || {
-            let decoded = if f.frames == 1 {
-                self.obj.decode_pixel_data().map_err(corrupt)?
-            } else {
-                self.obj.decode_pixel_data_frame(index).map_err(corrupt)?
-            };
-            let planar = f.samples_per_pixel > 1
-                && decoded.planar_configuration() == PlanarConfiguration::PixelFirst;
-            Ok((decoded.frame_data(0).map_err(corrupt)?.to_vec(), planar))
-        })
-    }
-
-    /// The RLE data of one frame: its fragment, or its fragments joined (by the basic offset
-    /// table, or all of them for a single frame).
-    fn rle_fragment(&self, frame: usize) -> DecodeResult<Vec<u8>> {
-        let bad = |why: &str| DecodeError::Corrupt(format!("RLE: {why}"));
-        let value = self
-            .obj
-            .get(tags::PIXEL_DATA)
-            .map(|e| e.value())
-            .ok_or_else(|| bad("no pixel data"))?;
-        let fragments = value.fragments().ok_or_else(|| bad("pixel data is not encapsulated"))?;
-        let frames = self.facts.frames;
-        if fragments.len() == frames {
-            return fragments.get(frame).cloned().ok_or_else(|| bad("missing fragment"));
-        }
-        if frames == 1 {
-            return Ok(fragments.concat());
-        }
-        // Fragment start positions (each fragment carries an 8-byte item header).
-        let table = value.offset_table().unwrap_or_default();
-        if table.len() != frames {
-            return Err(bad(&format!(
-                "{} fragments for {frames} frames and no usable offset table",
-                fragments.len()
-            )));
-        }
-        let (start, end) =
-            (u64::from(table[frame]), table.get(frame + 1).map_or(u64::MAX, |&e| u64::from(e)));
-        let mut pos = 0_u64;
-        let mut out = Vec::new();
-        for frag in fragments {
-            if pos >= start && pos < end {
-                out.extend_from_slice(frag);
-            }
-            pos += 8 + frag.len() as u64;
-        }
-        Ok(out)
-    }
-
     fn decode(&self, frame: usize) -> DecodeResult<Vec<f64>> {
-        let (bytes, planar) = self.frame_bytes(frame)?;
+        let (bytes, planar) = frames::frame_bytes(&self.obj, &self.facts, frame)?;
         let f = &self.facts;
         let layout = pixels::Layout {
             rows: f.rows,
