@@ -7,6 +7,8 @@ mod dataset;
 mod dicom;
 mod gax;
 mod parity;
+mod slurm;
+mod toy2d;
 mod train;
 mod ui;
 mod util;

@@ -204,6 +204,8 @@ pub struct AppState {
     pub tab: Tab,
     /// The dataset tab.
     pub dataset: DatasetState,
+    /// The 2-D example tab.
+    pub toy2d: super::toy2d::Toy2dState,
 }
 
 /// The window's tabs.
@@ -214,6 +216,8 @@ pub enum Tab {
     Explorer,
     /// CO distributions over a labelled folder.
     Dataset,
+    /// The paper's two-dimensional example (Section 2, Figures 1 and 6).
+    Toy2d,
 }
 
 /// A group of dataset rows picked in a plot.

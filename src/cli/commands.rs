@@ -62,6 +62,8 @@ pub fn run(cli: Cli, open_gui: &dyn Fn(Startup) -> Result<()>) -> Result<()> {
             crate::train::run_cli(&opts, device.resolve()?)
         }
         Some(Cmd::Phantom(a)) => phantom_cmd(&a),
+        Some(Cmd::Cluster(a)) => super::cluster::run(&a, device),
+        Some(Cmd::Toy2d(a)) => super::toy2d::run(&a),
     }
 }
 

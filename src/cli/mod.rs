@@ -3,8 +3,10 @@
 
 pub mod args;
 mod bench_dicom;
+pub mod cluster;
 mod commands;
 mod image;
+pub mod toy2d;
 
 pub use args::Cli;
 pub use commands::run;

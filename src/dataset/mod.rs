@@ -115,6 +115,8 @@ pub fn scan(dir: &Path, labels: &[String]) -> Result<Vec<Item>> {
     if items.is_empty() {
         return Err(Error::invalid(format!("{}: no images in the class folders", dir.display())));
     }
+    // In the CSV's order (the `image` string), so a run's file is sorted as `merge` sorts.
+    items.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(items)
 }
 
@@ -296,9 +298,13 @@ pub fn run_with_rows(
                 }
             }
         }
+        // Images of this batch already in the file (a cut-off append) keep their rows.
+        out.retain(|r| !done.contains(&r.image));
+        out.sort_by_cached_key(Row::key);
         rows::append(&opts.out, &out)?;
-        finished += batch.len();
-        new_images += batch.len();
+        let fresh = batch.iter().filter(|it| !done.contains(&it.rel)).count();
+        finished += fresh;
+        new_images += fresh;
         let rate = new_images as f64 / start.elapsed().as_secs_f64().max(1e-9);
         progress(Progress {
             done: finished,

@@ -14,6 +14,9 @@ use crate::error::{Error, Result};
 pub const HEADER: &str =
     "image,label,predicted,correct,method,variant,co,predicted_ax,mask_mass,pointing";
 
+/// A row's sort and identity key: image, method position, method, variant position, variant.
+pub type Key = (String, usize, String, usize, String);
+
 /// One CSV row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
@@ -108,13 +111,19 @@ impl Row {
         })
     }
 
-    /// The sort key: image, then method in the paper's order, then variant.
-    pub fn key(&self) -> (String, usize, String) {
+    /// The sort key: image, then method in the paper's order (GAX last), then variant (sum,
+    /// mult). `ax --data` writes each batch in this order, so merged shards equal an unsharded
+    /// file byte for byte.
+    pub fn key(&self) -> Key {
         let m = crate::attribution::Method::ALL
             .iter()
             .position(|m| m.name() == self.method)
             .unwrap_or(usize::MAX);
-        (self.image.clone(), m, self.variant.clone())
+        let v = crate::ax::Variant::ALL
+            .iter()
+            .position(|v| v.name() == self.variant)
+            .unwrap_or(usize::MAX);
+        (self.image.clone(), m, self.method.clone(), v, self.variant.clone())
     }
 }
 
@@ -169,7 +178,7 @@ pub fn complete_images(rows: &[Row], expected: usize) -> BTreeSet<String> {
 
 /// Merges shard files: rows de-duplicated by (image, method, variant) and sorted.
 pub fn merge(inputs: &[&Path]) -> Result<Vec<Row>> {
-    let mut by_key: BTreeMap<(String, usize, String), Row> = BTreeMap::new();
+    let mut by_key: BTreeMap<Key, Row> = BTreeMap::new();
     for p in inputs {
         for r in read(p)? {
             by_key.insert(r.key(), r);
