@@ -6,6 +6,7 @@ PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed
 REF       := target/reference
 REF_STAMP := $(REF)/.done
+DICOM_REF := $(REF)/dicom/.done
 
 export VIRTUAL_ENV          := $(abspath $(VENV))
 export PATH                 := $(VIRTUAL_ENV)/bin:$(PATH)
@@ -19,7 +20,7 @@ DEMO_ARGS  ?= --model $(DEMO_MODEL) $(addprefix --image ,$(sort $(wildcard asset
 run: release
 	./target/release/heatmap-explorer gui $(DEMO_ARGS)
 
-test: setup $(REF_STAMP)
+test: setup $(REF_STAMP) $(DICOM_REF)
 	cargo fmt --check
 	cargo clippy --locked --workspace --all-targets -- -D warnings
 	cargo test --locked --workspace
@@ -37,13 +38,19 @@ build: setup
 release: setup
 	cargo build --locked --release
 
-reference: $(REF_STAMP)
+reference: $(REF_STAMP) $(DICOM_REF)
 
 # Reference outputs from the real peers (torchvision, Captum 0.9.0, the paper's PyTorch GAX loop).
 REF_SRC := $(addprefix tests/reference/,make_reference.py decode_cases.py flat_images.py flat_reference.py)
 $(REF_STAMP): $(STAMP) $(REF_SRC) assets/samples/normal_2.png
 	@mkdir -p $(REF)
 	PYTHONWARNINGS=ignore $(PY) tests/reference/make_reference.py $(REF)
+	@touch $@
+
+# DICOM files made with pydicom, real ones from pydicom-data, and pydicom 3.0.2's pixel pipeline.
+$(DICOM_REF): $(STAMP) tests/reference/make_dicom.py
+	@mkdir -p $(REF)/dicom
+	PYTHONWARNINGS=ignore $(PY) tests/reference/make_dicom.py $(REF)/dicom
 	@touch $@
 
 clean-reference:

@@ -1,22 +1,117 @@
 //! Model inputs: image files decoded (by `hx_formats`) and resized as torchvision's `Resize`
 //! does on a tensor (bilinear, antialiased, align_corners = false, through the same libtorch
-//! kernel), and images turned into tensors. Runs on the worker side only.
+//! kernel), and images turned into tensors. DICOM files go through SPEC §9's pixel pipeline
+//! (window, frame) first. Runs on the worker side only.
 
 use std::path::Path;
 
-use hx_formats::Raster;
+use hx_formats::{DicomFile, Raster, Window};
 use tch::{Device, Kind, Tensor};
 
 use crate::error::{Error, Result};
 use crate::io::image::Image;
 
 /// Decodes `path` and resizes it to `size` = `[height, width]` unless it already has that
-/// size; grayscale is replicated to three channels.
+/// size; grayscale is replicated to three channels. DICOM files use the file's window, frame 0.
 pub fn load_image(path: &Path, size: [usize; 2]) -> Result<Image> {
+    load_image_with(path, size, &LoadOptions::default())
+}
+
+/// How a DICOM file becomes an image: which VOI window and which frame (SPEC §9). Other
+/// formats ignore the window and have only frame 0.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LoadOptions {
+    /// The VOI window (default: the file's first).
+    pub window: Window,
+    /// The frame, 0-based.
+    pub frame: usize,
+}
+
+/// A decoded file: a DICOM file (facts, presets, any frame under any window) or a raster.
+#[derive(Debug)]
+pub enum Opened {
+    /// A DICOM Part 10 file.
+    Dicom(Box<DicomFile>),
+    /// Any other image, decoded at its native resolution.
+    Raster(Raster),
+}
+
+impl Opened {
+    /// The [0, 1] raster `options` selects (colour stays 3 channels).
+    pub fn render(&self, path: &Path, options: &LoadOptions) -> Result<Raster> {
+        match self {
+            Self::Dicom(d) => {
+                d.render(options.frame, &options.window).map_err(|e| image_error(path, e))
+            }
+            Self::Raster(r) if options.frame == 0 => Ok(r.clone()),
+            Self::Raster(_) => Err(Error::invalid(format!(
+                "{}: --frame {} applies to multi-frame DICOM files only",
+                path.display(),
+                options.frame
+            ))),
+        }
+    }
+}
+
+fn image_error(path: &Path, e: hx_formats::DecodeError) -> Error {
+    Error::Image { path: path.to_owned(), message: e.to_string() }
+}
+
+/// Whether `path` is read as DICOM: a `.dcm`/`.dicom` extension, or `DICM` at byte 128 (or 0)
+/// of `head` (the file's first bytes).
+pub fn is_dicom(path: &Path, head: &[u8]) -> bool {
+    hx_formats::dicom::is_dicom(head)
+        || path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("dcm") || e.eq_ignore_ascii_case("dicom"))
+}
+
+/// Whether a folder scan should take `path` as a DICOM file: a `.dcm`/`.dicom` extension, or
+/// no extension and the DICOM magic (archives often drop the extension).
+pub fn looks_like_dicom_file(path: &Path) -> bool {
+    match path.extension() {
+        Some(_) => is_dicom(path, &[]),
+        None => {
+            use std::io::Read as _;
+            let mut head = [0_u8; 132];
+            std::fs::File::open(path).and_then(|mut f| f.read_exact(&mut head)).is_ok()
+                && hx_formats::dicom::is_dicom(&head)
+        }
+    }
+}
+
+/// Reads and decodes `path` (DICOM by magic or extension, else PNG/JPEG/BMP/TIFF/GIF).
+pub fn open(path: &Path) -> Result<Opened> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let raster = hx_formats::decode_image(&bytes)
-        .map_err(|e| Error::Image { path: path.to_owned(), message: e.to_string() })?;
+    if is_dicom(path, &bytes) {
+        let file = DicomFile::open(&bytes).map_err(|e| image_error(path, e))?;
+        return Ok(Opened::Dicom(Box::new(file)));
+    }
+    hx_formats::decode_image(&bytes).map(Opened::Raster).map_err(|e| image_error(path, e))
+}
+
+/// [`load_image`] with a window and frame for DICOM files.
+pub fn load_image_with(path: &Path, size: [usize; 2], options: &LoadOptions) -> Result<Image> {
+    let raster = open(path)?.render(path, options)?;
     resize(&raster, size)
+}
+
+/// Resizes a raster to `[height, width]` with the same kernel as [`resize`], keeping its
+/// channels (1 stays 1).
+pub fn resize_raster(raster: &Raster, size: [usize; 2]) -> Result<Raster> {
+    let [h, w] = size;
+    if raster.height == h && raster.width == w {
+        return Ok(raster.clone());
+    }
+    if h == 0 || w == 0 {
+        return Err(Error::invalid(format!("cannot resize to {h}×{w}")));
+    }
+    let c = dim(raster.channels)?;
+    let x = Tensor::from_slice(&raster.data).view([1, c, dim(raster.height)?, dim(raster.width)?]);
+    let y = x.f_internal_upsample_bilinear2d_aa([dim(h)?, dim(w)?], false, None, None)?;
+    let data = Vec::<f32>::try_from(y.contiguous().view([-1]))?;
+    Ok(Raster { width: w, height: h, channels: raster.channels, bits: raster.bits, data })
 }
 
 fn dim(v: usize) -> Result<i64> {

@@ -18,7 +18,14 @@ fn make_dataset(root: &Path, per_class: usize) {
 }
 
 fn opts(out: &Path, methods: Vec<Method>, batch: usize, shard: Option<Shard>) -> RunOptions {
-    RunOptions { methods, batch, shard, out: out.to_owned(), gax_steps: 0 }
+    RunOptions {
+        methods,
+        batch,
+        shard,
+        out: out.to_owned(),
+        gax_steps: 0,
+        load: Default::default(),
+    }
 }
 
 #[test]
@@ -233,6 +240,7 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
         shard: None,
         out: out.clone(),
         gax_steps: 3,
+        load: Default::default(),
     };
     let summary = dataset::run(&model, &data, &o, &mut |_| {}, &|| false).expect("run");
     let rows = rows::read(&out).expect("csv");

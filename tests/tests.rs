@@ -6,6 +6,7 @@ mod cli;
 mod dataset;
 mod decode;
 mod flat;
+mod dicom;
 mod gax;
 mod parity;
 mod slurm;

@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::ax::Variant;
 use crate::error::{Error, Result};
 use crate::gax::Engine;
+use crate::input::LoadOptions;
 use crate::model::{Arch, ModelSource, Normalize};
 use crate::runtime::DeviceChoice;
 
@@ -34,6 +35,9 @@ pub enum Cmd {
     Info,
     /// Print the model's top classes on an image.
     Predict(PredictArgs),
+    /// Write an image (DICOM through its window) as the [0, 1] float32 .npy [H, W] the model
+    /// pipeline starts from, and print its non-identifying facts as one JSON line.
+    Image(ImageArgs),
     /// Write one method's attribution as a float32 .npy [3, H, W].
     Attribute(AttributeArgs),
     /// AX process: CO scores of methods on an image (JSON) or a labelled folder (CSV).
@@ -121,6 +125,46 @@ impl ModelArgs {
     }
 }
 
+/// `--window` and `--frame`: how a DICOM file becomes an image (SPEC §9).
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct DicomArgs {
+    /// DICOM VOI window: file (the file's first), file:N (its preset N, from 0), auto (min to
+    /// max), pP (the P-th to (100-P)-th percentile, e.g. p1) or C,W (center,width, LINEAR).
+    /// Other images ignore it.
+    #[arg(long, default_value = "file", value_parser = parse_window, allow_hyphen_values = true)]
+    pub window: hx_formats::Window,
+    /// DICOM frame, from 0.
+    #[arg(long, default_value_t = 0)]
+    pub frame: usize,
+}
+
+impl DicomArgs {
+    /// The load options these flags select.
+    pub fn options(&self) -> LoadOptions {
+        LoadOptions { window: self.window, frame: self.frame }
+    }
+}
+
+fn parse_window(s: &str) -> std::result::Result<hx_formats::Window, String> {
+    s.parse().map_err(|e: hx_formats::DecodeError| e.to_string())
+}
+
+/// `image`.
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    /// The image or DICOM file.
+    pub file: PathBuf,
+    /// Output .npy file, float32 [H, W].
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Window and frame.
+    #[command(flatten)]
+    pub dicom: DicomArgs,
+    /// native, or H,W to resize (torchvision's antialiased bilinear).
+    #[arg(long, default_value = "native")]
+    pub size: String,
+}
+
 /// `gui`.
 #[derive(Debug, Args, Default)]
 pub struct GuiArgs {
@@ -147,6 +191,9 @@ pub struct PredictArgs {
     /// The image.
     #[arg(long)]
     pub image: PathBuf,
+    /// DICOM window and frame (with --data: the same for every file).
+    #[command(flatten)]
+    pub dicom: DicomArgs,
     /// How many classes to print.
     #[arg(long, default_value_t = 5)]
     pub top: usize,
@@ -164,6 +211,9 @@ pub struct AttributeArgs {
     /// The image.
     #[arg(long)]
     pub image: PathBuf,
+    /// DICOM window and frame (with --data: the same for every file).
+    #[command(flatten)]
+    pub dicom: DicomArgs,
     /// Saliency, InputXGradient, LayerGradCam, Deconvolution, GuidedBackprop or DeepLift.
     #[arg(long)]
     pub method: String,
@@ -190,6 +240,9 @@ pub struct AxArgs {
     /// One image.
     #[arg(long, conflicts_with = "data")]
     pub image: Option<PathBuf>,
+    /// DICOM window and frame (with --data: the same for every file).
+    #[command(flatten)]
+    pub dicom: DicomArgs,
     /// Ground-truth class of --image (default: the predicted one).
     #[arg(long)]
     pub label: Option<i64>,
@@ -223,6 +276,9 @@ pub struct GaxArgs {
     /// Images (several run as one batch).
     #[arg(long, required = true)]
     pub image: Vec<PathBuf>,
+    /// DICOM window and frame (with --data: the same for every file).
+    #[command(flatten)]
+    pub dicom: DicomArgs,
     /// Label to maximise (default: the predicted class); one value for all images.
     #[arg(long)]
     pub label: Option<i64>,
@@ -285,9 +341,12 @@ pub struct PhantomArgs {
 /// `bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// `gax` or `attribute`.
-    #[arg(value_parser = ["gax", "attribute"])]
+    /// `gax`, `attribute` or `dicom` (open and window --file).
+    #[arg(value_parser = ["gax", "attribute", "dicom"])]
     pub what: String,
+    /// `dicom`: the DICOM files to time, comma-separated.
+    #[arg(long)]
+    pub file: Option<String>,
     /// Architectures, comma-separated.
     #[arg(long, default_value = "resnet34,alexnet")]
     pub arch: String,

@@ -33,6 +33,7 @@ pub fn run(cli: Cli, open_gui: &dyn Fn(Startup) -> Result<()>) -> Result<()> {
             Ok(())
         }
         Some(Cmd::Predict(a)) => predict(&a, device),
+        Some(Cmd::Image(a)) => super::image::run(&a),
         Some(Cmd::Attribute(a)) => attribute(&a, device),
         Some(Cmd::Ax(a)) => ax_cmd(&a, device),
         Some(Cmd::Gax(a)) => gax_cmd(&a, device),
@@ -79,13 +80,13 @@ fn load(args: &super::args::ModelArgs, device: runtime::DeviceChoice) -> Result<
     Model::load(&args.require()?, device.resolve()?)
 }
 
-fn load_image(model: &Model, path: &Path) -> Result<Image> {
-    crate::input::load_image(path, model.info().image_size())
+fn load_image(model: &Model, path: &Path, dicom: &super::args::DicomArgs) -> Result<Image> {
+    crate::input::load_image_with(path, model.info().image_size(), &dicom.options())
 }
 
 fn predict(a: &PredictArgs, device: runtime::DeviceChoice) -> Result<()> {
     let model = load(&a.model, device)?;
-    let img = load_image(&model, &a.image)?;
+    let img = load_image(&model, &a.image, &a.dicom)?;
     let x = crate::input::to_tensor(&img, model.device())?;
     model.check_input(&x)?;
     let logits = tch::no_grad(|| model.forward(&x))?.to_device(tch::Device::Cpu);
@@ -118,7 +119,7 @@ fn predict(a: &PredictArgs, device: runtime::DeviceChoice) -> Result<()> {
 fn attribute(a: &AttributeArgs, device: runtime::DeviceChoice) -> Result<()> {
     let method = Method::parse(&a.method)?;
     let model = load(&a.model, device)?;
-    let img = load_image(&model, &a.image)?;
+    let img = load_image(&model, &a.image, &a.dicom)?;
     let x = crate::input::to_tensor(&img, model.device())?;
     let targets = a.target.map(|t| vec![t]);
     let opts = Options { abs: a.abs, layer: a.layer.clone() };
@@ -138,7 +139,7 @@ fn ax_cmd(a: &AxArgs, device: runtime::DeviceChoice) -> Result<()> {
     let Some(path) = &a.image else {
         return Err(Error::invalid("ax needs --image PATH or --data DIR"));
     };
-    let img = load_image(&model, path)?;
+    let img = load_image(&model, path, &a.dicom)?;
     let x = crate::input::to_tensor(&img, model.device())?;
     let labels = a.label.map(|l| vec![l]);
     let (pred, scores) =
@@ -176,7 +177,7 @@ fn indexed(path: &Path, i: usize, n: usize) -> PathBuf {
 fn gax_cmd(a: &GaxArgs, device: runtime::DeviceChoice) -> Result<()> {
     let model = load(&a.model, device)?;
     let images: Vec<Image> =
-        a.image.iter().map(|p| load_image(&model, p)).collect::<Result<_>>()?;
+        a.image.iter().map(|p| load_image(&model, p, &a.dicom)).collect::<Result<_>>()?;
     let refs: Vec<&Image> = images.iter().collect();
     let x = crate::input::batch(&refs, model.device())?;
     let predicted = attribution::predict(&model, &x)?;
@@ -288,6 +289,9 @@ fn phantom_cmd(a: &PhantomArgs) -> Result<()> {
 }
 
 fn bench(a: &BenchArgs, device: runtime::DeviceChoice) -> Result<()> {
+    if a.what == "dicom" {
+        return super::bench_dicom::run(a);
+    }
     let dev = device.resolve()?;
     println!("# heatmap-explorer bench {} on {}", a.what, runtime::describe_device(dev));
     let batches: Vec<i64> = a

@@ -37,6 +37,7 @@ fn is_image(p: &Path) -> bool {
     p.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        || crate::input::looks_like_dicom_file(p)
 }
 
 fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -170,6 +171,8 @@ pub struct RunOptions {
     /// When above 0, GAX also runs on every image (both variants, up to this many steps, the
     /// default target CO) and adds rows with method `GAX` scoring its final heatmap.
     pub gax_steps: usize,
+    /// DICOM window and frame, the same for every file.
+    pub load: crate::input::LoadOptions,
 }
 
 /// The method name of GAX rows.
@@ -228,7 +231,7 @@ pub fn run_with_rows(
         }
         let images: Vec<Image> = batch
             .iter()
-            .map(|it| crate::input::load_image(&it.path, size))
+            .map(|it| crate::input::load_image_with(&it.path, size, &opts.load))
             .collect::<Result<_>>()?;
         let refs: Vec<&Image> = images.iter().collect();
         let x = crate::input::batch(&refs, model.device())?;
@@ -440,6 +443,7 @@ pub fn run_cli(model: &Model, dir: &Path, methods: &[Method], args: &AxArgs) -> 
         shard: args.shard.as_deref().map(Shard::parse).transpose()?,
         out: args.out.clone().unwrap_or_else(|| PathBuf::from("ax_results.csv")),
         gax_steps: args.gax_steps,
+        load: args.dicom.options(),
     };
     let mut report = |p: Progress| {
         eprint!("\r{}/{} images  {:.2} images/s  {:.0} s left   ", p.done, p.total, p.rate, p.eta);

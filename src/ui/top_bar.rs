@@ -19,7 +19,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         ui.menu_button("File", |ui| {
             if ui.button("Open image...").clicked() {
                 if let Some(p) =
-                    pick("images", &["png", "jpg", "jpeg", "bmp", "tif", "tiff", "gif"])
+                    pick("images", &["png", "jpg", "jpeg", "bmp", "tif", "tiff", "gif", "dcm"])
                 {
                     app.open_image(p);
                 }

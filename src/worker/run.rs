@@ -112,8 +112,14 @@ impl Worker<'_> {
             }
             Command::RunDataset { job, dir, out, methods, batch, gax_steps } => {
                 let model = self.model()?;
-                let opts =
-                    crate::dataset::RunOptions { methods, batch, shard: None, out, gax_steps };
+                let opts = crate::dataset::RunOptions {
+                    methods,
+                    batch,
+                    shard: None,
+                    out,
+                    gax_steps,
+                    load: crate::input::LoadOptions::default(),
+                };
                 let (tx, waker, cancelled) = (self.tx, self.waker, self.cancelled);
                 let mut progress = |p| {
                     let _ = tx.send(Event::DatasetProgress { job, progress: p });

@@ -33,6 +33,28 @@ pub enum DecodeError {
     /// The file is truncated or corrupt.
     #[error("corrupt or truncated: {0}")]
     Corrupt(String),
+    /// A DICOM file whose pixel data is compressed with a transfer syntax this program does not
+    /// decode (JPEG-LS, 12-bit JPEG extended, ...).
+    #[error("DICOM transfer syntax {name} ({uid}) is not supported: {why}")]
+    TransferSyntax {
+        /// The transfer syntax's name.
+        name: String,
+        /// Its UID.
+        uid: String,
+        /// Why it cannot be decoded.
+        why: String,
+    },
+    /// A frame number past the file's last frame.
+    #[error("frame {frame} does not exist: the file has {frames} frame(s), numbered from 0")]
+    FrameOutOfRange {
+        /// The frame asked for (0-based).
+        frame: usize,
+        /// Frames in the file.
+        frames: usize,
+    },
+    /// A VOI window that cannot be applied or parsed.
+    #[error("window: {0}")]
+    Window(String),
 }
 
 /// Result of a decoder.

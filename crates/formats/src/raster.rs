@@ -189,6 +189,27 @@ mod tests {
     }
 
     #[test]
+    fn sixteen_bit_tiff_keeps_its_depth() {
+        let g16 = image::ImageBuffer::<image::Luma<u16>, _>::from_fn(6, 3, |x, y| {
+            image::Luma([(x * 10_007 + y * 3) as u16])
+        });
+        let rgb16 = image::ImageBuffer::<image::Rgb<u16>, _>::from_fn(2, 2, |x, y| {
+            image::Rgb([(x * 40_000) as u16, (y * 257) as u16, 1])
+        });
+        for (img, channels) in
+            [(DynamicImage::ImageLuma16(g16), 1), (DynamicImage::ImageRgb16(rgb16), 3)]
+        {
+            let mut tiff = Vec::new();
+            img.write_to(&mut Cursor::new(&mut tiff), image::ImageFormat::Tiff).expect("tiff");
+            let r = decode_image(&tiff).expect("decode");
+            assert_eq!((r.channels, r.bits), (channels, 16));
+            assert_eq!(r, from_dynamic(&img));
+            // Values a 8-bit path would lose: not multiples of 257.
+            assert!(r.data.iter().any(|v| !((v * 65535.0).round() as u32).is_multiple_of(257)));
+        }
+    }
+
+    #[test]
     fn alpha_is_dropped_not_composited() {
         let im = image::RgbaImage::from_pixel(2, 2, image::Rgba([255, 0, 128, 0]));
         let r = decode_image(&png(&DynamicImage::ImageRgba8(im))).expect("rgba");

@@ -1,0 +1,220 @@
+//! A length check run before dicom-rs parses a file: it walks every element (into sequences and
+//! items) and refuses a declared length past the end of the data. dicom-rs allocates and zeroes
+//! a declared length before reading it, so one corrupt length in a small file would otherwise
+//! cost up to 4 GiB.
+
+use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
+use dicom_core::{Tag, VR};
+use dicom_dictionary_std::StandardDataDictionary;
+
+use crate::error::{DecodeError, DecodeResult};
+
+const UNDEFINED: u32 = u32::MAX;
+const ITEM: (u16, u16) = (0xFFFE, 0xE000);
+const PIXEL_DATA: (u16, u16) = (0x7FE0, 0x0010);
+const ITEM_END: (u16, u16) = (0xFFFE, 0xE00D);
+const SEQUENCE_END: (u16, u16) = (0xFFFE, 0xE0DD);
+const MAX_DEPTH: usize = 32;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    ExplicitLe,
+    ExplicitBe,
+    ImplicitLe,
+}
+
+struct Walker<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+fn corrupt(why: String) -> DecodeError {
+    DecodeError::Corrupt(format!("DICOM: {why}"))
+}
+
+impl Walker<'_> {
+    fn take(&mut self, n: usize) -> DecodeResult<&[u8]> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len());
+        let end = end.ok_or_else(|| corrupt(format!("truncated at byte {}", self.pos)))?;
+        let s = &self.data[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn u16(&mut self, enc: Encoding) -> DecodeResult<u16> {
+        let b = self.take(2)?;
+        let b = [b[0], b[1]];
+        Ok(if enc == Encoding::ExplicitBe { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) })
+    }
+
+    fn u32(&mut self, enc: Encoding) -> DecodeResult<u32> {
+        let b = self.take(4)?;
+        let b = [b[0], b[1], b[2], b[3]];
+        Ok(if enc == Encoding::ExplicitBe { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+    }
+
+    /// One element header: tag, whether it is a sequence (SQ), and its length.
+    fn header(&mut self, enc: Encoding) -> DecodeResult<((u16, u16), bool, u32)> {
+        // Items and delimiters are a tag and a 4-byte length, no VR.
+        let tag = (self.u16(enc)?, self.u16(enc)?);
+        if tag.0 == 0xFFFE {
+            return Ok((tag, false, self.u32(enc)?));
+        }
+        if enc == Encoding::ImplicitLe {
+            let sq = StandardDataDictionary
+                .by_tag(Tag(tag.0, tag.1))
+                .is_some_and(|e| e.vr() == VirtualVr::Exact(VR::SQ));
+            return Ok((tag, sq, self.u32(enc)?));
+        }
+        let vr = self.take(2)?;
+        let vr = [vr[0], vr[1]];
+        // As dicom-rs reads it: these VRs have a 2-byte length; every other VR, unknown ones
+        // included (read as UN), has 2 reserved bytes and a 4-byte length.
+        let short = matches!(
+            &vr,
+            b"AE"
+                | b"AS"
+                | b"AT"
+                | b"CS"
+                | b"DA"
+                | b"DS"
+                | b"DT"
+                | b"FL"
+                | b"FD"
+                | b"IS"
+                | b"LO"
+                | b"LT"
+                | b"PN"
+                | b"SH"
+                | b"SL"
+                | b"SS"
+                | b"ST"
+                | b"TM"
+                | b"UI"
+                | b"UL"
+                | b"US"
+        );
+        let len = if short {
+            u32::from(self.u16(enc)?)
+        } else {
+            self.take(2)?;
+            self.u32(enc)?
+        };
+        Ok((tag, &vr == b"SQ", len))
+    }
+
+    /// Elements up to `end`, or up to the delimiter `until` when the length is undefined.
+    /// `raw_items`: items hold bytes (encapsulated pixel data), not data sets.
+    fn elements(
+        &mut self,
+        end: usize,
+        enc: Encoding,
+        until: Option<(u16, u16)>,
+        raw_items: bool,
+        depth: usize,
+    ) -> DecodeResult<()> {
+        if depth > MAX_DEPTH {
+            return Err(corrupt(format!("sequences nested deeper than {MAX_DEPTH}")));
+        }
+        while self.pos < end {
+            let (tag, sq, len) = self.header(enc)?;
+            if Some(tag) == until {
+                return Ok(());
+            }
+            if tag == ITEM_END || tag == SEQUENCE_END {
+                continue;
+            }
+            if len == UNDEFINED {
+                // As dicom-rs reads it: undefined-length pixel data holds fragments; any other
+                // undefined-length element is a sequence of data set items.
+                let (delimiter, raw) = match tag {
+                    ITEM => (ITEM_END, false),
+                    PIXEL_DATA => (SEQUENCE_END, true),
+                    _ => (SEQUENCE_END, false),
+                };
+                self.elements(end, enc, Some(delimiter), raw, depth + 1)?;
+                continue;
+            }
+            let start = self.pos;
+            self.take(len as usize)?;
+            if sq || (tag == ITEM && !raw_items) {
+                let mut inner = Walker { data: self.data, pos: start };
+                inner.elements(self.pos, enc, None, false, depth + 1)?;
+            }
+        }
+        // A missing final delimiter at the end of the data is tolerated, as dicom-rs does.
+        Ok(())
+    }
+}
+
+/// Checks a Part 10 body (starting at `DICM`): the meta group, then the data set in the
+/// encoding its transfer syntax names (deflated data sets are not walked).
+pub(crate) fn check_lengths(body: &[u8]) -> DecodeResult<()> {
+    let mut w = Walker { data: body, pos: 4 };
+    let mut syntax = String::new();
+    // The meta group is explicit VR little endian: group 0002 elements.
+    while body.get(w.pos..w.pos + 2) == Some(&[0x02, 0x00]) {
+        let (tag, _, len) = w.header(Encoding::ExplicitLe)?;
+        if len == UNDEFINED {
+            return Err(corrupt("a meta element of undefined length".into()));
+        }
+        let value = w.take(len as usize)?;
+        if tag == (0x0002, 0x0010) {
+            syntax = String::from_utf8_lossy(value).trim_end_matches(['\0', ' ']).to_owned();
+        }
+    }
+    let enc = match syntax.as_str() {
+        "1.2.840.10008.1.2" => Encoding::ImplicitLe,
+        "1.2.840.10008.1.2.2" => Encoding::ExplicitBe,
+        "1.2.840.10008.1.2.1.99" => return Ok(()),
+        _ => Encoding::ExplicitLe,
+    };
+    w.elements(body.len(), enc, None, false, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(elements: &[u8]) -> Vec<u8> {
+        let mut b = b"DICM".to_vec();
+        // (0002,0010) UI "1.2.840.10008.1.2.1\0"
+        b.extend_from_slice(&[0x02, 0x00, 0x10, 0x00, b'U', b'I', 20, 0]);
+        b.extend_from_slice(b"1.2.840.10008.1.2.1\0");
+        b.extend_from_slice(elements);
+        b
+    }
+
+    #[test]
+    fn lengths_past_the_end_are_refused() {
+        // (0028,0010) US 2 bytes, then (7FE0,0010) OW with 4 bytes.
+        let ok = [
+            0x28, 0, 0x10, 0, b'U', b'S', 2, 0, 8, 0, 0xE0, 0x7F, 0x10, 0, b'O', b'W', 0, 0, 4, 0,
+            0, 0, 1, 2, 3, 4,
+        ];
+        check_lengths(&body(&ok)).expect("valid");
+        let mut bad = ok;
+        bad[18] = 0xFF; // the OW length becomes 255 + ...
+        assert!(check_lengths(&body(&bad)).is_err());
+        let mut huge = ok;
+        huge[18..22].copy_from_slice(&0x7FFF_FFF0_u32.to_le_bytes());
+        assert!(check_lengths(&body(&huge)).is_err());
+        assert!(check_lengths(&body(&ok[..12])).is_err(), "truncated header");
+    }
+
+    #[test]
+    fn sequences_are_walked() {
+        // (0028,3010) SQ undefined length: one item of undefined length holding (0028,3003)
+        // LO "ab", item end, sequence end.
+        let mut sq = vec![0x28, 0, 0x10, 0x30, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF];
+        sq.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        sq.extend_from_slice(&[0x28, 0, 0x03, 0x30, b'L', b'O', 2, 0, b'a', b'b']);
+        sq.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
+        sq.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        check_lengths(&body(&sq)).expect("valid sequence");
+        let mut bad = sq.clone();
+        bad[26] = 0x7F; // the LO's length: 0x7F02 bytes
+        assert!(check_lengths(&body(&bad)).is_err());
+        check_lengths(&body(&sq[..sq.len() - 8])).expect("a missing last delimiter is tolerated");
+    }
+}
