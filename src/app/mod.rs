@@ -135,9 +135,16 @@ impl App {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         match ext.as_str() {
             "json" => self.open_model(ModelSource::Card(path)),
-            "pt" | "ts" => self.open_model(ModelSource::TorchScript { path, normalize: crate::model::Normalize::Imagenet, labels: None }),
+            "pt" | "ts" => self.open_model(ModelSource::TorchScript {
+                path,
+                normalize: crate::model::Normalize::Imagenet,
+                labels: None,
+            }),
             "gaxrun" => self.open_run(path),
-            "safetensors" => self.state.error("a bare .safetensors file needs its architecture: open its model card (.json) instead"),
+            "safetensors" => self.state.error(
+                "a bare .safetensors file needs its architecture: \
+                 open its model card (.json) instead",
+            ),
             _ => self.open_image(path),
         }
     }

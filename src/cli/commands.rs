@@ -96,9 +96,19 @@ fn predict(a: &PredictArgs, device: runtime::DeviceChoice) -> Result<()> {
     if a.json {
         let top: Vec<_> = order
             .iter()
-            .map(|&i| serde_json::json!({"class": i, "label": labels.get(i), "logit": lv[i], "prob": probs[i]}))
+            .map(|&i| {
+                serde_json::json!({
+                    "class": i, "label": labels.get(i), "logit": lv[i], "prob": probs[i]
+                })
+            })
             .collect();
-        let v = serde_json::json!({"image": a.image, "predicted": order[0], "label": labels.get(order[0]), "top": top, "logits": lv});
+        let v = serde_json::json!({
+            "image": a.image,
+            "predicted": order[0],
+            "label": labels.get(order[0]),
+            "top": top,
+            "logits": lv
+        });
         println!("{v}");
     } else {
         for &i in &order {
@@ -184,8 +194,9 @@ fn gax_cmd(a: &GaxArgs, device: runtime::DeviceChoice) -> Result<()> {
             for (p, path) in predicted.iter().zip(&a.image) {
                 if *p != l && !a.force {
                     return Err(Error::invalid(format!(
-                        "{}: the model predicts class {p}, not the label {l}; the paper runs GAX on correctly predicted images only \
-                         (add --force to maximise class {l} anyway)",
+                        "{}: the model predicts class {p}, not the label {l}; the paper runs GAX \
+                         on correctly predicted images only (add --force to maximise class {l} \
+                         anyway)",
                         path.display()
                     )));
                 }
@@ -303,7 +314,8 @@ fn bench(a: &BenchArgs, device: runtime::DeviceChoice) -> Result<()> {
                         .map(|v| v.get_name().to_owned())
                         .unwrap_or_default();
                     println!(
-                        "ours gax {arch} batch={b} size={} engine={name}: {ms:.2} ms/step, {:.1} image-steps/s (mean CO at step {}: {co:.4})",
+                        "ours gax {arch} batch={b} size={} engine={name}: {ms:.2} ms/step, \
+                         {:.1} image-steps/s (mean CO at step {}: {co:.4})",
                         a.size,
                         b as f64 * 1000.0 / ms,
                         a.steps

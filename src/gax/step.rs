@@ -19,7 +19,8 @@ use crate::model::Model;
 /// The smallest batch whose graph capture autotunes cuDNN (see [`Static::capture_graph`]).
 const AUTOTUNE_MIN_BATCH: i64 = 32;
 
-/// Packed per-image scalars ahead of the top-k block: CO, loss, similarity, max |h|, predicted class.
+/// Packed per-image scalars ahead of the top-k block: CO, loss, similarity, max |h|, predicted
+/// class.
 pub(crate) const FIXED: usize = 5;
 
 /// One evaluation of the active images, copied to the host.

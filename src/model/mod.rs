@@ -474,8 +474,8 @@ impl Model {
             Backend::Script(m) => {
                 if !matches!(ctx.relu, ReluMode::Plain) || ctx.tap.is_some() {
                     return Err(Error::invalid(
-                        "a TorchScript module is opaque: its ReLU calls and layers cannot be reached, \
-                         so only Saliency, InputXGradient, AX and GAX run on it",
+                        "a TorchScript module is opaque: its ReLU calls and layers cannot be \
+                         reached, so only Saliency, InputXGradient, AX and GAX run on it",
                     ));
                 }
                 Ok(m.forward_ts(&[xn])?)

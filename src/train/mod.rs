@@ -268,17 +268,22 @@ pub fn train(
     let mut provenance = serde_json::Map::new();
     provenance.insert("data".into(), serde_json::json!(opts.data.display().to_string()));
     provenance.insert("training_command".into(), serde_json::json!(opts.command));
-    provenance.insert("protocol".into(), serde_json::json!(format!(
-        "Adam lr {} betas (0.5, 0.999) weight decay 0, {} warm-up iterations, head bias {}, batch {} drawn uniformly with replacement, seed {}, stop at val acc >= {} after {} iterations or at {}; the best validated weights are kept",
-        opts.lr,
-        opts.warmup,
-        opts.head_bias.unwrap_or(0.0),
-        opts.batch,
-        opts.seed,
-        opts.target_val_acc,
-        opts.min_iter,
-        opts.max_iter
-    )));
+    provenance.insert(
+        "protocol".into(),
+        serde_json::json!(format!(
+            "Adam lr {} betas (0.5, 0.999) weight decay 0, {} warm-up iterations, head bias {}, \
+             batch {} drawn uniformly with replacement, seed {}, stop at val acc >= {} after {} \
+             iterations or at {}; the best validated weights are kept",
+            opts.lr,
+            opts.warmup,
+            opts.head_bias.unwrap_or(0.0),
+            opts.batch,
+            opts.seed,
+            opts.target_val_acc,
+            opts.min_iter,
+            opts.max_iter
+        )),
+    );
     provenance.insert("iterations".into(), serde_json::json!(it));
     provenance.insert("weights_from_iteration".into(), serde_json::json!(best_iter));
     provenance.insert("train_images".into(), serde_json::json!(train.n));
@@ -305,7 +310,8 @@ pub fn table(name: &str, r: &TrainReport) -> String {
     let (acc, prec, rec) =
         r.test.map_or((f64::NAN, f64::NAN, f64::NAN), |t| (t.accuracy, t.precision, t.recall));
     format!(
-        "model             accuracy  precision  recall  val accuracy\n{name:17} {acc:8.4}  {prec:9.4}  {rec:6.4}  {:12.4}\n",
+        "model             accuracy  precision  recall  val accuracy\n\
+         {name:17} {acc:8.4}  {prec:9.4}  {rec:6.4}  {:12.4}\n",
         r.val.accuracy
     )
 }
