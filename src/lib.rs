@@ -11,6 +11,7 @@ pub mod ax;
 pub mod bench;
 pub mod cli;
 pub mod colormap;
+pub mod convert;
 pub mod dataset;
 pub mod error;
 pub mod gax;
