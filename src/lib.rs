@@ -4,11 +4,17 @@
 //! optimised to raise the CO score) on a background worker, and an egui explorer, after Tjoa
 //! et al., *Improving Deep Neural Network Classification Confidence using Heatmap-based
 //! eXplainable AI* (arXiv 2201.00009).
+//!
+//! The library never prints: results come back as values and progress through callbacks; the
+//! command line (`cli`) prints.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod app;
 pub mod attribution;
 pub mod ax;
 pub mod bench;
+#[allow(clippy::print_stdout, clippy::print_stderr, reason = "the command line owns printing")]
 pub mod cli;
 pub mod colormap;
 pub mod convert;

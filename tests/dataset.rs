@@ -102,9 +102,9 @@ fn three_shards_merge_to_the_unsharded_csv() {
     assert_eq!(counts.iter().sum::<usize>(), 10 * 4);
     assert!(counts.iter().all(|&c| c > 0));
     let merged = dir.path().join("merged.csv");
-    dataset::merge_cli(&merged, &parts).expect("merge");
+    dataset::merge_files(&merged, &parts).expect("merge");
     let sorted_full = dir.path().join("full_sorted.csv");
-    dataset::merge_cli(&sorted_full, std::slice::from_ref(&full)).expect("sort");
+    dataset::merge_files(&sorted_full, std::slice::from_ref(&full)).expect("sort");
     assert_eq!(std::fs::read(&merged).expect("m"), std::fs::read(&sorted_full).expect("f"));
     assert!(Shard::parse("3/3").is_err() && Shard::parse("x").is_err());
 }

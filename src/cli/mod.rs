@@ -1,7 +1,12 @@
-//! The command line: parsing (`args`) and one function per subcommand (`commands`).
+//! The command line: parsing (`args`), one function per subcommand (`commands`, with the larger
+//! ones in files of their own), and progress on stderr (`progress`). The only part of the
+//! library that prints.
 
 pub mod args;
 mod commands;
+mod dataset;
+mod progress;
+mod train;
 
 pub use args::Cli;
 pub use commands::run;

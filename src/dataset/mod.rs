@@ -6,13 +6,11 @@ pub mod lesion;
 pub mod rows;
 pub mod stats;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::attribution::{Method, Options};
 use crate::ax;
-use crate::cli::args::AxArgs;
 use crate::error::{Error, Result};
 use crate::io::image::Image;
 use crate::model::Model;
@@ -426,28 +424,9 @@ pub fn table(summary: &Summary) -> String {
     s
 }
 
-/// `ax --data DIR`.
-pub fn run_cli(model: &Model, dir: &Path, methods: &[Method], args: &AxArgs) -> Result<()> {
-    let opts = RunOptions {
-        methods: methods.to_vec(),
-        batch: args.batch.max(1),
-        shard: args.shard.as_deref().map(Shard::parse).transpose()?,
-        out: args.out.clone().unwrap_or_else(|| PathBuf::from("ax_results.csv")),
-        gax_steps: args.gax_steps,
-    };
-    let mut report = |p: Progress| {
-        eprint!("\r{}/{} images  {:.2} images/s  {:.0} s left   ", p.done, p.total, p.rate, p.eta);
-        let _ = std::io::stderr().flush();
-    };
-    let summary = run(model, dir, &opts, &mut report, &|| false)?;
-    eprintln!();
-    print!("{}", table(&summary));
-    eprintln!("rows in {}, summary in {}", opts.out.display(), summary_path(&opts.out).display());
-    Ok(())
-}
-
-/// `merge OUT IN...`: combines shard CSVs into one sorted CSV and its summary.
-pub fn merge_cli(out: &Path, inputs: &[PathBuf]) -> Result<()> {
+/// `merge`: combines shard CSVs into one CSV at `out`, rows de-duplicated and sorted, with its
+/// summary beside it; returns the summary.
+pub fn merge_files(out: &Path, inputs: &[PathBuf]) -> Result<Summary> {
     if inputs.is_empty() {
         return Err(Error::invalid("merge needs at least one input CSV"));
     }
@@ -456,6 +435,5 @@ pub fn merge_cli(out: &Path, inputs: &[PathBuf]) -> Result<()> {
     rows::write(out, &rows)?;
     let summary = stats::summarise(&rows);
     write_summary(out, &summary)?;
-    print!("{}", table(&summary));
-    Ok(())
+    Ok(summary)
 }

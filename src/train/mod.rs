@@ -4,7 +4,6 @@
 //! number of iterations, or at a maximum), then write safetensors weights, a model card and an
 //! evaluation report in the paper's Table 1 form.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -157,11 +156,50 @@ pub struct TrainReport {
     pub test: Option<Metrics>,
 }
 
-/// Trains, saves and evaluates. `progress` receives a status line now and then.
+/// What a training run reports while it runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TrainProgress {
+    /// A validation pass after `iteration` iterations.
+    Validated {
+        /// Iterations so far.
+        iteration: usize,
+        /// The training loss of the last batch.
+        loss: f64,
+        /// Validation accuracy.
+        val_accuracy: f64,
+        /// Seconds since training started.
+        seconds: f64,
+    },
+    /// The target was not reached: the weights of an earlier, better validated iteration are
+    /// kept.
+    KeptBest {
+        /// The iteration whose weights are kept.
+        iteration: usize,
+        /// Its validation accuracy.
+        val_accuracy: f64,
+    },
+}
+
+impl std::fmt::Display for TrainProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Self::Validated { iteration, loss, val_accuracy, seconds } => write!(
+                f,
+                "iter {iteration:>5}  loss {loss:.4}  val acc {val_accuracy:.4}  {seconds:.1} s"
+            ),
+            Self::KeptBest { iteration, val_accuracy } => write!(
+                f,
+                "keeping the weights of iteration {iteration} (val acc {val_accuracy:.4})"
+            ),
+        }
+    }
+}
+
+/// Trains, saves and evaluates, reporting every validation to `progress`.
 pub fn train(
     opts: &TrainOptions,
     device: Device,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(&TrainProgress),
 ) -> Result<TrainReport> {
     let train_dir = opts.data.join("train");
     let val_dir = opts.data.join("val");
@@ -220,12 +258,12 @@ pub fn train(
         let last = it == opts.max_iter;
         if it % opts.eval_every.max(1) == 0 || last {
             val_metrics = metrics(&predict_split(&model, &val)?, &val_truth);
-            progress(&format!(
-                "iter {it:>5}  loss {:.4}  val acc {:.4}  {:.1} s",
-                loss.double_value(&[]),
-                val_metrics.accuracy,
-                start.elapsed().as_secs_f64()
-            ));
+            progress(&TrainProgress::Validated {
+                iteration: it,
+                loss: loss.double_value(&[]),
+                val_accuracy: val_metrics.accuracy,
+                seconds: start.elapsed().as_secs_f64(),
+            });
             if best.as_ref().is_none_or(|b| val_metrics.accuracy > b.metrics.accuracy) {
                 let copy = tch::no_grad(|| {
                     vs.variables().into_iter().map(|(n, t)| (n, t.copy())).collect()
@@ -253,7 +291,7 @@ pub fn train(
         })?;
         val_metrics = m;
         best_iter = at;
-        progress(&format!("keeping the weights of iteration {at} (val acc {:.4})", m.accuracy));
+        progress(&TrainProgress::KeptBest { iteration: at, val_accuracy: m.accuracy });
     }
     std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
     let weights = opts.out.join(format!("{}.safetensors", opts.name));
@@ -314,17 +352,4 @@ pub fn table(name: &str, r: &TrainReport) -> String {
          {name:17} {acc:8.4}  {prec:9.4}  {rec:6.4}  {:12.4}\n",
         r.val.accuracy
     )
-}
-
-/// `train` on the command line, with a progress line on stderr.
-pub fn run_cli(opts: &TrainOptions, device: Device) -> Result<()> {
-    let mut progress = |s: &str| {
-        eprint!("\r{s}   ");
-        let _ = std::io::stderr().flush();
-    };
-    let report = train(opts, device, &mut progress)?;
-    eprintln!();
-    print!("{}", table(&opts.name, &report));
-    eprintln!("card {} after {} iterations", report.card.display(), report.iterations);
-    Ok(())
 }
