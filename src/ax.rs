@@ -43,12 +43,59 @@ impl Variant {
         }
     }
 
+    /// Parses `sum` or `mult`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == name)
+    }
+
     /// The augmented input x' for heatmap `h`.
     pub fn apply(self, x: &Tensor, h: &Tensor) -> Tensor {
         match self {
             Self::Sum => x + h,
             Self::Mult => x * h,
         }
+    }
+}
+
+/// Where a heatmap comes from: one of the six methods, or GAX. Ordered as the paper lists them:
+/// the methods in their order, then GAX.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum HeatmapSource {
+    /// An attribution method's AX heatmap.
+    Method(Method),
+    /// The GAX heatmap.
+    #[default]
+    Gax,
+}
+
+impl HeatmapSource {
+    /// The name in dataset rows and summaries: the method's name, or `GAX`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Gax => "GAX",
+            Self::Method(m) => m.name(),
+        }
+    }
+
+    /// Parses a name as [`Self::name`] writes it.
+    pub fn parse(name: &str) -> Option<Self> {
+        if name == Self::Gax.name() {
+            Some(Self::Gax)
+        } else {
+            Method::parse(name).ok().map(Self::Method)
+        }
+    }
+}
+
+impl std::fmt::Display for HeatmapSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+impl serde::Serialize for HeatmapSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
     }
 }
 
@@ -190,6 +237,22 @@ pub fn ax_batch_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_round_trip_and_order() {
+        for v in Variant::ALL {
+            assert_eq!(Variant::parse(v.name()), Some(v));
+        }
+        let mut all: Vec<HeatmapSource> = vec![HeatmapSource::Gax];
+        all.extend(Method::ALL.map(HeatmapSource::Method));
+        for s in &all {
+            assert_eq!(HeatmapSource::parse(s.name()), Some(*s));
+        }
+        assert_eq!(HeatmapSource::parse("gax"), None);
+        all.sort();
+        assert_eq!(all.first(), Some(&HeatmapSource::Method(Method::Saliency)));
+        assert_eq!(all.last(), Some(&HeatmapSource::Gax));
+    }
 
     #[test]
     fn kappa_rows() -> Result<()> {

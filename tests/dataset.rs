@@ -218,7 +218,7 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
     // image's own heatmap and mask.
     let row = rows
         .iter()
-        .find(|r| r.image.starts_with("PNEUMONIA") && r.method == "Saliency")
+        .find(|r| r.image.starts_with("PNEUMONIA") && r.method.name() == "Saliency")
         .expect("row");
     let img = heatmap_explorer::input::load_image(&data.join(&row.image), [256, 256]).expect("img");
     let x = heatmap_explorer::input::to_tensor(&img, tch::Device::Cpu).expect("tensor");
@@ -244,7 +244,7 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
     // GAX rows: the CO of the final step of a single-image run of the same length.
     let gax_row = rows
         .iter()
-        .find(|r| r.image == row.image && r.method == dataset::GAX && r.variant == "sum")
+        .find(|r| r.image == row.image && r.method == dataset::GAX && r.variant.name() == "sum")
         .expect("gax row");
     let cfg = heatmap_explorer::gax::GaxConfig { max_steps: 3, ..Default::default() };
     let mut last = None;
@@ -265,13 +265,15 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
     // The summary: the lesion images per group, the mean mass and the hit rate over them.
     let pneumonia = rows
         .iter()
-        .filter(|r| r.method == "Saliency" && r.variant == "sum" && r.pointing.is_some())
+        .filter(|r| {
+            r.method.name() == "Saliency" && r.variant.name() == "sum" && r.pointing.is_some()
+        })
         .count();
     assert!(pneumonia > 0);
     let g = summary
         .groups
         .iter()
-        .find(|g| g.method == "Saliency" && g.variant == "sum")
+        .find(|g| g.method.name() == "Saliency" && g.variant.name() == "sum")
         .expect("group");
     assert_eq!(g.lesion_images, pneumonia);
     assert!((0.0..=1.0).contains(&g.pointing));

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::App;
-use super::state::ViewSource;
+use crate::ax::HeatmapSource;
 use crate::error::Result;
 
 impl App {
@@ -55,12 +55,12 @@ impl App {
         let e = self.state.current_entry()?;
         let (h, w) = (e.image.height, e.image.width);
         match self.state.view {
-            ViewSource::Gax => {
+            HeatmapSource::Gax => {
                 let run = e.run.as_ref()?;
                 let idx = self.state.timeline.selected.min(run.heatmaps.len().checked_sub(1)?);
                 Some((run.heatmaps[idx].to_f32(), h, w))
             }
-            ViewSource::Method(m) => e.attributions.get(&m).map(|a| (a.heatmap.to_vec(), h, w)),
+            HeatmapSource::Method(m) => e.attributions.get(&m).map(|a| (a.heatmap.to_vec(), h, w)),
         }
     }
 }

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::App;
-use super::state::{AttributionResult, ImageEntry, Pending, ViewSource};
+use super::state::{AttributionResult, ImageEntry, Pending};
 use crate::attribution::{Method, Options};
+use crate::ax::HeatmapSource;
 use crate::io::runfile::{ModelIdentity, RunRecord};
 use crate::model::{ModelInfo, ModelSource};
 use crate::worker::{Command, Event, JobId};
@@ -66,7 +67,7 @@ impl App {
                 self.state.current = Some(self.state.images.len() - 1);
                 self.state.timeline.selected = 0;
                 self.state.timeline.follow = false;
-                self.state.view = ViewSource::Gax;
+                self.state.view = HeatmapSource::Gax;
                 self.state.remember(path.clone());
                 self.state.info(format!("replaying {}", path.display()));
             }
@@ -155,13 +156,7 @@ impl App {
         let label = entry.target.unwrap_or(predicted);
         let mismatch = entry.label.filter(|&gt| gt != label);
         let entry = &self.state.images[i];
-        let identity = ModelIdentity {
-            arch: model.arch.clone(),
-            hash: model.hash.clone(),
-            source: model.source.clone(),
-            labels: model.labels.clone(),
-            normalize: model.normalize.name().to_owned(),
-        };
+        let identity = ModelIdentity::from(&model);
         let image = Arc::clone(&entry.image);
         let name = entry.name();
         let config = self.state.gax.clone();
@@ -169,7 +164,7 @@ impl App {
         self.state.images[i].run = Some(record);
         self.state.timeline.selected = 0;
         self.state.timeline.follow = true;
-        self.state.view = ViewSource::Gax;
+        self.state.view = HeatmapSource::Gax;
         let job = self.submit(
             |job| Command::StartGax { job, images: vec![image], labels: vec![label], config },
             Pending::Gax(i),
@@ -222,13 +217,11 @@ impl App {
         match ev {
             Event::ModelLoaded { info, device, .. } => {
                 self.state.pending.remove(&job);
-                if let Pending::Model(
-                    ModelSource::Card(p)
-                    | ModelSource::Arch { weights: p, .. }
-                    | ModelSource::TorchScript { path: p, .. },
-                ) = &pending
-                {
-                    self.state.remember(p.clone());
+                if let Some(p) = match &pending {
+                    Pending::Model(source) => source.path(),
+                    _ => None,
+                } {
+                    self.state.remember(p.to_owned());
                 }
                 self.state
                     .info(format!("model {} ({} classes) on {device}", info.arch, info.classes));
@@ -446,7 +439,7 @@ impl App {
     }
 
     /// Opens a dataset image in the explorer and shows `source`'s heatmap on it.
-    pub fn open_dataset_image(&mut self, rel: &str, source: ViewSource, label: i64) {
+    pub fn open_dataset_image(&mut self, rel: &str, source: HeatmapSource, label: i64) {
         let path = PathBuf::from(self.state.dataset.dir.trim()).join(rel);
         self.state.tab = super::state::Tab::Explorer;
         if let Some(i) = self.state.images.iter().position(|e| e.path == path) {
@@ -461,13 +454,13 @@ impl App {
 
     /// Shows the current image's heatmap from `source`: runs that method, or starts GAX in the
     /// dataset tab's variant (once the prediction is in).
-    fn show_dataset_source(&mut self, source: ViewSource) {
+    fn show_dataset_source(&mut self, source: HeatmapSource) {
         self.state.view = source;
         match source {
-            ViewSource::Method(m) => {
+            HeatmapSource::Method(m) => {
                 self.run_methods(vec![m], crate::attribution::Options::default())
             }
-            ViewSource::Gax => {
+            HeatmapSource::Gax => {
                 // Dataset GAX rows maximise the CO of the ground-truth class.
                 if let Some(e) = self.state.current_entry_mut() {
                     e.target = e.label;

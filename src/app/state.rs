@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::attribution::Method;
+use crate::ax::HeatmapSource;
 use crate::gax::GaxConfig;
 use crate::io::image::Image;
 use crate::io::runfile::RunRecord;
@@ -89,35 +90,6 @@ impl ScaleMode {
     }
 }
 
-/// What the central view shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ViewSource {
-    /// The GAX run at the selected step.
-    #[default]
-    Gax,
-    /// One method's AX heatmap.
-    Method(Method),
-}
-
-impl ViewSource {
-    /// The name used in dataset rows: a method's name, or `GAX`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Gax => crate::dataset::GAX,
-            Self::Method(m) => m.name(),
-        }
-    }
-
-    /// Parses a dataset row's method column.
-    pub fn parse(name: &str) -> Option<Self> {
-        if name == crate::dataset::GAX {
-            Some(Self::Gax)
-        } else {
-            Method::parse(name).ok().map(Self::Method)
-        }
-    }
-}
-
 /// The step slider's state.
 #[derive(Debug, Clone, Default)]
 pub struct Timeline {
@@ -186,8 +158,8 @@ pub struct AppState {
     pub timeline: Timeline,
     /// Colour scale.
     pub scale: ScaleMode,
-    /// What the central view shows.
-    pub view: ViewSource,
+    /// Which heatmap the central view shows.
+    pub view: HeatmapSource,
     /// Heatmap overlay opacity.
     pub opacity: f32,
     /// Show loss and similarity with the CO curve.
@@ -220,7 +192,7 @@ pub enum Tab {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatasetPick {
     /// Method (or GAX).
-    pub method: ViewSource,
+    pub method: HeatmapSource,
     /// Correctly (true) or wrongly predicted images.
     pub correct: bool,
     /// Only CO values in this range (a histogram bin), if set.
@@ -243,12 +215,12 @@ pub struct DatasetState {
     /// Variant shown in the plots.
     pub variant: crate::ax::Variant,
     /// Method (or GAX) shown in the histogram.
-    pub method: Option<ViewSource>,
+    pub method: Option<HeatmapSource>,
     /// The picked group, listed under the plots.
     pub pick: Option<DatasetPick>,
     /// An image to open in the explorer with this method's heatmap (or a GAX run) once it has
     /// loaded.
-    pub open_after_load: Option<(PathBuf, ViewSource, i64)>,
+    pub open_after_load: Option<(PathBuf, HeatmapSource, i64)>,
     /// GAX steps per image and variant in a dataset run (0: no GAX).
     pub gax_steps: usize,
 }
@@ -260,11 +232,7 @@ impl DatasetState {
         let mut v: Vec<_> = self
             .rows
             .iter()
-            .filter(|r| {
-                r.method == p.method.name()
-                    && r.variant == self.variant.name()
-                    && r.correct == p.correct
-            })
+            .filter(|r| r.method == p.method && r.variant == self.variant && r.correct == p.correct)
             .filter(|r| {
                 p.range.is_none_or(|(lo, hi)| f64::from(r.co) >= lo && f64::from(r.co) < hi)
             })

@@ -192,14 +192,7 @@ fn gax_cmd(a: &GaxArgs, device: runtime::DeviceChoice) -> Result<()> {
         engine: a.engine,
         ..GaxConfig::default()
     };
-    let info = model.info();
-    let identity = ModelIdentity {
-        arch: info.arch.clone(),
-        hash: info.hash.clone(),
-        source: info.source.clone(),
-        labels: info.labels.clone(),
-        normalize: info.normalize.name().to_owned(),
-    };
+    let identity = ModelIdentity::from(model.info());
     let mut records: Vec<RunRecord> = images
         .iter()
         .zip(&a.image)

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::rows::Row;
+use crate::ax::{HeatmapSource, Variant};
 
 /// Five numbers of a sample.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
@@ -92,10 +93,10 @@ pub fn auroc(positives: &[f64], negatives: &[f64]) -> f64 {
 /// Statistics of one (method, variant).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupStats {
-    /// Method name.
-    pub method: String,
-    /// `sum` or `mult`.
-    pub variant: String,
+    /// The method (or GAX).
+    pub method: HeatmapSource,
+    /// How the heatmaps were combined with the images.
+    pub variant: Variant,
     /// CO of correctly predicted images.
     pub correct: Quartiles,
     /// CO of wrongly predicted images.
@@ -139,14 +140,11 @@ struct Acc {
 /// Computes the summary from CSV rows.
 pub fn summarise(rows: &[Row]) -> Summary {
     let mut images: BTreeMap<&str, bool> = BTreeMap::new();
-    let mut groups: BTreeMap<(usize, &str, &str), Acc> = BTreeMap::new();
+    // Groups in method order, then by variant name (mult before sum), as the CSV is sorted.
+    let mut groups: BTreeMap<(HeatmapSource, &str, Variant), Acc> = BTreeMap::new();
     for r in rows {
         images.insert(&r.image, r.correct);
-        let order = crate::attribution::Method::ALL
-            .iter()
-            .position(|m| m.name() == r.method)
-            .unwrap_or(usize::MAX);
-        let g = groups.entry((order, &r.method, &r.variant)).or_default();
+        let g = groups.entry((r.method, r.variant.name(), r.variant)).or_default();
         if r.correct {
             g.correct.push(f64::from(r.co))
         } else {
@@ -167,13 +165,13 @@ pub fn summarise(rows: &[Row]) -> Summary {
     let correct = images.values().filter(|c| **c).count();
     let groups = groups
         .into_iter()
-        .map(|((_, method, variant), Acc { correct: c, wrong: w, total, hits, mass, pointing })| {
+        .map(|((method, _, variant), Acc { correct: c, wrong: w, total, hits, mass, pointing })| {
             let (qc, qw) = (Quartiles::of(&c), Quartiles::of(&w));
             let finite: Vec<f64> = mass.iter().copied().filter(|m| m.is_finite()).collect();
             let mean = |n: f64, d: usize| if d == 0 { f64::NAN } else { n / d as f64 };
             GroupStats {
-                method: method.to_owned(),
-                variant: variant.to_owned(),
+                method,
+                variant,
                 gap: qc.median - qw.median,
                 auroc: auroc(&c, &w),
                 accuracy_after_ax: mean(hits as f64, total),

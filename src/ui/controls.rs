@@ -1,8 +1,8 @@
 //! The left panel: model facts and prediction, image list, GAX settings and method choice.
 
 use crate::app::App;
-use crate::app::state::ViewSource;
 use crate::attribution::{Method, Options};
+use crate::ax::HeatmapSource;
 use crate::ax::Variant;
 
 /// Draws the controls.
@@ -199,7 +199,8 @@ fn methods_section(app: &mut App, ui: &mut egui::Ui) {
         ui.label("CO mult");
         ui.end_row();
         for (m, r) in &entry.attributions {
-            if ui.selectable_label(app.state.view == ViewSource::Method(*m), m.name()).clicked() {
+            if ui.selectable_label(app.state.view == HeatmapSource::Method(*m), m.name()).clicked()
+            {
                 pick = Some(*m);
             }
             ui.label(format!("{:.3}", r.co_sum));
@@ -209,9 +210,9 @@ fn methods_section(app: &mut App, ui: &mut egui::Ui) {
     });
     let has_run = entry.run.is_some();
     if let Some(m) = pick {
-        app.state.view = ViewSource::Method(m);
+        app.state.view = HeatmapSource::Method(m);
     }
     if has_run && ui.button("Show GAX").clicked() {
-        app.state.view = ViewSource::Gax;
+        app.state.view = HeatmapSource::Gax;
     }
 }

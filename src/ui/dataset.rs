@@ -4,7 +4,8 @@
 use egui_plot::{Bar, BarChart, BoxElem, BoxPlot, BoxSpread, Legend, Plot, PlotPoint, Text};
 
 use crate::app::App;
-use crate::app::state::{DatasetPick, ViewSource};
+use crate::app::state::DatasetPick;
+use crate::ax::HeatmapSource;
 use crate::ax::Variant;
 use crate::dataset::stats::Quartiles;
 
@@ -67,10 +68,9 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
                 }
             });
     });
-    let variant = app.state.dataset.variant.name();
+    let variant = app.state.dataset.variant;
     let groups: Vec<_> = summary.groups.iter().filter(|g| g.variant == variant).cloned().collect();
-    let methods: Vec<ViewSource> =
-        groups.iter().filter_map(|g| ViewSource::parse(&g.method)).collect();
+    let methods: Vec<HeatmapSource> = groups.iter().map(|g| g.method).collect();
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.strong("CO by method: correct (blue) vs wrong (orange); click a box to list its images");
         let boxes = |correct: bool| -> Vec<BoxElem> {
@@ -133,7 +133,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     });
 }
 
-fn histogram(app: &mut App, ui: &mut egui::Ui, methods: &[ViewSource]) {
+fn histogram(app: &mut App, ui: &mut egui::Ui, methods: &[HeatmapSource]) {
     let Some(method) = app.state.dataset.method.or_else(|| methods.first().copied()) else {
         return;
     };
@@ -150,13 +150,13 @@ fn histogram(app: &mut App, ui: &mut egui::Ui, methods: &[ViewSource]) {
             },
         );
     });
-    let variant = app.state.dataset.variant.name();
+    let variant = app.state.dataset.variant;
     let values = |correct: bool| -> Vec<f64> {
         app.state
             .dataset
             .rows
             .iter()
-            .filter(|r| r.method == method.name() && r.variant == variant && r.correct == correct)
+            .filter(|r| r.method == method && r.variant == variant && r.correct == correct)
             .map(|r| f64::from(r.co))
             .collect()
     };
@@ -230,8 +230,8 @@ fn stats_table(ui: &mut egui::Ui, summary: &crate::dataset::Summary) {
         }
         ui.end_row();
         for g in &summary.groups {
-            ui.label(&g.method);
-            ui.label(&g.variant);
+            ui.label(g.method.name());
+            ui.label(g.variant.name());
             ui.label(g.correct.count.to_string());
             ui.label(format!("{:.3}", g.correct.median));
             ui.label(g.wrong.count.to_string());

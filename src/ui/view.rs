@@ -5,7 +5,8 @@
 use egui::{Color32, ColorImage, TextureOptions, Vec2};
 
 use crate::app::App;
-use crate::app::state::{ScaleMode, ViewSource};
+use crate::app::state::ScaleMode;
+use crate::ax::HeatmapSource;
 use crate::ax::Variant;
 use crate::colormap;
 
@@ -28,7 +29,7 @@ fn view_key(app: &App) -> Option<String> {
     let st = &app.state;
     let e = st.current_entry()?;
     let source = match st.view {
-        ViewSource::Gax => {
+        HeatmapSource::Gax => {
             let run = e.run.as_ref()?;
             let last = run.heatmaps.len().checked_sub(1)?;
             let t = st.timeline.selected.min(last);
@@ -39,7 +40,7 @@ fn view_key(app: &App) -> Option<String> {
             };
             format!("gax:{t}:{}:{whole}:{:p}", t < last, std::sync::Arc::as_ptr(&e.image))
         }
-        ViewSource::Method(m) => {
+        HeatmapSource::Method(m) => {
             format!("{m}:{:p}", std::sync::Arc::as_ptr(&e.attributions.get(&m)?.heatmap))
         }
     };
@@ -70,7 +71,7 @@ fn build(app: &mut App, ctx: &egui::Context) -> Option<Built> {
     let (h, w) = (e.image.height, e.image.width);
     let n = h * w;
     let (heat, prev_next, variant, whole_max, step_text) = match st.view {
-        ViewSource::Gax => {
+        HeatmapSource::Gax => {
             let run = e.run.as_ref()?;
             let last = run.heatmaps.len().checked_sub(1)?;
             let t = st.timeline.selected.min(last);
@@ -82,7 +83,7 @@ fn build(app: &mut App, ctx: &egui::Context) -> Option<Built> {
                 format!("GAX step {t}: CO {:.3}, predicted {}", s.co, st.class_name(s.predicted));
             (cur, Some(next), run.config.variant, whole, text)
         }
-        ViewSource::Method(m) => {
+        HeatmapSource::Method(m) => {
             let a = e.attributions.get(&m)?;
             (
                 a.heatmap.to_vec(),
@@ -183,12 +184,12 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         return;
     }
     let ctx = ui.ctx().clone();
-    if app.state.view == ViewSource::Gax && app.state.current_run().is_none() {
+    if app.state.view == HeatmapSource::Gax && app.state.current_run().is_none() {
         // Nothing to show for GAX yet: fall back to a method's heatmap when there is one.
         if let Some(m) =
             app.state.current_entry().and_then(|e| e.attributions.keys().next().copied())
         {
-            app.state.view = ViewSource::Method(m);
+            app.state.view = HeatmapSource::Method(m);
         }
     }
     let Some(built) = built(app, &ctx) else {
@@ -354,13 +355,13 @@ fn comparison(app: &mut App, ui: &mut egui::Ui) {
             ui.vertical(|ui| {
                 ui.label("GAX");
                 if ui.button("show GAX").clicked() {
-                    app.state.view = ViewSource::Gax;
+                    app.state.view = HeatmapSource::Gax;
                 }
                 ui.label(format!("CO {co:.3}"));
             });
         }
     });
     if let Some(m) = pick {
-        app.state.view = ViewSource::Method(m);
+        app.state.view = HeatmapSource::Method(m);
     }
 }

@@ -162,19 +162,6 @@ pub fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     })
 }
 
-fn job_of(cmd: &Command) -> JobId {
-    match cmd {
-        Command::LoadModel { job, .. }
-        | Command::LoadImage { job, .. }
-        | Command::Predict { job, .. }
-        | Command::Attribute { job, .. }
-        | Command::StartGax { job, .. }
-        | Command::RunDataset { job, .. }
-        | Command::Cancel { job } => *job,
-        Command::Shutdown => JobId(0),
-    }
-}
-
 /// The thread body.
 pub fn main_loop(rx: &Receiver<Command>, tx: &Sender<Event>, cancelled: &AtomicU64, waker: &Waker) {
     let mut w = Worker { tx, cancelled, waker, model: None };
@@ -182,7 +169,7 @@ pub fn main_loop(rx: &Receiver<Command>, tx: &Sender<Event>, cancelled: &AtomicU
         if matches!(cmd, Command::Shutdown) {
             break;
         }
-        let job = job_of(&cmd);
+        let job = cmd.job();
         if !matches!(cmd, Command::Cancel { .. }) && w.is_cancelled(job) {
             continue;
         }
