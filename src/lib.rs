@@ -28,6 +28,7 @@ pub mod phantom;
 pub mod runtime;
 pub mod train;
 pub mod ui;
+pub mod view_model;
 pub mod worker;
 
 pub use error::{Error, Result};

@@ -86,9 +86,10 @@ pub fn write_png(path: &Path, image: &egui::ColorImage) -> Result<()> {
 impl App {
     /// Saves one panel of the view (as last drawn) as PNG.
     pub fn export_panel_png(&mut self, panel: &str, path: &Path) {
-        let r = self.textures.image(panel).map_or_else(
+        let view = self.views.last_explorer();
+        let r = view.as_ref().and_then(|v| v.panel(panel)).map_or_else(
             || Err(crate::Error::invalid(format!("panel '{panel}' is not on show"))),
-            |img| write_png(path, &img),
+            |p| write_png(path, &p.image),
         );
         self.report(&format!("panel '{panel}'"), path, r);
     }
@@ -149,8 +150,7 @@ fn write_gif(run: &crate::io::runfile::RunRecord, path: &Path) -> Result<()> {
             .chain(std::iter::once(t - 1))
             .collect::<std::collections::BTreeSet<_>>()
         {
-            let v = run.heatmaps[i].to_f32();
-            let sum: Vec<f32> = (0..n).map(|k| v[k] + v[n + k] + v[2 * n + k]).collect();
+            let sum = crate::view_model::planes::channel_sum(&run.heatmaps[i].to_f32(), n);
             let frame = to_rgba(&crate::colormap::signed_plane(&sum, w, h, 3.0))?;
             enc.encode_frame(image::Frame::from_parts(
                 frame,

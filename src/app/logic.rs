@@ -1,6 +1,5 @@
 //! Applying worker events to the state, and turning user intents into worker commands.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,15 +53,11 @@ impl App {
     pub fn open_run(&mut self, path: PathBuf) {
         match RunRecord::load(&path) {
             Ok(run) => {
-                let entry = ImageEntry {
-                    path: path.clone(),
-                    image: Arc::new(run.image.clone()),
-                    prediction: None,
-                    label: Some(run.label),
-                    target: None,
-                    attributions: BTreeMap::new(),
-                    run: Some(run),
-                };
+                let id = self.state.fresh_id();
+                let mut entry = ImageEntry::new(path.clone(), Arc::new(run.image.clone()), id);
+                entry.label = Some(run.label);
+                entry.run = Some(run);
+                entry.run_id = self.state.fresh_id();
                 self.state.images.push(entry);
                 self.state.current = Some(self.state.images.len() - 1);
                 self.state.timeline.selected = 0;
@@ -162,6 +157,7 @@ impl App {
         let config = self.state.gax.clone();
         let record = RunRecord::new(config.clone(), (*image).clone(), name, label, identity);
         self.state.images[i].run = Some(record);
+        self.state.images[i].run_id = self.state.fresh_id();
         self.state.timeline.selected = 0;
         self.state.timeline.follow = true;
         self.state.view = HeatmapSource::Gax;
@@ -255,10 +251,12 @@ impl App {
             Event::ImageLoaded { path, image, .. } if matches!(pending, Pending::Reload(_)) => {
                 self.state.pending.remove(&job);
                 let Pending::Reload(i) = pending else { return };
+                let id = self.state.fresh_id();
                 if let Some(e) =
                     self.state.images.get_mut(i).filter(|e| e.path == path && e.run.is_none())
                 {
                     e.image = image;
+                    e.image_id = id;
                     e.prediction = None;
                     e.attributions.clear();
                     if self.state.current == Some(i) {
@@ -269,15 +267,8 @@ impl App {
             Event::ImageLoaded { path, image, .. } => {
                 self.state.pending.remove(&job);
                 self.state.remember(path.clone());
-                self.state.images.push(ImageEntry {
-                    path,
-                    image,
-                    prediction: None,
-                    label: None,
-                    target: None,
-                    attributions: BTreeMap::new(),
-                    run: None,
-                });
+                let id = self.state.fresh_id();
+                self.state.images.push(ImageEntry::new(path, image, id));
                 let idx = self.state.images.len() - 1;
                 self.state.info(format!("opened {}", self.state.images[idx].name()));
                 if matches!(pending, Pending::Image(true)) || self.state.current.is_none() {
@@ -305,10 +296,12 @@ impl App {
                 }
             }
             Event::Attribution { method, heatmap, raw_abs_max, co_sum, co_mult, zero, .. } => {
+                let id = self.state.fresh_id();
                 if let Some(e) = self.entry_for(&pending) {
                     e.attributions.insert(
                         method,
                         AttributionResult {
+                            id,
                             heatmap: Arc::new(heatmap),
                             raw_abs_max,
                             co_sum,
@@ -358,6 +351,7 @@ impl App {
                     summary.images, summary.accuracy
                 ));
                 self.state.dataset.rows = rows;
+                self.state.dataset.revision += 1;
                 self.state.dataset.summary = Some(summary);
             }
             Event::Finished { .. } => {

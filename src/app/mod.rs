@@ -5,15 +5,18 @@ mod export;
 mod logic;
 pub mod state;
 
+use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use state::AppState;
 
+use crate::ax::HeatmapSource;
 use crate::error::Result;
 use crate::model::ModelSource;
 use crate::runtime::{self, DeviceChoice};
 use crate::ui::Textures;
+use crate::view_model::{ExplorerView, ViewModels};
 use crate::worker::WorkerHandle;
 
 /// What the app opens at start.
@@ -38,6 +41,8 @@ pub struct App {
     worker: WorkerHandle,
     /// GPU textures, created once and updated in place.
     pub textures: Textures,
+    /// What the UI draws, computed from the state when it changes.
+    pub views: ViewModels,
     /// Results of whole-view screenshots, sent from eframe's callback.
     screenshots: (
         crossbeam_channel::Sender<ScreenshotResult>,
@@ -80,6 +85,7 @@ impl App {
             state,
             worker,
             textures: Textures::default(),
+            views: ViewModels::default(),
             screenshots: crossbeam_channel::unbounded(),
         };
         if let Some(m) = startup.model {
@@ -172,6 +178,20 @@ impl App {
         }
         t.follow = false;
         t.playing
+    }
+
+    /// The central view, rebuilt when what it shows changed, and how soon to draw again while
+    /// a streaming run's rebuild is put off. With GAX chosen and no run on the image, a method's
+    /// heatmap is shown instead when there is one.
+    pub fn explorer_view(&mut self) -> (Option<Rc<ExplorerView>>, Option<Duration>) {
+        if self.state.view == HeatmapSource::Gax
+            && self.state.current_run().is_none()
+            && let Some(m) =
+                self.state.current_entry().and_then(|e| e.attributions.keys().next().copied())
+        {
+            self.state.view = HeatmapSource::Method(m);
+        }
+        self.views.explorer(&self.state, Instant::now())
     }
 
     /// Whether the worker thread is alive.

@@ -16,6 +16,8 @@ use crate::worker::{ClassScore, JobId};
 /// One method's result on one image.
 #[derive(Debug, Clone)]
 pub struct AttributionResult {
+    /// Identifies this result among everything the app has shown (see [`AppState::fresh_id`]).
+    pub id: u64,
     /// The AX heatmap h = a / max|a|, `[3, H, W]`.
     pub heatmap: Arc<Vec<f32>>,
     /// max|a| before normalisation.
@@ -35,6 +37,8 @@ pub struct ImageEntry {
     pub path: PathBuf,
     /// Pixels at model resolution.
     pub image: Arc<Image>,
+    /// Identifies `image`; a new one whenever the image is decoded again.
+    pub image_id: u64,
     /// Top classes on the image, once predicted.
     pub prediction: Option<Vec<ClassScore>>,
     /// Ground truth, if the user set one.
@@ -45,9 +49,26 @@ pub struct ImageEntry {
     pub attributions: BTreeMap<Method, AttributionResult>,
     /// The GAX run, live or finished.
     pub run: Option<RunRecord>,
+    /// Identifies `run`; a new one whenever a run starts or is opened.
+    pub run_id: u64,
 }
 
 impl ImageEntry {
+    /// A freshly opened image with nothing computed on it; `image_id` identifies its pixels.
+    pub fn new(path: PathBuf, image: Arc<Image>, image_id: u64) -> Self {
+        Self {
+            path,
+            image,
+            image_id,
+            prediction: None,
+            label: None,
+            target: None,
+            attributions: BTreeMap::new(),
+            run: None,
+            run_id: 0,
+        }
+    }
+
     /// The file name for lists.
     pub fn name(&self) -> String {
         self.path
@@ -176,6 +197,8 @@ pub struct AppState {
     pub tab: Tab,
     /// The dataset tab.
     pub dataset: DatasetState,
+    /// The last id handed out by [`Self::fresh_id`].
+    pub last_id: u64,
 }
 
 /// The window's tabs.
@@ -206,6 +229,8 @@ pub struct DatasetState {
     pub dir: String,
     /// The rows of the last run.
     pub rows: Vec<crate::dataset::Row>,
+    /// Counts finished runs, so views of the rows know when to rebuild.
+    pub revision: u64,
     /// Its statistics.
     pub summary: Option<crate::dataset::Summary>,
     /// The running job.
@@ -243,6 +268,13 @@ impl DatasetState {
 }
 
 impl AppState {
+    /// A new id, never handed out before: identifies an image, run or result the UI caches
+    /// pictures of (a freed address could be reused; an id is not).
+    pub fn fresh_id(&mut self) -> u64 {
+        self.last_id += 1;
+        self.last_id
+    }
+
     /// The current image entry.
     pub fn current_entry(&self) -> Option<&ImageEntry> {
         self.current.and_then(|i| self.images.get(i))
@@ -305,6 +337,18 @@ impl Default for ZoomPan {
 }
 
 impl ZoomPan {
+    /// Zooms by a scroll of `scroll` points towards `center` (fractions of the image).
+    pub fn zoom_at(&mut self, scroll: f32, center: [f32; 2]) {
+        self.zoom = (self.zoom * (1.0 + scroll * 0.002)).clamp(1.0, 32.0);
+        self.center = center;
+    }
+
+    /// Pans by a drag of `delta` panel sides.
+    pub fn pan(&mut self, delta: [f32; 2]) {
+        self.center[0] -= delta[0] / self.zoom;
+        self.center[1] -= delta[1] / self.zoom;
+    }
+
     /// The visible part of the image as a UV rectangle.
     pub fn uv(&self) -> ([f32; 2], [f32; 2]) {
         let half = 0.5 / self.zoom.max(1.0);

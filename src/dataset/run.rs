@@ -50,6 +50,17 @@ pub struct Progress {
     pub eta: f64,
 }
 
+impl Progress {
+    /// The share of images done, 0 to 1 (1 for an empty shard).
+    pub fn fraction(&self) -> f32 {
+        if self.total == 0 {
+            1.0
+        } else {
+            crate::convert::to_f32(self.done) / crate::convert::to_f32(self.total)
+        }
+    }
+}
+
 /// Options of a dataset run.
 #[derive(Debug, Clone)]
 pub struct RunOptions {

@@ -92,30 +92,19 @@ fn images_section(app: &mut App, ui: &mut egui::Ui) {
     }
     let mut clicked = None;
     let ctx = ui.ctx().clone();
-    for i in 0..app.state.images.len() {
+    let thumbs = app.views.thumbnails(&app.state);
+    for (i, thumb) in thumbs.iter().enumerate() {
         let e = &app.state.images[i];
         let selected = app.state.current == Some(i);
         let mut text = e.name();
         if let Some(run) = &e.run {
             text.push_str(&format!("  · GAX {} steps", run.steps.len()));
         }
-        let image = std::sync::Arc::clone(&e.image);
-        let key = format!("{:p}", std::sync::Arc::as_ptr(&image));
-        let make = || {
-            let img = crate::colormap::rgb(&image.data, image.width, image.height);
-            let step = (image.width.max(image.height) / 48).max(1);
-            let (w, h) = (image.width.div_ceil(step), image.height.div_ceil(step));
-            let px = (0..h)
-                .flat_map(|y| (0..w).map(move |x| (x, y)))
-                .map(|(x, y)| img.pixels[(y * step) * image.width + x * step])
-                .collect();
-            egui::ColorImage::new([w, h], px)
-        };
-        let id = app.textures.put_keyed(
+        let id = app.textures.show(
             &ctx,
             &format!("thumb {i}"),
-            &key,
-            make,
+            thumb.image_id,
+            &thumb.image,
             egui::TextureOptions::LINEAR,
         );
         ui.horizontal(|ui| {
