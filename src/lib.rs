@@ -16,6 +16,7 @@ pub mod ax;
 pub mod bench;
 #[allow(clippy::print_stdout, clippy::print_stderr, reason = "the command line owns printing")]
 pub mod cli;
+pub mod cluster;
 pub mod colormap;
 pub mod convert;
 pub mod dataset;
@@ -26,6 +27,7 @@ pub mod io;
 pub mod model;
 pub mod phantom;
 pub mod runtime;
+pub mod toy2d;
 pub mod train;
 pub mod ui;
 pub mod view_model;

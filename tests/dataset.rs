@@ -106,7 +106,35 @@ fn three_shards_merge_to_the_unsharded_csv() {
     let sorted_full = dir.path().join("full_sorted.csv");
     dataset::merge_files(&sorted_full, std::slice::from_ref(&full)).expect("sort");
     assert_eq!(std::fs::read(&merged).expect("m"), std::fs::read(&sorted_full).expect("f"));
+    assert_eq!(
+        std::fs::read(&merged).expect("m"),
+        std::fs::read(&full).expect("f"),
+        "a run writes its rows in merge's order"
+    );
     assert!(Shard::parse("3/3").is_err() && Shard::parse("x").is_err());
+}
+
+#[test]
+fn batch_cut_off_mid_write_resumes_to_the_same_bytes() {
+    let dir = temp_dir("cutoff");
+    let data = dir.path().join("data");
+    make_dataset(&data, 4);
+    let model = small_model(2, 24);
+    // Listed in reverse, so the rows are sorted inside each batch.
+    let methods = vec![Method::GuidedBackprop, Method::Saliency];
+    let full = dir.path().join("full.csv");
+    dataset::run(&model, &data, &opts(&full, methods.clone(), 4, None), &mut |_| {}, &|| false)
+        .expect("full");
+    let text = std::fs::read_to_string(&full).expect("read");
+    // A kill during the second batch's append: its first image complete, the next one cut.
+    let lines: Vec<&str> = text.lines().collect();
+    let cut = 1 + 4 * 4 + 4 + 2;
+    let out = dir.path().join("cut.csv");
+    std::fs::write(&out, format!("{}\n{}", lines[..cut].join("\n"), &lines[cut][..5]))
+        .expect("write");
+    dataset::run(&model, &data, &opts(&out, methods, 4, None), &mut |_| {}, &|| false)
+        .expect("resume");
+    assert_eq!(std::fs::read_to_string(&out).expect("resumed"), text);
 }
 
 #[test]

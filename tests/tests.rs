@@ -6,6 +6,8 @@ mod cli;
 mod dataset;
 mod gax;
 mod parity;
+mod slurm;
+mod toy2d;
 mod train;
 mod ui;
 mod util;

@@ -125,11 +125,17 @@ fn gax_flow_streams_scrubs_and_rescales() {
     // A second run that ends by itself at a fixed step count, for a reproducible snapshot.
     h.state_mut().state.gax.max_steps = 3;
     h.get_by_role_and_label(Role::Button, "Run GAX").click();
+    // The click lands on the next frame; before it, the stopped first run (which may have
+    // exactly four steps) would already satisfy the wait below.
+    h.run_steps(1);
+    assert!(h.state().state.gax_running(), "the second run started");
     step_until(&mut h, "a finished 3-step run", |a| {
         !a.state.gax_running() && a.state.current_run().is_some_and(|r| r.steps.len() == 4)
     });
     h.state_mut().state.timeline.selected = 1;
     h.run_steps(2);
+    // The snapshot is of the drawn frame: make sure it shows the finished run.
+    h.get_by_label_contains("ended: step limit reached");
     // Heatmap colours come from float maths that can round differently on another CPU, so
     // this snapshot allows small differences.
     h.snapshot_options(
@@ -314,4 +320,37 @@ fn dataset_tab_shows_lesion_localisation_and_gax() {
         Some(rel.1),
         "GAX maximises the ground-truth class, as the dataset row did"
     );
+}
+
+/// The 2-D example tab: presets recompute the curves, the read-out shows the CO scores of the
+/// three σ at the selected θ, and the first panel of Figure 1 as a snapshot.
+#[test]
+fn toy2d_tab_plots_the_papers_example() {
+    let mut h = harness();
+    h.run();
+    h.get_by_label("2-D example tab").click();
+    h.run_steps(3);
+    assert_eq!(h.state().state.tab, heatmap_explorer::app::state::Tab::Toy2d);
+    h.get_by_role_and_label(Role::Button, "a₁ = 0.7").click();
+    h.run_steps(3);
+    h.get_by_role_and_label(Role::Button, "kη = 1.44 (plotting code: η twice)").click();
+    h.run_steps(3);
+    let c = h.state().state.toy2d.curves.clone().expect("curves");
+    assert_eq!((c.params.a1, c.params.k_eta), (0.7, heatmap_explorer::toy2d::K_ETA_PLOTTED));
+    assert!(c.max_abs_difference() < 1e-6, "the overlay matches the closed form");
+    h.get_by_label_contains("max |h − h_numeric| = ");
+    h.get_by_label_contains("CO score at θ");
+    for sigma in ["σ = identity", "σ = leaky-relu", "σ = sigmoid"] {
+        h.get_by_label(sigma);
+    }
+
+    h.get_by_role_and_label(Role::Button, "a₁ = 0.95").click();
+    h.get_by_role_and_label(Role::Button, "kη = 1.2 (caption)").click();
+    h.state_mut().state.toy2d.selected_theta = std::f64::consts::FRAC_PI_4;
+    h.run_steps(3);
+    assert_eq!(h.state().state.toy2d.curves.as_ref().map(|c| c.params.a1), Some(0.95));
+    let r = h.state().state.toy2d.readout().expect("read-out");
+    assert!((r.theta - std::f64::consts::FRAC_PI_4).abs() < 0.025, "nearest sample {}", r.theta);
+    h.get_by_label_contains(&format!("at θ = {:.4} (the nearest sample): x = ", r.theta));
+    h.snapshot("toy2d_tab");
 }

@@ -4,6 +4,7 @@
 mod export;
 mod logic;
 pub mod state;
+pub mod toy2d;
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -112,6 +113,9 @@ impl eframe::App for App {
             ctx.request_repaint();
         }
         self.poll_screenshots();
+        if self.state.tab == state::Tab::Toy2d {
+            self.state.toy2d.refresh();
+        }
         let dt = ctx.input(|i| i.stable_dt).min(0.1);
         if self.advance_playback(dt) {
             ctx.request_repaint();

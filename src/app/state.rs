@@ -199,6 +199,8 @@ pub struct AppState {
     pub dataset: DatasetState,
     /// The last id handed out by [`Self::fresh_id`].
     pub last_id: u64,
+    /// The 2-D example tab.
+    pub toy2d: super::toy2d::Toy2dState,
 }
 
 /// The window's tabs.
@@ -209,6 +211,8 @@ pub enum Tab {
     Explorer,
     /// CO distributions over a labelled folder.
     Dataset,
+    /// The paper's two-dimensional example (Section 2, Figures 1 and 6).
+    Toy2d,
 }
 
 /// A group of dataset rows picked in a plot.

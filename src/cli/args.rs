@@ -50,6 +50,11 @@ pub enum Cmd {
     /// Write a deterministic synthetic chest X-ray data set (NORMAL / PNEUMONIA phantoms and
     /// lesion masks).
     Phantom(PhantomArgs),
+    /// Run `ax --data` on a cluster: job arrays of shards with a chained merge (SLURM).
+    Cluster(super::cluster::ClusterArgs),
+    /// The paper's two-dimensional example (Section 2): x, the closed-form GAX heatmap and the
+    /// numerical ascent's against θ, as CSV.
+    Toy2d(super::toy2d::Toy2dArgs),
 }
 
 /// How a model is named on the command line.

@@ -40,6 +40,8 @@ pub fn run(cli: Cli, open_gui: &dyn Fn(Startup) -> Result<()>) -> Result<()> {
         Some(Cmd::Merge(a)) => super::dataset::merge(&a),
         Some(Cmd::Train(a)) => super::train::run(a, device),
         Some(Cmd::Phantom(a)) => phantom_cmd(&a),
+        Some(Cmd::Cluster(a)) => super::cluster::run(&a, device),
+        Some(Cmd::Toy2d(a)) => super::toy2d::run(&a),
     }
 }
 

@@ -3,9 +3,11 @@
 //! library that prints.
 
 pub mod args;
+pub mod cluster;
 mod commands;
 mod dataset;
 mod progress;
+pub mod toy2d;
 mod train;
 
 pub use args::Cli;

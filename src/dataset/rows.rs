@@ -16,6 +16,9 @@ use crate::error::{Error, Result};
 pub const HEADER: &str =
     "image,label,predicted,correct,method,variant,co,predicted_ax,mask_mass,pointing";
 
+/// A row's sort and identity key: image, method, variant.
+pub type Key = (String, HeatmapSource, Variant);
+
 /// One CSV row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
@@ -121,9 +124,11 @@ impl Row {
         }))
     }
 
-    /// The sort key: image, then method in the paper's order (GAX last), then variant by name.
-    pub fn key(&self) -> (String, HeatmapSource, &'static str) {
-        (self.image.clone(), self.method, self.variant.name())
+    /// The sort key: image, then method in the paper's order (GAX last), then variant (sum,
+    /// mult). `ax --data` writes each batch in this order, so merged shards equal an unsharded
+    /// file byte for byte.
+    pub fn key(&self) -> Key {
+        (self.image.clone(), self.method, self.variant)
     }
 }
 
@@ -186,7 +191,7 @@ pub fn complete_images(rows: &[Row], expected: usize) -> BTreeSet<String> {
 
 /// Merges shard files: rows de-duplicated by (image, method, variant) and sorted.
 pub fn merge(inputs: &[&Path]) -> Result<Vec<Row>> {
-    let mut by_key: BTreeMap<(String, HeatmapSource, &'static str), Row> = BTreeMap::new();
+    let mut by_key: BTreeMap<Key, Row> = BTreeMap::new();
     for p in inputs {
         for r in read(p)? {
             by_key.insert(r.key(), r);

@@ -176,9 +176,13 @@ pub fn run_with_rows(
                 }
             }
         }
+        // Images of this batch already in the file (a cut-off append) keep their rows.
+        out.retain(|r| !done.contains(&r.image));
+        out.sort_by_cached_key(Row::key);
         rows::append(&opts.out, &out)?;
-        finished += batch.len();
-        new_images += batch.len();
+        let fresh = batch.iter().filter(|it| !done.contains(&it.rel)).count();
+        finished += fresh;
+        new_images += fresh;
         let rate = to_f64(new_images) / start.elapsed().as_secs_f64().max(1e-9);
         progress(Progress {
             done: finished,

@@ -93,5 +93,7 @@ pub fn scan(dir: &Path, labels: &[String]) -> Result<Vec<Item>> {
     if items.is_empty() {
         return Err(Error::invalid(format!("{}: no images in the class folders", dir.display())));
     }
+    // In the CSV's order (the `image` string), so a run's file is sorted as `merge` sorts.
+    items.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(items)
 }

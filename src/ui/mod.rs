@@ -7,6 +7,7 @@ mod status;
 mod textures;
 mod timeline;
 mod top_bar;
+mod toy2d;
 mod view;
 
 pub use textures::Textures;
@@ -26,11 +27,14 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
             .default_size(200.0)
             .show(ui, |ui| timeline::show(app, ui));
     }
-    egui::Panel::left("controls").resizable(true).default_size(270.0).show(ui, |ui| {
-        egui::ScrollArea::vertical().show(ui, |ui| controls::show(app, ui));
-    });
+    if app.state.tab != crate::app::state::Tab::Toy2d {
+        egui::Panel::left("controls").resizable(true).default_size(270.0).show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| controls::show(app, ui));
+        });
+    }
     egui::CentralPanel::default().show(ui, |ui| match app.state.tab {
         crate::app::state::Tab::Explorer => view::show(app, ui),
         crate::app::state::Tab::Dataset => dataset::show(app, ui),
+        crate::app::state::Tab::Toy2d => toy2d::show(app, ui),
     });
 }
