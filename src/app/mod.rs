@@ -1,7 +1,11 @@
-//! The eframe application: state, the worker handle and the UI's textures. `logic` applies
-//! worker events to the state; `ui` draws the state and sends commands.
+//! The eframe application: state, the worker handle, the view models and the UI's textures.
+//! `intents` (and `dataset`, `export`) turn what the user asks for into worker commands or files,
+//! `logic` applies worker events to the state, `crate::view_model` derives what is drawn, and
+//! `crate::ui` draws it.
 
+mod dataset;
 mod export;
+mod intents;
 mod logic;
 pub mod state;
 pub mod toy2d;

@@ -10,6 +10,7 @@ mod distractor;
 mod geometry;
 mod lesion;
 mod noise;
+mod parts;
 mod rng;
 mod write;
 
