@@ -102,7 +102,7 @@ impl serde::Serialize for HeatmapSource {
 /// κ `[N, C]`: +1 at each row's label and −1/(C−1) elsewhere.
 pub fn kappa(labels: &Tensor, classes: i64) -> Tensor {
     let n = labels.size()[0];
-    let off = if classes > 1 { -1.0 / (classes as f64 - 1.0) } else { 0.0 };
+    let off = if classes > 1 { -1.0 / (crate::convert::i64_to_f64(classes) - 1.0) } else { 0.0 };
     let k = Tensor::full([n, classes], off, (Kind::Float, labels.device()));
     k.scatter_value(1, &labels.view([-1, 1]), 1.0)
 }
@@ -114,15 +114,14 @@ pub fn co_from_logits(augmented: &Tensor, baseline: &Tensor, kappa: &Tensor) -> 
 
 /// h = a / max|a| per image (over all its channels and pixels), sign kept. Images whose
 /// attribution is all zero get h = 0 and are flagged.
-pub fn normalise(a: &Tensor) -> (Tensor, Vec<bool>) {
+pub fn normalise(a: &Tensor) -> Result<(Tensor, Vec<bool>)> {
     let n = a.size()[0];
     let amax = a.abs().view([n, -1]).amax([1_i64].as_slice(), false);
     let zero = amax.eq(0.0);
     let safe = amax.where_scalarother(&zero.logical_not(), 1.0).view([n, 1, 1, 1]);
     let h = a / safe;
-    let flags = Vec::<bool>::try_from(zero.to_device(tch::Device::Cpu))
-        .unwrap_or_else(|_| vec![false; usize::try_from(n).unwrap_or(0)]);
-    (h, flags)
+    let flags = Vec::<bool>::try_from(zero.to_device(tch::Device::Cpu))?;
+    Ok((h, flags))
 }
 
 /// CO scores of heatmap `h` for every image, one per variant.
@@ -216,7 +215,7 @@ pub fn ax_batch_with(
     let mut per_image: Vec<Vec<AxScore>> = vec![Vec::new(); predicted.len()];
     for &m in methods {
         let a = attribution::attribute(model, x, Some(&predicted), m, opts)?;
-        let (h, zero) = normalise(&a);
+        let (h, zero) = normalise(&a)?;
         on_heatmap(m, &h)?;
         let r = co_and_predictions(model, x, &h, &labels, &Variant::ALL)?;
         let ((sum, psum), (mult, pmult)) = (&r[0], &r[1]);
@@ -267,7 +266,7 @@ mod tests {
     fn normalise_flags_zero() -> Result<()> {
         let a =
             Tensor::from_slice(&[0.0_f32, 0.0, 0.0, 0.0, -4.0, 2.0, 1.0, 0.5]).view([2, 1, 2, 2]);
-        let (h, flags) = normalise(&a);
+        let (h, flags) = normalise(&a)?;
         assert_eq!(flags, vec![true, false]);
         let v = Vec::<f32>::try_from(h.view([-1]))?;
         assert_eq!(v, vec![0.0, 0.0, 0.0, 0.0, -1.0, 0.5, 0.25, 0.125]);

@@ -18,14 +18,20 @@ pub fn to_usize(v: i64) -> usize {
 
 /// A count or index as `f64`: exact below 2^53, the nearest representable value above.
 #[expect(clippy::cast_precision_loss, reason = "counts stay far below 2^53; rounding is fine")]
-pub fn to_f64(v: usize) -> f64 {
+pub const fn to_f64(v: usize) -> f64 {
+    v as f64
+}
+
+/// A libtorch size or count as `f64`: exact below 2^53, the nearest representable value above.
+#[expect(clippy::cast_precision_loss, reason = "sizes and counts stay far below 2^53")]
+pub fn i64_to_f64(v: i64) -> f64 {
     v as f64
 }
 
 /// A count or pixel coordinate as `f32`: exact below 2^24 (every image side and class index
 /// here), the nearest representable value above.
 #[expect(clippy::cast_precision_loss, reason = "pixel coordinates stay below 2^24")]
-pub fn to_f32(v: usize) -> f32 {
+pub const fn to_f32(v: usize) -> f32 {
     v as f32
 }
 
@@ -69,6 +75,7 @@ mod tests {
         assert_eq!(to_usize(-3), 0);
         assert_eq!(to_usize(12), 12);
         assert_eq!(to_f64(1 << 20), 1_048_576.0);
+        assert_eq!(i64_to_f64(-3), -3.0);
         assert_eq!(to_f32(255), 255.0);
     }
 

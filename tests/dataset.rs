@@ -259,7 +259,7 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
         &attribution::Options::default(),
     )
     .expect("attr");
-    let (h, _) = heatmap_explorer::ax::normalise(&a);
+    let (h, _) = heatmap_explorer::ax::normalise(&a).expect("normalise");
     let h = Vec::<f32>::try_from(h.view([-1])).expect("h");
     let mask_path = dataset::lesion::mask_path(&data, &row.image).expect("mask beside the split");
     assert!(mask_path.starts_with(dir.path().join("masks").join("test")));

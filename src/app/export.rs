@@ -69,8 +69,10 @@ impl App {
 fn to_rgba(image: &egui::ColorImage) -> Result<image::RgbaImage> {
     let [w, h] = image.size;
     let bytes: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_srgba_unmultiplied()).collect();
-    let to_u32 = |v: usize| u32::try_from(v).unwrap_or(0);
-    image::RgbaImage::from_raw(to_u32(w), to_u32(h), bytes)
+    let side = |v: usize| {
+        u32::try_from(v).map_err(|_| crate::Error::invalid(format!("image side {v} is too large")))
+    };
+    image::RgbaImage::from_raw(side(w)?, side(h)?, bytes)
         .ok_or_else(|| crate::Error::invalid("bad image size"))
 }
 

@@ -10,6 +10,7 @@ use super::progress::Progress;
 use crate::app::Startup;
 use crate::attribution::{self, Method, Options};
 use crate::ax;
+use crate::convert::{i64_to_f64, to_f64};
 use crate::error::{Error, Result};
 use crate::gax::{self, GaxConfig};
 use crate::io::image::Image;
@@ -211,7 +212,7 @@ fn gax_cmd(a: &GaxArgs, device: runtime::DeviceChoice) -> Result<()> {
     let mut on_step = |s: gax::GaxStep| {
         let (image, step, co) = (s.image, s.step, s.co);
         records[image].push(s);
-        let rate = step as f64 / start.elapsed().as_secs_f64().max(1e-9);
+        let rate = to_f64(step) / start.elapsed().as_secs_f64().max(1e-9);
         bar.set(step as u64, max, &format!("CO {co:>10.4}  {rate:>7.2} steps/s"));
     };
     let outcome = gax::run(&model, &x, &labels, &config, &|| false, &mut on_step)?;
@@ -286,7 +287,7 @@ fn bench(a: &BenchArgs, device: runtime::DeviceChoice) -> Result<()> {
                         "ours gax {arch} batch={b} size={} engine={name}: {ms:.2} ms/step, \
                          {:.1} image-steps/s (mean CO at step {}: {co:.4})",
                         a.size,
-                        b as f64 * 1000.0 / ms,
+                        i64_to_f64(b) * 1000.0 / ms,
                         a.steps
                     );
                 }
@@ -295,7 +296,7 @@ fn bench(a: &BenchArgs, device: runtime::DeviceChoice) -> Result<()> {
                     let ms = crate::bench::attribute(arch, m, b, a.steps, a.size, dev)?;
                     println!(
                         "ours attribute {arch} {m} batch={b}: {ms:.2} ms/call, {:.2} ms/image",
-                        ms / b as f64
+                        ms / i64_to_f64(b)
                     );
                 }
             }

@@ -10,6 +10,7 @@ use std::time::Instant;
 use tch::nn::OptimizerConfig as _;
 use tch::{Device, Kind, Tensor, nn};
 
+use crate::convert::{to_f64, to_i64};
 use crate::dataset;
 use crate::error::{Error, Result};
 use crate::model::{Arch, Ctx, Model, ModelCard, Normalize};
@@ -53,6 +54,14 @@ pub struct TrainOptions {
     pub command: String,
 }
 
+/// The input size as image sides, when both are positive.
+fn checked_size(size: [i64; 2]) -> Result<[usize; 2]> {
+    match size.map(usize::try_from) {
+        [Ok(h), Ok(w)] if h > 0 && w > 0 => Ok([h, w]),
+        _ => Err(Error::invalid(format!("input size {size:?}: both sides must be positive"))),
+    }
+}
+
 /// A split held in memory as 8-bit pixels.
 struct Split {
     x: Tensor,
@@ -68,7 +77,7 @@ fn load_split(dir: &Path, classes: &[String], size: [usize; 2]) -> Result<Split>
         pixels.extend(img.data.iter().map(|&v| crate::io::image::to_u8(v)));
     }
     let n = i64::try_from(items.len()).map_err(|_| Error::invalid("too many images"))?;
-    let (h, w) = (i64::try_from(size[0]).unwrap_or(256), i64::try_from(size[1]).unwrap_or(256));
+    let (h, w) = (to_i64(size[0]), to_i64(size[1]));
     let labels: Vec<i64> = items.iter().map(|i| i.label).collect();
     Ok(Split {
         x: Tensor::from_slice(&pixels).view([n, 3, h, w]),
@@ -112,13 +121,18 @@ pub struct Metrics {
 fn metrics(pred: &[i64], truth: &[i64]) -> Metrics {
     let n = pred.len();
     let correct = pred.iter().zip(truth).filter(|(p, t)| p == t).count();
-    let tp = pred.iter().zip(truth).filter(|(p, t)| **p == 1 && **t == 1).count() as f64;
-    let fp = pred.iter().zip(truth).filter(|(p, t)| **p == 1 && **t != 1).count() as f64;
-    let fnn = pred.iter().zip(truth).filter(|(p, t)| **p != 1 && **t == 1).count() as f64;
+    let count = |f: fn(i64, i64) -> bool| {
+        to_f64(pred.iter().zip(truth).filter(|&(&p, &t)| f(p, t)).count())
+    };
+    let (tp, fp, fnn) = (
+        count(|p, t| p == 1 && t == 1),
+        count(|p, t| p == 1 && t != 1),
+        count(|p, t| p != 1 && t == 1),
+    );
     let ratio = |a: f64, b: f64| if b == 0.0 { f64::NAN } else { a / b };
     Metrics {
         n,
-        accuracy: ratio(correct as f64, n as f64),
+        accuracy: ratio(to_f64(correct), to_f64(n)),
         precision: ratio(tp, tp + fp),
         recall: ratio(tp, tp + fnn),
     }
@@ -126,12 +140,7 @@ fn metrics(pred: &[i64], truth: &[i64]) -> Metrics {
 
 /// Evaluates `model` on an ImageFolder tree.
 pub fn evaluate(model: &Model, dir: &Path) -> Result<Metrics> {
-    let [h, w] = model.info().input_size;
-    let split = load_split(
-        dir,
-        &model.info().labels,
-        [usize::try_from(h).unwrap_or(256), usize::try_from(w).unwrap_or(256)],
-    )?;
+    let split = load_split(dir, &model.info().labels, model.info().image_size())?;
     let pred = predict_split(model, &split)?;
     Ok(metrics(&pred, &Vec::<i64>::try_from(&split.y)?))
 }
@@ -219,13 +228,10 @@ pub fn train(
             train_dir.display()
         )));
     }
-    let size = [
-        usize::try_from(opts.input_size[0]).unwrap_or(256),
-        usize::try_from(opts.input_size[1]).unwrap_or(256),
-    ];
+    let size = checked_size(opts.input_size)?;
     let train = load_split(&train_dir, &classes, size)?;
     let val = load_split(&val_dir, &classes, size)?;
-    let n_classes = i64::try_from(classes.len()).unwrap_or(2);
+    let n_classes = to_i64(classes.len());
     let spec = crate::model::TrainableSpec {
         arch: opts.arch,
         classes: n_classes,
@@ -248,7 +254,7 @@ pub fn train(
     while it < opts.max_iter {
         it += 1;
         if opts.warmup > 0 {
-            opt.set_lr(opts.lr * (it as f64 / opts.warmup as f64).min(1.0));
+            opt.set_lr(opts.lr * (to_f64(it) / to_f64(opts.warmup)).min(1.0));
         }
         let idx = Tensor::randint(train.n, [opts.batch], (Kind::Int64, Device::Cpu));
         let (x, y) = batch_of(&train, &idx, device);

@@ -116,10 +116,10 @@ fn colour_bar(ui: &mut egui::Ui, scale: f32) {
     ui.label(format!("{:.3}", -scale));
     let (rect, _) = ui.allocate_exact_size(Vec2::new(160.0, 14.0), egui::Sense::hover());
     let painter = ui.painter();
-    let steps = 64;
+    let steps = 64_u8;
     for i in 0..steps {
-        let t0 = i as f32 / steps as f32;
-        let t1 = (i + 1) as f32 / steps as f32;
+        let t0 = f32::from(i) / f32::from(steps);
+        let t1 = f32::from(i + 1) / f32::from(steps);
         let r = egui::Rect::from_min_max(
             egui::pos2(rect.left() + t0 * rect.width(), rect.top()),
             egui::pos2(rect.left() + t1 * rect.width(), rect.bottom()),
