@@ -331,9 +331,12 @@ pub fn train(
     provenance.insert("iterations".into(), serde_json::json!(it));
     provenance.insert("weights_from_iteration".into(), serde_json::json!(best_iter));
     provenance.insert("train_images".into(), serde_json::json!(train.n));
-    provenance.insert("validation".into(), serde_json::to_value(val_metrics).unwrap_or_default());
+    let json = |m: &Metrics| {
+        serde_json::to_value(m).map_err(|e| Error::invalid(format!("metrics as JSON: {e}")))
+    };
+    provenance.insert("validation".into(), json(&val_metrics)?);
     if let Some(t) = &test {
-        provenance.insert("test".into(), serde_json::to_value(t).unwrap_or_default());
+        provenance.insert("test".into(), json(t)?);
     }
     let card = ModelCard {
         arch: opts.arch.name().to_owned(),
