@@ -40,7 +40,8 @@ release: setup
 reference: $(REF_STAMP)
 
 # Reference outputs from the real peers (torchvision, Captum 0.9.0, the paper's PyTorch GAX loop).
-$(REF_STAMP): $(STAMP) tests/reference/make_reference.py
+REF_SRC := $(addprefix tests/reference/,make_reference.py decode_cases.py flat_images.py flat_reference.py)
+$(REF_STAMP): $(STAMP) $(REF_SRC) assets/samples/normal_2.png
 	@mkdir -p $(REF)
 	PYTHONWARNINGS=ignore $(PY) tests/reference/make_reference.py $(REF)
 	@touch $@

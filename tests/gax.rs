@@ -5,7 +5,7 @@ use heatmap_explorer::gax::{self, Engine, GaxConfig, GaxStep, StopReason};
 use heatmap_explorer::model::Model;
 use tch::{Kind, Tensor};
 
-use crate::util::{array, load_model, meta, small_model, targets};
+use crate::util::{FLAT, array, flat_images, load_model, meta, meta_ints, small_model, targets};
 
 fn trajectory(
     model: &Model,
@@ -73,6 +73,74 @@ fn trajectory_matches_pytorch_loop() {
                 steps[0][20].co,
                 reference.double_value(&[20])
             );
+        }
+    }
+}
+
+/// Checks one image's CO, loss and similarity over 21 steps against the reference rows, each
+/// to 1e-3 of its largest magnitude; returns the worst relative difference.
+fn check_against_rows(steps: &[GaxStep], rows: [Vec<f64>; 3], what: &str) -> f64 {
+    assert_eq!(steps.len(), 21, "{what}");
+    let mut worst: f64 = 0.0;
+    for (row, label) in rows.iter().zip(["CO", "loss", "similarity"]) {
+        let scale = row.iter().map(|v| v.abs()).fold(0.0, f64::max).max(1e-6);
+        for (t, s) in steps.iter().enumerate() {
+            let ours = match label {
+                "CO" => s.co,
+                "loss" => s.loss,
+                _ => s.similarity,
+            };
+            let e = (f64::from(ours) - row[t]).abs() / scale;
+            worst = worst.max(e);
+            assert!(e <= 1e-3, "{what} step {t}: {label} {ours} vs PyTorch {}", row[t]);
+        }
+    }
+    worst
+}
+
+#[test]
+fn flat_image_trajectory_matches_pytorch_loop_in_both_engines() {
+    // A grayscale image with large flat regions (issue #13): the eager engine on the image alone
+    // against the paper's loop, the graph engine (uncaptured on the CPU) with the image in a
+    // batch with a noise image against the same loop on that batch.
+    let x_all = flat_images();
+    for name in ["resnet34-2class", "alexnet"] {
+        let model = load_model(name);
+        let k = meta(name)["flat_gax_image"].as_i64().expect("flat gax image");
+        let image = FLAT[k as usize];
+        let x = x_all.narrow(0, k, 1);
+        let label = meta_ints(name, "flat_targets")[k as usize];
+        let xb = Tensor::cat(&[&x, &array(name, "inputs.npy").narrow(0, 0, 1)], 0);
+        let labels = [label, targets(name)[0]];
+        for variant in [Variant::Sum, Variant::Mult] {
+            let cfg = |engine| GaxConfig {
+                max_steps: 20,
+                target_co: f64::INFINITY,
+                variant,
+                engine,
+                ..GaxConfig::default()
+            };
+            let v = variant.name();
+            // [3, 21]: CO, loss, similarity of steps 0..=20.
+            let single = array(name, &format!("flat_gax_{v}.npy"));
+            let rows = |t: &Tensor| -> [Vec<f64>; 3] {
+                [0, 1, 2].map(|r| (0..21).map(|s| t.double_value(&[r, s])).collect())
+            };
+            let (steps, _) = trajectory(&model, &x, &[label], &cfg(Engine::Eager));
+            let what = format!("{name} {image} {v} eager");
+            let worst = check_against_rows(&steps[0], rows(&single), &what);
+            println!(
+                "{what}: CO {:.4} -> {:.4}; worst {worst:.2e}",
+                steps[0][0].co, steps[0][20].co
+            );
+            // [3, 2, 21]: the same rows for both images of the batch.
+            let pair = array(name, &format!("flat_gax2_{v}.npy"));
+            let (steps, _) = trajectory(&model, &xb, &labels, &cfg(Engine::Graph));
+            for (i, s) in steps.iter().enumerate() {
+                let what = format!("{name} {v} graph, batch image {i}");
+                let worst = check_against_rows(s, rows(&pair.select(1, i as i64)), &what);
+                println!("{what}: worst {worst:.2e}");
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ use tch::{Kind, Tensor};
 
 use crate::util::{array, load_model, meta, rel_err, targets};
 
-const FULL: [&str; 4] = ["resnet34", "alexnet", "resnet34-2class", "alexnet-2class"];
+pub const FULL: [&str; 4] = ["resnet34", "alexnet", "resnet34-2class", "alexnet-2class"];
 
 #[test]
 fn forward_matches_torchvision() {

@@ -13,6 +13,8 @@
 
 mod cli;
 mod dataset;
+mod decode;
+mod flat;
 mod gax;
 mod parity;
 mod slurm;

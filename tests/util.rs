@@ -71,6 +71,34 @@ pub fn rel_err(a: &Tensor, b: &Tensor) -> f64 {
     if den == 0.0 { num } else { num / den }
 }
 
+/// The grayscale images with large flat regions (`tests/reference/flat_images.py`), in the
+/// reference's order.
+pub const FLAT: [&str; 5] = ["page", "phantom", "blocks", "xray8", "xray16"];
+
+/// The flat-region images as a batch `[5, 3, 256, 256]`, decoded and sized by the project from
+/// the same PNG files the reference read.
+pub fn flat_images() -> Tensor {
+    let dir = reference_dir().join("flat");
+    let images: Vec<_> = FLAT
+        .iter()
+        .map(|n| {
+            heatmap_explorer::input::load_image(&dir.join(format!("{n}.png")), [256, 256])
+                .expect("flat image")
+        })
+        .collect();
+    heatmap_explorer::input::batch(&images.iter().collect::<Vec<_>>(), Device::Cpu).expect("batch")
+}
+
+/// Integers listed under `key` in a model's reference metadata.
+pub fn meta_ints(name: &str, key: &str) -> Vec<i64> {
+    meta(name)[key]
+        .as_array()
+        .unwrap_or_else(|| panic!("{name}: {key}"))
+        .iter()
+        .map(|v| v.as_i64().expect("int"))
+        .collect()
+}
+
 /// A random squeezenet (seeded) for tests that need any real model quickly.
 pub fn small_model(classes: i64, seed: i64) -> Model {
     let source = ModelSource::Random {

@@ -7,7 +7,8 @@ use tch::{Kind, Tensor};
 /// Adam state for one parameter tensor.
 #[derive(Debug)]
 pub struct Adam {
-    lr: f64,
+    /// The learning rate as a 0-dim float64 tensor on the parameter's device.
+    lr: Tensor,
     beta1: f64,
     beta2: f64,
     eps: f64,
@@ -21,7 +22,7 @@ impl Adam {
     /// State for a parameter shaped like `like`.
     pub fn new(like: &Tensor, lr: f64) -> Self {
         Self {
-            lr,
+            lr: Tensor::full([], lr, (Kind::Double, like.device())),
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,
@@ -41,9 +42,13 @@ impl Adam {
         // 1 − β^t in float64, as the host-side bias corrections of the reference are.
         let bc1 = Tensor::pow_scalar(self.beta1, &self.step).g_mul_scalar(-1.0).g_add_scalar(1.0);
         let bc2 = Tensor::pow_scalar(self.beta2, &self.step).g_mul_scalar(-1.0).g_add_scalar(1.0);
-        let step_size = bc1.reciprocal().g_mul_scalar(self.lr);
         let denom = self.v.sqrt() / bc2.sqrt() + self.eps;
-        let _ = param.g_sub_(&(&self.m / denom * step_size));
+        // The reference's `param.addcdiv_(m, denom, value=-lr / bc1)` rounds as
+        // `param + (value · m) / denom` with value in float: the same operations in the same
+        // order keep W and b bit-identical to it (`param − (m / denom) · step` drifts by an ulp
+        // from the second update on, which in flat images flips max-pool ties).
+        let neg_step = (&self.lr / bc1).neg();
+        let _ = param.g_add_(&(&self.m * neg_step / denom));
     }
 
     /// Keeps only the rows `idx` of the state (for images that are still running).

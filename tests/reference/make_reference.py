@@ -9,7 +9,11 @@ DeepLift raises on a reused ReLU module), and
   - a batch of inputs in [0, 1] and torchvision's logits,
   - Captum 0.9.0 attributions of all six methods for each image's predicted class,
   - CO scores of the paper's formula for every method and both variants,
-  - the paper's GAX loop (PyTorch, Adam) CO trajectory for 20 steps, sum and mult.
+  - the paper's GAX loop (PyTorch, Adam) CO trajectory for 20 steps, sum and mult,
+and the same for grayscale images with large flat regions (`flat_images.py`) read from PNG
+files that the tests decode themselves: logits, attributions (batched), CO, GAX trajectories
+(CO, loss, similarity), and one image's activations and input gradient for a bit-for-bit check.
+`decode/` holds the decoding and resizing fixtures (`decode_cases.py`).
 
 Usage: python make_reference.py OUT_DIR
 """
@@ -25,6 +29,9 @@ import torchvision
 from safetensors.torch import save_file
 
 import captum
+import decode_cases
+import flat_images
+import flat_reference
 from captum.attr import (DeepLift, Deconvolution, GuidedBackprop, InputXGradient,
                          LayerAttribution, LayerGradCam, Saliency)
 
@@ -203,7 +210,8 @@ def co_scores(net, x, attrs, labels, classes):
 
 
 def gax_trajectory(net, x, label, classes, variant, steps=20, lr=0.1, lam=100.0, eps=1e-4):
-    """The paper's GAX loop (SPEC §6 semantics): CO of the heatmap after t updates, t = 0..steps."""
+    """The paper's GAX loop (SPEC §6 semantics): CO of the heatmap after t updates, t = 0..steps.
+    Also returns the loss and the similarity term of each step."""
     for p in net.parameters():
         p.requires_grad_(False)
     w = torch.ones(3, SIZE, SIZE, requires_grad=True)
@@ -213,27 +221,35 @@ def gax_trajectory(net, x, label, classes, variant, steps=20, lr=0.1, lam=100.0,
     kappa[0, label] = 1.0
     with torch.no_grad():
         y0 = net(x)
-    cos = []
+    cos, losses, sims = [], [], []
     for t in range(steps + 1):
         h = torch.tanh(w * x + b)
         xp = x + h if variant == "sum" else x * h
         co = ((net(xp) - y0) * kappa).sum()
-        cos.append(co.item())
-        if t == steps:
-            break
         sim = ((h - x + eps) ** 2 / (x + eps)).mean()
         loss = -co + lam / sim
+        cos.append(co.item())
+        losses.append(loss.item())
+        sims.append(sim.item())
+        if t == steps:
+            break
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return np.array(cos, dtype=np.float32)
+    return [np.array(v, dtype=np.float32) for v in (cos, losses, sims)]
 
 
 def main(out_dir):
     os.makedirs(out_dir, exist_ok=True)
+    decode_cases.write_cases(os.path.join(out_dir, "decode"))
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    flat_paths = flat_images.write(os.path.join(out_dir, "flat"), repo)
+    np.save(os.path.join(out_dir, "flat", "inputs.npy"), flat_images.batch(flat_paths).numpy())
     full = ["resnet34", "alexnet", "resnet34-2class", "alexnet-2class"]
     forward_only = ["resnet18", "resnet50", "squeezenet1_1"]
     gax_models = ["resnet34-2class", "alexnet"]
+    # The flat image each GAX model's trajectories run on.
+    flat_gax = {"resnet34-2class": "xray8", "alexnet": "page"}
     for k, name in enumerate(full + forward_only):
         d = os.path.join(out_dir, name)
         os.makedirs(d, exist_ok=True)
@@ -257,6 +273,8 @@ def main(out_dir):
             labels[1] = (labels[1] + 1) % classes
             meta["co_labels"] = labels.tolist()
             np.save(os.path.join(d, "co.npy"), co_scores(net, x, attrs, labels, classes))
+            flat_reference.write(d, name, net, layer, classes, flat_paths, (x[:1], int(targets[0])),
+                                 flat_gax.get(name), meta, attributions, co_scores, gax_trajectory)
         if name == "squeezenet1_1":
             # The TorchScript path: the inner network traced (normalisation stays outside, as
             # `--torchscript FILE --normalize imagenet` applies it), and the two input-gradient
@@ -268,7 +286,7 @@ def main(out_dir):
             np.save(os.path.join(d, "attr_InputXGradient.npy"), InputXGradient(net).attribute(xs, target=targets).detach().numpy())
         if name in gax_models:
             for variant in ["sum", "mult"]:
-                traj = gax_trajectory(net, x[1:2], int(targets[1]), classes, variant)
+                traj = gax_trajectory(net, x[1:2], int(targets[1]), classes, variant)[0]
                 np.save(os.path.join(d, f"gax_{variant}.npy"), traj)
             meta["gax_image"] = 1
         with open(os.path.join(d, "meta.json"), "w") as f:
