@@ -162,7 +162,7 @@ pub fn generate(seed: u64, index: u64, pneumonia: bool) -> Phantom {
     #[expect(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,
-        reason = "clamped to 0..=255 first; +0.5 then truncation rounds, as the shipped phantoms were"
+        reason = "clamped to 0..=255 first; + 0.5 then truncation rounds, as for the shipped data"
     )]
     let pixels = image.iter().map(|v| (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8).collect();
     Phantom { pixels, mask, pneumonia, distractor: distractors.any(), lung_mask }
