@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use heatmap_explorer::app::{App, Startup};
+use heatmap_explorer::convert::{to_f32, to_f64};
 use heatmap_explorer::gax::{CompactHeatmap, GaxConfig};
 use heatmap_explorer::io::image::Image;
 use heatmap_explorer::io::runfile::{ModelIdentity, RunRecord, StepScalars};
@@ -39,13 +40,13 @@ fn main() {
     let image = Image {
         width: w,
         height: h,
-        data: (0..3 * h * w).map(|i| ((i * 7919) % 1000) as f32 / 1000.0).collect(),
+        data: (0..3 * h * w).map(|i| to_f32((i * 7919) % 1000) / 1000.0).collect(),
     };
 
     // Streaming: a real GAX run on the worker while frames are drawn.
     let png = dir.join("x.png");
     image::RgbImage::from_fn(256, 256, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x * y) % 256) as u8])
+        image::Rgb([x, y, x * y].map(|v| v.to_le_bytes()[0]))
     })
     .save(&png)
     .expect("png");
@@ -84,10 +85,10 @@ fn main() {
         RunRecord::new(GaxConfig::default(), image, "x.png".into(), 0, ModelIdentity::default());
     for t in 0..1000_usize {
         let v: Vec<f32> =
-            (0..3 * h * w).map(|i| (((i + 31 * t) % 2000) as f32 / 1000.0 - 1.0) * 0.9).collect();
+            (0..3 * h * w).map(|i| (to_f32((i + 31 * t) % 2000) / 1000.0 - 1.0) * 0.9).collect();
         run.heatmaps.push(CompactHeatmap::from_f32(h, w, &v));
         run.steps.push(StepScalars {
-            co: t as f32 * 0.05,
+            co: to_f32(t) * 0.05,
             loss: 1.0,
             similarity: 0.5,
             abs_max: 0.9,
@@ -98,7 +99,7 @@ fn main() {
     run.save(&path).expect("save");
     println!(
         "run file of 1000 steps: {:.1} MB",
-        std::fs::metadata(&path).expect("meta").len() as f64 / 1e6
+        to_f64(usize::try_from(std::fs::metadata(&path).expect("meta").len()).expect("size")) / 1e6
     );
     let mut hr = harness();
     hr.state_mut().open_run(path);

@@ -43,6 +43,11 @@ impl Variant {
         }
     }
 
+    /// Parses `sum` or `mult`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == name)
+    }
+
     /// The augmented input x' for heatmap `h`.
     pub fn apply(self, x: &Tensor, h: &Tensor) -> Tensor {
         match self {
@@ -52,10 +57,52 @@ impl Variant {
     }
 }
 
+/// Where a heatmap comes from: one of the six methods, or GAX. Ordered as the paper lists them:
+/// the methods in their order, then GAX.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum HeatmapSource {
+    /// An attribution method's AX heatmap.
+    Method(Method),
+    /// The GAX heatmap.
+    #[default]
+    Gax,
+}
+
+impl HeatmapSource {
+    /// The name in dataset rows and summaries: the method's name, or `GAX`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Gax => "GAX",
+            Self::Method(m) => m.name(),
+        }
+    }
+
+    /// Parses a name as [`Self::name`] writes it.
+    pub fn parse(name: &str) -> Option<Self> {
+        if name == Self::Gax.name() {
+            Some(Self::Gax)
+        } else {
+            Method::parse(name).ok().map(Self::Method)
+        }
+    }
+}
+
+impl std::fmt::Display for HeatmapSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+impl serde::Serialize for HeatmapSource {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 /// κ `[N, C]`: +1 at each row's label and −1/(C−1) elsewhere.
 pub fn kappa(labels: &Tensor, classes: i64) -> Tensor {
     let n = labels.size()[0];
-    let off = if classes > 1 { -1.0 / (classes as f64 - 1.0) } else { 0.0 };
+    let off = if classes > 1 { -1.0 / (crate::convert::i64_to_f64(classes) - 1.0) } else { 0.0 };
     let k = Tensor::full([n, classes], off, (Kind::Float, labels.device()));
     k.scatter_value(1, &labels.view([-1, 1]), 1.0)
 }
@@ -67,15 +114,14 @@ pub fn co_from_logits(augmented: &Tensor, baseline: &Tensor, kappa: &Tensor) -> 
 
 /// h = a / max|a| per image (over all its channels and pixels), sign kept. Images whose
 /// attribution is all zero get h = 0 and are flagged.
-pub fn normalise(a: &Tensor) -> (Tensor, Vec<bool>) {
+pub fn normalise(a: &Tensor) -> Result<(Tensor, Vec<bool>)> {
     let n = a.size()[0];
     let amax = a.abs().view([n, -1]).amax([1_i64].as_slice(), false);
     let zero = amax.eq(0.0);
     let safe = amax.where_scalarother(&zero.logical_not(), 1.0).view([n, 1, 1, 1]);
     let h = a / safe;
-    let flags = Vec::<bool>::try_from(zero.to_device(tch::Device::Cpu))
-        .unwrap_or_else(|_| vec![false; usize::try_from(n).unwrap_or(0)]);
-    (h, flags)
+    let flags = Vec::<bool>::try_from(zero.to_device(tch::Device::Cpu))?;
+    Ok((h, flags))
 }
 
 /// CO scores of heatmap `h` for every image, one per variant.
@@ -169,7 +215,7 @@ pub fn ax_batch_with(
     let mut per_image: Vec<Vec<AxScore>> = vec![Vec::new(); predicted.len()];
     for &m in methods {
         let a = attribution::attribute(model, x, Some(&predicted), m, opts)?;
-        let (h, zero) = normalise(&a);
+        let (h, zero) = normalise(&a)?;
         on_heatmap(m, &h)?;
         let r = co_and_predictions(model, x, &h, &labels, &Variant::ALL)?;
         let ((sum, psum), (mult, pmult)) = (&r[0], &r[1]);
@@ -192,6 +238,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn names_round_trip_and_order() {
+        for v in Variant::ALL {
+            assert_eq!(Variant::parse(v.name()), Some(v));
+        }
+        let mut all: Vec<HeatmapSource> = vec![HeatmapSource::Gax];
+        all.extend(Method::ALL.map(HeatmapSource::Method));
+        for s in &all {
+            assert_eq!(HeatmapSource::parse(s.name()), Some(*s));
+        }
+        assert_eq!(HeatmapSource::parse("gax"), None);
+        all.sort();
+        assert_eq!(all.first(), Some(&HeatmapSource::Method(Method::Saliency)));
+        assert_eq!(all.last(), Some(&HeatmapSource::Gax));
+    }
+
+    #[test]
     fn kappa_rows() -> Result<()> {
         let k = kappa(&Tensor::from_slice(&[2_i64, 0]), 4);
         let v = Vec::<f32>::try_from(k.view([-1]))?;
@@ -204,7 +266,7 @@ mod tests {
     fn normalise_flags_zero() -> Result<()> {
         let a =
             Tensor::from_slice(&[0.0_f32, 0.0, 0.0, 0.0, -4.0, 2.0, 1.0, 0.5]).view([2, 1, 2, 2]);
-        let (h, flags) = normalise(&a);
+        let (h, flags) = normalise(&a)?;
         assert_eq!(flags, vec![true, false]);
         let v = Vec::<f32>::try_from(h.view([-1]))?;
         assert_eq!(v, vec![0.0, 0.0, 0.0, 0.0, -1.0, 0.5, 0.25, 0.125]);

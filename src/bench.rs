@@ -6,13 +6,14 @@ use std::time::Instant;
 use tch::{Device, Kind, Tensor};
 
 use crate::attribution::{self, Method, Options};
+use crate::convert::{i64_to_f64, to_f64, to_i64};
 use crate::error::{Error, Result};
 use crate::gax::{self, Engine, GaxConfig};
 use crate::model::{Arch, Model, ModelSource, Normalize};
 
 fn sync(device: Device) {
     if let Device::Cuda(i) = device {
-        tch::Cuda::synchronize(i64::try_from(i).unwrap_or(0));
+        tch::Cuda::synchronize(to_i64(i));
     }
 }
 
@@ -55,13 +56,13 @@ pub fn gax(
         } else if s.step == steps - 1 {
             end.get_or_insert_with(Instant::now);
         } else if s.step == steps {
-            co += f64::from(s.co) / batch as f64;
+            co += f64::from(s.co) / i64_to_f64(batch);
         }
     })?;
     let (Some(start), Some(end)) = (start, end) else {
         return Err(Error::invalid("bench gax: the run stopped early"));
     };
-    Ok((1000.0 * end.duration_since(start).as_secs_f64() / (steps - 2) as f64, co))
+    Ok((1000.0 * end.duration_since(start).as_secs_f64() / to_f64(steps - 2), co))
 }
 
 /// Times one method on a batch; returns milliseconds per call.
@@ -85,5 +86,5 @@ pub fn attribute(
         let _ = attribution::attribute(&model, &x, Some(&targets), method, &opts)?;
     }
     sync(device);
-    Ok(1000.0 * t.elapsed().as_secs_f64() / reps.max(1) as f64)
+    Ok(1000.0 * t.elapsed().as_secs_f64() / to_f64(reps.max(1)))
 }

@@ -20,12 +20,7 @@ pub fn sequential(v: f32) -> Color32 {
     )
 }
 
-fn to_byte(v: f32) -> u8 {
-    // Clamped into 0..=255 first, so the cast is exact.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let b = v.clamp(0.0, 255.0).round() as u8;
-    b
-}
+use crate::convert::{cell_index, to_byte, to_f32};
 
 /// A `[h, w]` plane of values mapped with `diverging(v / scale)`.
 pub fn signed_plane(values: &[f32], w: usize, h: usize, scale: f32) -> ColorImage {
@@ -47,9 +42,7 @@ pub fn abs_quantile(values: &[f32], q: f32) -> f32 {
     if a.is_empty() {
         return 0.0;
     }
-    // The index is a rounded fraction of the length, so it fits.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-    let k = ((a.len() - 1) as f32 * q.clamp(0.0, 1.0)).round() as usize;
+    let k = cell_index(f64::from((to_f32(a.len() - 1) * q.clamp(0.0, 1.0)).round()), a.len());
     let (_, v, _) = a.select_nth_unstable_by(k, f32::total_cmp);
     *v
 }
@@ -108,7 +101,7 @@ mod tests {
 
     #[test]
     fn quantile() {
-        let v: Vec<f32> = (0..101).map(|i| -(i as f32)).collect();
+        let v: Vec<f32> = (0..101_u8).map(|i| -f32::from(i)).collect();
         assert_eq!(abs_quantile(&v, 0.99), 99.0);
         assert_eq!(abs_quantile(&v, 1.0), 100.0);
         assert_eq!(abs_quantile(&[], 0.5), 0.0);

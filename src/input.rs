@@ -157,7 +157,7 @@ mod tests {
 
     #[test]
     fn grayscale_is_replicated_and_resized() {
-        let data: Vec<f32> = (0..32).map(|i| (i % 8) as f32 * 30.0 / 255.0).collect();
+        let data: Vec<f32> = (0..32_u8).map(|i| f32::from(i % 8) * 30.0 / 255.0).collect();
         let r = Raster { width: 8, height: 4, channels: 1, bits: 8, data };
         let img = resize(&r, [4, 8]).expect("same size");
         assert_eq!((img.width, img.height), (8, 4));

@@ -4,14 +4,21 @@
 //! optimised to raise the CO score) on a background worker, and an egui explorer, after Tjoa
 //! et al., *Improving Deep Neural Network Classification Confidence using Heatmap-based
 //! eXplainable AI* (arXiv 2201.00009).
+//!
+//! The library never prints: results come back as values and progress through callbacks; the
+//! command line (`cli`) prints.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod app;
 pub mod attribution;
 pub mod ax;
 pub mod bench;
+#[allow(clippy::print_stdout, clippy::print_stderr, reason = "the command line owns printing")]
 pub mod cli;
 pub mod cluster;
 pub mod colormap;
+pub mod convert;
 pub mod dataset;
 pub mod error;
 pub mod gax;
@@ -23,6 +30,7 @@ pub mod runtime;
 pub mod toy2d;
 pub mod train;
 pub mod ui;
+pub mod view_model;
 pub mod worker;
 
 pub use error::{Error, Result};

@@ -109,9 +109,9 @@ fn three_shards_merge_to_the_unsharded_csv() {
     assert_eq!(counts.iter().sum::<usize>(), 10 * 4);
     assert!(counts.iter().all(|&c| c > 0));
     let merged = dir.path().join("merged.csv");
-    dataset::merge_cli(&merged, &parts).expect("merge");
+    dataset::merge_files(&merged, &parts).expect("merge");
     let sorted_full = dir.path().join("full_sorted.csv");
-    dataset::merge_cli(&sorted_full, std::slice::from_ref(&full)).expect("sort");
+    dataset::merge_files(&sorted_full, std::slice::from_ref(&full)).expect("sort");
     assert_eq!(std::fs::read(&merged).expect("m"), std::fs::read(&sorted_full).expect("f"));
     assert_eq!(
         std::fs::read(&merged).expect("m"),
@@ -254,7 +254,7 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
     // image's own heatmap and mask.
     let row = rows
         .iter()
-        .find(|r| r.image.starts_with("PNEUMONIA") && r.method == "Saliency")
+        .find(|r| r.image.starts_with("PNEUMONIA") && r.method.name() == "Saliency")
         .expect("row");
     let img = heatmap_explorer::input::load_image(&data.join(&row.image), [256, 256]).expect("img");
     let x = heatmap_explorer::input::to_tensor(&img, tch::Device::Cpu).expect("tensor");
@@ -267,7 +267,7 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
         &attribution::Options::default(),
     )
     .expect("attr");
-    let (h, _) = heatmap_explorer::ax::normalise(&a);
+    let (h, _) = heatmap_explorer::ax::normalise(&a).expect("normalise");
     let h = Vec::<f32>::try_from(h.view([-1])).expect("h");
     let mask_path = dataset::lesion::mask_path(&data, &row.image).expect("mask beside the split");
     assert!(mask_path.starts_with(dir.path().join("masks").join("test")));
@@ -280,7 +280,7 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
     // GAX rows: the CO of the final step of a single-image run of the same length.
     let gax_row = rows
         .iter()
-        .find(|r| r.image == row.image && r.method == dataset::GAX && r.variant == "sum")
+        .find(|r| r.image == row.image && r.method == dataset::GAX && r.variant.name() == "sum")
         .expect("gax row");
     let cfg = heatmap_explorer::gax::GaxConfig { max_steps: 3, ..Default::default() };
     let mut last = None;
@@ -301,13 +301,15 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
     // The summary: the lesion images per group, the mean mass and the hit rate over them.
     let pneumonia = rows
         .iter()
-        .filter(|r| r.method == "Saliency" && r.variant == "sum" && r.pointing.is_some())
+        .filter(|r| {
+            r.method.name() == "Saliency" && r.variant.name() == "sum" && r.pointing.is_some()
+        })
         .count();
     assert!(pneumonia > 0);
     let g = summary
         .groups
         .iter()
-        .find(|g| g.method == "Saliency" && g.variant == "sum")
+        .find(|g| g.method.name() == "Saliency" && g.variant.name() == "sum")
         .expect("group");
     assert_eq!(g.lesion_images, pneumonia);
     assert!((0.0..=1.0).contains(&g.pointing));

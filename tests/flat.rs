@@ -58,7 +58,7 @@ impl Reference<'_> {
                     image_name(first, k)
                 );
             }
-            let (h, _) = ax::normalise(&a);
+            let (h, _) = ax::normalise(&a).expect("normalise");
             let co = ax::co_scores(model, x, &h, labels, &ax::Variant::ALL).expect("co");
             for (j, per_image) in co.iter().enumerate() {
                 for (k, ours) in per_image.iter().enumerate() {

@@ -67,7 +67,8 @@ fn trajectory_matches_pytorch_loop() {
                 );
             }
             println!(
-                "{name} {variant:?}: CO step 0 {:.4} -> step 20 {:.4} (PyTorch {:.4}); max |diff| / max |CO| = {worst:.2e}",
+                "{name} {variant:?}: CO step 0 {:.4} -> step 20 {:.4} (PyTorch {:.4}); \
+                 max |diff| / max |CO| = {worst:.2e}",
                 steps[0][0].co,
                 steps[0][20].co,
                 reference.double_value(&[20])

@@ -66,7 +66,7 @@ fn co_scores_match_reference() {
         for (i, m) in Method::ALL.iter().enumerate() {
             let a = attribution::attribute(&model, &x, Some(&t), *m, &Options::default())
                 .expect("attribute");
-            let (h, _) = ax::normalise(&a);
+            let (h, _) = ax::normalise(&a).expect("normalise");
             let co = ax::co_scores(&model, &x, &h, &labels, &ax::Variant::ALL).expect("co");
             for (j, variant) in ["sum", "mult"].iter().enumerate() {
                 for (k, ours) in co[j].iter().enumerate() {

@@ -2,6 +2,15 @@
 //! reference outputs that `make test` generates with torchvision, Captum 0.9.0 and the paper's
 //! PyTorch GAX loop.
 
+// Test data, indices and tolerances are built with plain casts of small numbers.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    clippy::cast_lossless
+)]
+
 mod cli;
 mod dataset;
 mod decode;

@@ -42,7 +42,7 @@ fn short_training_writes_a_loadable_checkpoint() {
     };
     let mut lines = Vec::new();
     let report =
-        train::train(&opts, tch::Device::Cpu, &mut |s| lines.push(s.to_owned())).expect("train");
+        train::train(&opts, tch::Device::Cpu, &mut |p| lines.push(p.to_string())).expect("train");
     assert_eq!(report.iterations, 3);
     assert_eq!(
         lines.iter().filter(|l| l.starts_with("iter")).count(),

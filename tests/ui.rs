@@ -203,9 +203,10 @@ fn dataset_tab_runs_plots_and_opens_an_image() {
     assert_eq!(h.state().state.dataset.rows.len(), 6 * 2 * 2);
     assert!(dir.path().join("xrays_ax.csv").exists());
     // Pick the group of the first method's images as a click on its box would, then open one.
-    let correct = h.state().state.dataset.rows.iter().any(|r| r.correct && r.method == "Saliency");
+    let correct =
+        h.state().state.dataset.rows.iter().any(|r| r.correct && r.method.name() == "Saliency");
     h.state_mut().state.dataset.pick = Some(heatmap_explorer::app::state::DatasetPick {
-        method: heatmap_explorer::app::state::ViewSource::Method(
+        method: heatmap_explorer::ax::HeatmapSource::Method(
             heatmap_explorer::attribution::Method::Saliency,
         ),
         correct,
@@ -299,7 +300,7 @@ fn dataset_tab_shows_lesion_localisation_and_gax() {
         h.get_by_label(column);
     }
     let summary = h.state().state.dataset.summary.clone().expect("summary");
-    assert!(summary.groups.iter().any(|g| g.method == "GAX" && g.lesion_images == 2));
+    assert!(summary.groups.iter().any(|g| g.method.name() == "GAX" && g.lesion_images == 2));
     assert_eq!(h.state().state.dataset.rows.len(), 4 * 2 * 2, "DeepLift and GAX, both variants");
     let rel = h
         .state()
@@ -307,10 +308,10 @@ fn dataset_tab_shows_lesion_localisation_and_gax() {
         .dataset
         .rows
         .iter()
-        .find(|r| r.method == "GAX")
+        .find(|r| r.method.name() == "GAX")
         .map(|r| (r.image.clone(), r.label))
         .expect("GAX row");
-    h.state_mut().open_dataset_image(&rel.0, heatmap_explorer::app::state::ViewSource::Gax, rel.1);
+    h.state_mut().open_dataset_image(&rel.0, heatmap_explorer::ax::HeatmapSource::Gax, rel.1);
     step_until(&mut h, "a GAX run on the opened image", |a| {
         a.state.current_run().is_some_and(|r| !r.steps.is_empty())
     });

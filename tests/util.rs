@@ -14,7 +14,8 @@ pub fn reference_dir() -> PathBuf {
     );
     assert!(
         dir.join(".done").exists() || dir.join("resnet34/meta.json").exists(),
-        "reference outputs missing in {}: run `make test` (it generates them with torchvision and Captum)",
+        "reference outputs missing in {}: run `make test` \
+         (it generates them with torchvision and Captum)",
         dir.display()
     );
     dir

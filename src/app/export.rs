@@ -3,8 +3,9 @@
 use std::path::Path;
 
 use super::App;
-use super::state::ViewSource;
-use crate::error::Result;
+use crate::ax::HeatmapSource;
+use crate::error::{Error, Result};
+use crate::io::runfile::RunRecord;
 
 impl App {
     fn report(&mut self, what: &str, path: &Path, r: Result<()>) {
@@ -14,38 +15,34 @@ impl App {
         }
     }
 
+    /// Writes `what` of the current GAX run to `path` with `write`, and reports it.
+    fn write_run(&mut self, what: &str, path: &Path, write: impl FnOnce(&RunRecord) -> Result<()>) {
+        let r = self.state.current_run().map_or_else(|| Err(Error::invalid("no GAX run")), write);
+        self.report(what, path, r);
+    }
+
     /// Saves the current GAX run file.
     pub fn save_run(&mut self, path: &Path) {
-        let r = self
-            .state
-            .current_run()
-            .map_or_else(|| Err(crate::Error::invalid("no GAX run to save")), |run| run.save(path));
-        self.report("run", path, r);
+        self.write_run("run", path, |run| run.save(path));
     }
 
     /// Exports the current run's step stack `[T, 3, H, W]`.
     pub fn export_steps_npy(&mut self, path: &Path) {
-        let r = self
-            .state
-            .current_run()
-            .map_or_else(|| Err(crate::Error::invalid("no GAX run")), |run| run.export_npy(path));
-        self.report("steps", path, r);
+        self.write_run("steps", path, |run| run.export_npy(path));
     }
 
     /// Exports the current run's CO curve as CSV.
     pub fn export_trace_csv(&mut self, path: &Path) {
-        let r = self.state.current_run().map_or_else(
-            || Err(crate::Error::invalid("no GAX run")),
-            |run| crate::io::write_atomic(path, run.trace_csv().as_bytes()),
-        );
-        self.report("curve", path, r);
+        self.write_run("curve", path, |run| {
+            crate::io::write_atomic(path, run.trace_csv().as_bytes())
+        });
     }
 
     /// Exports the heatmap on show (the selected GAX step or a method's) as `[3, H, W]` .npy.
     pub fn export_heatmap_npy(&mut self, path: &Path) {
         let r = match self.shown_heatmap() {
             Some((data, h, w)) => crate::io::npy::write_f32(path, &[3, h, w], &data),
-            None => Err(crate::Error::invalid("no heatmap on show")),
+            None => Err(Error::invalid("no heatmap on show")),
         };
         self.report("heatmap", path, r);
     }
@@ -55,12 +52,12 @@ impl App {
         let e = self.state.current_entry()?;
         let (h, w) = (e.image.height, e.image.width);
         match self.state.view {
-            ViewSource::Gax => {
+            HeatmapSource::Gax => {
                 let run = e.run.as_ref()?;
                 let idx = self.state.timeline.selected.min(run.heatmaps.len().checked_sub(1)?);
                 Some((run.heatmaps[idx].to_f32(), h, w))
             }
-            ViewSource::Method(m) => e.attributions.get(&m).map(|a| (a.heatmap.to_vec(), h, w)),
+            HeatmapSource::Method(m) => e.attributions.get(&m).map(|a| (a.heatmap.to_vec(), h, w)),
         }
     }
 }
@@ -69,9 +66,11 @@ impl App {
 fn to_rgba(image: &egui::ColorImage) -> Result<image::RgbaImage> {
     let [w, h] = image.size;
     let bytes: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_srgba_unmultiplied()).collect();
-    let to_u32 = |v: usize| u32::try_from(v).unwrap_or(0);
-    image::RgbaImage::from_raw(to_u32(w), to_u32(h), bytes)
-        .ok_or_else(|| crate::Error::invalid("bad image size"))
+    let side = |v: usize| {
+        u32::try_from(v).map_err(|_| Error::invalid(format!("image side {v} is too large")))
+    };
+    image::RgbaImage::from_raw(side(w)?, side(h)?, bytes)
+        .ok_or_else(|| Error::invalid("bad image size"))
 }
 
 /// Writes an egui image as PNG.
@@ -79,16 +78,17 @@ pub fn write_png(path: &Path, image: &egui::ColorImage) -> Result<()> {
     let img = to_rgba(image)?;
     let mut buf = std::io::Cursor::new(Vec::new());
     img.write_to(&mut buf, image::ImageFormat::Png)
-        .map_err(|e| crate::Error::Image { path: path.to_owned(), message: e.to_string() })?;
+        .map_err(|e| Error::Image { path: path.to_owned(), message: e.to_string() })?;
     crate::io::write_atomic(path, buf.get_ref())
 }
 
 impl App {
     /// Saves one panel of the view (as last drawn) as PNG.
     pub fn export_panel_png(&mut self, panel: &str, path: &Path) {
-        let r = self.textures.image(panel).map_or_else(
-            || Err(crate::Error::invalid(format!("panel '{panel}' is not on show"))),
-            |img| write_png(path, &img),
+        let view = self.views.last_explorer();
+        let r = view.as_ref().and_then(|v| v.panel(panel)).map_or_else(
+            || Err(Error::invalid(format!("panel '{panel}' is not on show"))),
+            |p| write_png(path, &p.image),
         );
         self.report(&format!("panel '{panel}'"), path, r);
     }
@@ -119,38 +119,31 @@ impl App {
     /// Writes the current GAX run as an animated GIF of the channel-sum heatmap (scale ±3),
     /// at most 200 frames spread evenly over the run.
     pub fn export_gif(&mut self, path: &Path) {
-        let r = self
-            .state
-            .current_run()
-            .map_or_else(|| Err(crate::Error::invalid("no GAX run")), |run| write_gif(run, path));
-        self.report("GIF", path, r);
+        self.write_run("GIF", path, |run| write_gif(run, path));
     }
 }
 
-fn write_gif(run: &crate::io::runfile::RunRecord, path: &Path) -> Result<()> {
+fn write_gif(run: &RunRecord, path: &Path) -> Result<()> {
     use image::codecs::gif::{GifEncoder, Repeat};
     let (h, w) = (run.image.height, run.image.width);
     let n = h * w;
     let t = run.heatmaps.len();
     if t == 0 {
-        return Err(crate::Error::invalid("the run has no steps"));
+        return Err(Error::invalid("the run has no steps"));
     }
     let stride = t.div_ceil(200).max(1);
     let mut buf = Vec::new();
     {
         let mut enc = GifEncoder::new_with_speed(&mut buf, 10);
-        let err = |e: image::ImageError| crate::Error::Image {
-            path: path.to_owned(),
-            message: e.to_string(),
-        };
+        let err =
+            |e: image::ImageError| Error::Image { path: path.to_owned(), message: e.to_string() };
         enc.set_repeat(Repeat::Infinite).map_err(err)?;
         for i in (0..t)
             .step_by(stride)
             .chain(std::iter::once(t - 1))
             .collect::<std::collections::BTreeSet<_>>()
         {
-            let v = run.heatmaps[i].to_f32();
-            let sum: Vec<f32> = (0..n).map(|k| v[k] + v[n + k] + v[2 * n + k]).collect();
+            let sum = crate::view_model::planes::channel_sum(&run.heatmaps[i].to_f32(), n);
             let frame = to_rgba(&crate::colormap::signed_plane(&sum, w, h, 3.0))?;
             enc.encode_frame(image::Frame::from_parts(
                 frame,

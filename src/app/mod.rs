@@ -1,20 +1,27 @@
-//! The eframe application: state, the worker handle and the UI's textures. `logic` applies
-//! worker events to the state; `ui` draws the state and sends commands.
+//! The eframe application: state, the worker handle, the view models and the UI's textures.
+//! `intents` (and `dataset`, `export`) turn what the user asks for into worker commands or files,
+//! `logic` applies worker events to the state, `crate::view_model` derives what is drawn, and
+//! `crate::ui` draws it.
 
+mod dataset;
 mod export;
+mod intents;
 mod logic;
 pub mod state;
 pub mod toy2d;
 
+use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use state::AppState;
 
+use crate::ax::HeatmapSource;
 use crate::error::Result;
 use crate::model::ModelSource;
 use crate::runtime::{self, DeviceChoice};
 use crate::ui::Textures;
+use crate::view_model::{ExplorerView, ViewModels};
 use crate::worker::WorkerHandle;
 
 /// What the app opens at start.
@@ -39,6 +46,8 @@ pub struct App {
     worker: WorkerHandle,
     /// GPU textures, created once and updated in place.
     pub textures: Textures,
+    /// What the UI draws, computed from the state when it changes.
+    pub views: ViewModels,
     /// Results of whole-view screenshots, sent from eframe's callback.
     screenshots: (
         crossbeam_channel::Sender<ScreenshotResult>,
@@ -81,6 +90,7 @@ impl App {
             state,
             worker,
             textures: Textures::default(),
+            views: ViewModels::default(),
             screenshots: crossbeam_channel::unbounded(),
         };
         if let Some(m) = startup.model {
@@ -139,9 +149,16 @@ impl App {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         match ext.as_str() {
             "json" => self.open_model(ModelSource::Card(path)),
-            "pt" | "ts" => self.open_model(ModelSource::TorchScript { path, normalize: crate::model::Normalize::Imagenet, labels: None }),
+            "pt" | "ts" => self.open_model(ModelSource::TorchScript {
+                path,
+                normalize: crate::model::Normalize::Imagenet,
+                labels: None,
+            }),
             "gaxrun" => self.open_run(path),
-            "safetensors" => self.state.error("a bare .safetensors file needs its architecture: open its model card (.json) instead"),
+            "safetensors" => self.state.error(
+                "a bare .safetensors file needs its architecture: \
+                 open its model card (.json) instead",
+            ),
             _ => self.open_image(path),
         }
     }
@@ -169,6 +186,20 @@ impl App {
         }
         t.follow = false;
         t.playing
+    }
+
+    /// The central view, rebuilt when what it shows changed, and how soon to draw again while
+    /// a streaming run's rebuild is put off. With GAX chosen and no run on the image, a method's
+    /// heatmap is shown instead when there is one.
+    pub fn explorer_view(&mut self) -> (Option<Rc<ExplorerView>>, Option<Duration>) {
+        if self.state.view == HeatmapSource::Gax
+            && self.state.current_run().is_none()
+            && let Some(m) =
+                self.state.current_entry().and_then(|e| e.attributions.keys().next().copied())
+        {
+            self.state.view = HeatmapSource::Method(m);
+        }
+        self.views.explorer(&self.state, Instant::now())
     }
 
     /// Whether the worker thread is alive.

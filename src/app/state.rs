@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::attribution::Method;
+use crate::ax::HeatmapSource;
 use crate::gax::GaxConfig;
 use crate::io::image::Image;
 use crate::io::runfile::RunRecord;
@@ -15,6 +16,8 @@ use crate::worker::{ClassScore, JobId};
 /// One method's result on one image.
 #[derive(Debug, Clone)]
 pub struct AttributionResult {
+    /// Identifies this result among everything the app has shown (see [`AppState::fresh_id`]).
+    pub id: u64,
     /// The AX heatmap h = a / max|a|, `[3, H, W]`.
     pub heatmap: Arc<Vec<f32>>,
     /// max|a| before normalisation.
@@ -34,6 +37,8 @@ pub struct ImageEntry {
     pub path: PathBuf,
     /// Pixels at model resolution.
     pub image: Arc<Image>,
+    /// Identifies `image`; a new one whenever the image is decoded again.
+    pub image_id: u64,
     /// Top classes on the image, once predicted.
     pub prediction: Option<Vec<ClassScore>>,
     /// Ground truth, if the user set one.
@@ -44,9 +49,26 @@ pub struct ImageEntry {
     pub attributions: BTreeMap<Method, AttributionResult>,
     /// The GAX run, live or finished.
     pub run: Option<RunRecord>,
+    /// Identifies `run`; a new one whenever a run starts or is opened.
+    pub run_id: u64,
 }
 
 impl ImageEntry {
+    /// A freshly opened image with nothing computed on it; `image_id` identifies its pixels.
+    pub fn new(path: PathBuf, image: Arc<Image>, image_id: u64) -> Self {
+        Self {
+            path,
+            image,
+            image_id,
+            prediction: None,
+            label: None,
+            target: None,
+            attributions: BTreeMap::new(),
+            run: None,
+            run_id: 0,
+        }
+    }
+
     /// The file name for lists.
     pub fn name(&self) -> String {
         self.path
@@ -85,35 +107,6 @@ impl ScaleMode {
             Self::PerStep => "per-step abs max",
             Self::WholeRun => "whole-run abs max",
             Self::Percentile => "99th percentile",
-        }
-    }
-}
-
-/// What the central view shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ViewSource {
-    /// The GAX run at the selected step.
-    #[default]
-    Gax,
-    /// One method's AX heatmap.
-    Method(Method),
-}
-
-impl ViewSource {
-    /// The name used in dataset rows: a method's name, or `GAX`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Gax => crate::dataset::GAX,
-            Self::Method(m) => m.name(),
-        }
-    }
-
-    /// Parses a dataset row's method column.
-    pub fn parse(name: &str) -> Option<Self> {
-        if name == crate::dataset::GAX {
-            Some(Self::Gax)
-        } else {
-            Method::parse(name).ok().map(Self::Method)
         }
     }
 }
@@ -186,8 +179,8 @@ pub struct AppState {
     pub timeline: Timeline,
     /// Colour scale.
     pub scale: ScaleMode,
-    /// What the central view shows.
-    pub view: ViewSource,
+    /// Which heatmap the central view shows.
+    pub view: HeatmapSource,
     /// Heatmap overlay opacity.
     pub opacity: f32,
     /// Show loss and similarity with the CO curve.
@@ -204,6 +197,8 @@ pub struct AppState {
     pub tab: Tab,
     /// The dataset tab.
     pub dataset: DatasetState,
+    /// The last id handed out by [`Self::fresh_id`].
+    pub last_id: u64,
     /// The 2-D example tab.
     pub toy2d: super::toy2d::Toy2dState,
 }
@@ -224,7 +219,7 @@ pub enum Tab {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatasetPick {
     /// Method (or GAX).
-    pub method: ViewSource,
+    pub method: HeatmapSource,
     /// Correctly (true) or wrongly predicted images.
     pub correct: bool,
     /// Only CO values in this range (a histogram bin), if set.
@@ -238,6 +233,8 @@ pub struct DatasetState {
     pub dir: String,
     /// The rows of the last run.
     pub rows: Vec<crate::dataset::Row>,
+    /// Counts finished runs, so views of the rows know when to rebuild.
+    pub revision: u64,
     /// Its statistics.
     pub summary: Option<crate::dataset::Summary>,
     /// The running job.
@@ -247,12 +244,12 @@ pub struct DatasetState {
     /// Variant shown in the plots.
     pub variant: crate::ax::Variant,
     /// Method (or GAX) shown in the histogram.
-    pub method: Option<ViewSource>,
+    pub method: Option<HeatmapSource>,
     /// The picked group, listed under the plots.
     pub pick: Option<DatasetPick>,
     /// An image to open in the explorer with this method's heatmap (or a GAX run) once it has
     /// loaded.
-    pub open_after_load: Option<(PathBuf, ViewSource, i64)>,
+    pub open_after_load: Option<(PathBuf, HeatmapSource, i64)>,
     /// GAX steps per image and variant in a dataset run (0: no GAX).
     pub gax_steps: usize,
 }
@@ -264,11 +261,7 @@ impl DatasetState {
         let mut v: Vec<_> = self
             .rows
             .iter()
-            .filter(|r| {
-                r.method == p.method.name()
-                    && r.variant == self.variant.name()
-                    && r.correct == p.correct
-            })
+            .filter(|r| r.method == p.method && r.variant == self.variant && r.correct == p.correct)
             .filter(|r| {
                 p.range.is_none_or(|(lo, hi)| f64::from(r.co) >= lo && f64::from(r.co) < hi)
             })
@@ -279,6 +272,13 @@ impl DatasetState {
 }
 
 impl AppState {
+    /// A new id, never handed out before: identifies an image, run or result the UI caches
+    /// pictures of (a freed address could be reused; an id is not).
+    pub fn fresh_id(&mut self) -> u64 {
+        self.last_id += 1;
+        self.last_id
+    }
+
     /// The current image entry.
     pub fn current_entry(&self) -> Option<&ImageEntry> {
         self.current.and_then(|i| self.images.get(i))
@@ -341,6 +341,18 @@ impl Default for ZoomPan {
 }
 
 impl ZoomPan {
+    /// Zooms by a scroll of `scroll` points towards `center` (fractions of the image).
+    pub fn zoom_at(&mut self, scroll: f32, center: [f32; 2]) {
+        self.zoom = (self.zoom * (1.0 + scroll * 0.002)).clamp(1.0, 32.0);
+        self.center = center;
+    }
+
+    /// Pans by a drag of `delta` panel sides.
+    pub fn pan(&mut self, delta: [f32; 2]) {
+        self.center[0] -= delta[0] / self.zoom;
+        self.center[1] -= delta[1] / self.zoom;
+    }
+
     /// The visible part of the image as a UV rectangle.
     pub fn uv(&self) -> ([f32; 2], [f32; 2]) {
         let half = 0.5 / self.zoom.max(1.0);

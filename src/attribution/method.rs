@@ -46,7 +46,8 @@ impl Method {
     pub fn parse(name: &str) -> Result<Self> {
         Self::ALL.into_iter().find(|m| m.name() == name).ok_or_else(|| {
             Error::invalid(format!(
-                "unknown method '{name}'; known: Saliency InputXGradient LayerGradCam Deconvolution GuidedBackprop DeepLift"
+                "unknown method '{name}'; known: Saliency InputXGradient LayerGradCam \
+                 Deconvolution GuidedBackprop DeepLift"
             ))
         })
     }

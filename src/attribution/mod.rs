@@ -69,8 +69,8 @@ pub fn attribute(
     };
     if method.needs_native() && !model.is_native() {
         return Err(Error::invalid(format!(
-            "{method} needs a native model: a TorchScript module's ReLU calls and layers cannot be reached; \
-             load the weights with --arch/--weights or a model card instead"
+            "{method} needs a native model: a TorchScript module's ReLU calls and layers cannot be \
+             reached; load the weights with --arch/--weights or a model card instead"
         )));
     }
     let t = Tensor::from_slice(&targets).to_device(model.device());

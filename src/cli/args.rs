@@ -51,7 +51,8 @@ pub enum Cmd {
     /// Fine-tune a zoo architecture with a new head (the paper's protocol); writes weights, a
     /// model card and a Table 1 report.
     Train(TrainArgs),
-    /// Write a deterministic synthetic chest X-ray data set (NORMAL / PNEUMONIA phantoms and lesion masks).
+    /// Write a deterministic synthetic chest X-ray data set (NORMAL / PNEUMONIA phantoms and
+    /// lesion masks).
     Phantom(PhantomArgs),
     /// Run `ax --data` on a cluster: job arrays of shards with a chained merge (SLURM).
     Cluster(super::cluster::ClusterArgs),
@@ -66,7 +67,8 @@ pub struct ModelArgs {
     /// A model card JSON file.
     #[arg(long, conflicts_with_all = ["arch", "torchscript"])]
     pub model: Option<PathBuf>,
-    /// A zoo architecture (resnet18, resnet34, resnet50, alexnet, squeezenet1_1, resnet34-2class, alexnet-2class).
+    /// A zoo architecture (resnet18, resnet34, resnet50, alexnet, squeezenet1_1,
+    /// resnet34-2class, alexnet-2class).
     #[arg(long, requires = "weights")]
     pub arch: Option<String>,
     /// Weights for --arch, a .safetensors file.
@@ -121,7 +123,12 @@ impl ModelArgs {
 
     /// The model source, failing when none was named.
     pub fn require(&self) -> Result<ModelSource> {
-        self.source()?.ok_or_else(|| Error::invalid("name a model: --model CARD.json, --arch NAME --weights FILE, or --torchscript FILE"))
+        self.source()?.ok_or_else(|| {
+            Error::invalid(
+                "name a model: --model CARD.json, --arch NAME --weights FILE, \
+                 or --torchscript FILE",
+            )
+        })
     }
 }
 

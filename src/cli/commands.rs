@@ -1,15 +1,16 @@
 //! What each subcommand does. Results go to stdout or files; progress to stderr.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::args::{
     AttributeArgs, AxArgs, BenchArgs, Cli, Cmd, GaxArgs, GuiArgs, PhantomArgs, PredictArgs,
 };
+use super::progress::Progress;
 use crate::app::Startup;
 use crate::attribution::{self, Method, Options};
 use crate::ax;
+use crate::convert::{i64_to_f64, to_f64};
 use crate::error::{Error, Result};
 use crate::gax::{self, GaxConfig};
 use crate::io::image::Image;
@@ -38,29 +39,8 @@ pub fn run(cli: Cli, open_gui: &dyn Fn(Startup) -> Result<()>) -> Result<()> {
         Some(Cmd::Ax(a)) => ax_cmd(&a, device),
         Some(Cmd::Gax(a)) => gax_cmd(&a, device),
         Some(Cmd::Bench(a)) => bench(&a, device),
-        Some(Cmd::Merge(a)) => crate::dataset::merge_cli(&a.out, &a.inputs),
-        Some(Cmd::Train(a)) => {
-            let opts = crate::train::TrainOptions {
-                arch: crate::model::Arch::parse(&a.arch)?,
-                data: a.data,
-                out: a.out,
-                name: a.name,
-                target_val_acc: a.target_val_acc,
-                min_iter: a.min_iter,
-                max_iter: a.max_iter,
-                eval_every: a.eval_every,
-                batch: a.batch,
-                lr: a.lr,
-                seed: a.seed,
-                input_size: [a.size, a.size],
-                normalize: a.normalize,
-                init: a.init,
-                head_bias: a.head_bias,
-                warmup: a.warmup,
-                command: std::env::args().collect::<Vec<_>>().join(" "),
-            };
-            crate::train::run_cli(&opts, device.resolve()?)
-        }
+        Some(Cmd::Merge(a)) => super::dataset::merge(&a),
+        Some(Cmd::Train(a)) => super::train::run(a, device),
         Some(Cmd::Phantom(a)) => phantom_cmd(&a),
         Some(Cmd::Cluster(a)) => super::cluster::run(&a, device),
         Some(Cmd::Toy2d(a)) => super::toy2d::run(&a),
@@ -99,9 +79,19 @@ fn predict(a: &PredictArgs, device: runtime::DeviceChoice) -> Result<()> {
     if a.json {
         let top: Vec<_> = order
             .iter()
-            .map(|&i| serde_json::json!({"class": i, "label": labels.get(i), "logit": lv[i], "prob": probs[i]}))
+            .map(|&i| {
+                serde_json::json!({
+                    "class": i, "label": labels.get(i), "logit": lv[i], "prob": probs[i]
+                })
+            })
             .collect();
-        let v = serde_json::json!({"image": a.image, "predicted": order[0], "label": labels.get(order[0]), "top": top, "logits": lv});
+        let v = serde_json::json!({
+            "image": a.image,
+            "predicted": order[0],
+            "label": labels.get(order[0]),
+            "top": top,
+            "logits": lv
+        });
         println!("{v}");
     } else {
         for &i in &order {
@@ -134,7 +124,7 @@ fn ax_cmd(a: &AxArgs, device: runtime::DeviceChoice) -> Result<()> {
     let methods = Method::parse_list(&a.methods)?;
     let model = load(&a.model, device)?;
     if let Some(dir) = &a.data {
-        return crate::dataset::run_cli(&model, dir, &methods, a);
+        return super::dataset::ax_data(&model, dir, &methods, a);
     }
     let Some(path) = &a.image else {
         return Err(Error::invalid("ax needs --image PATH or --data DIR"));
@@ -187,8 +177,9 @@ fn gax_cmd(a: &GaxArgs, device: runtime::DeviceChoice) -> Result<()> {
             for (p, path) in predicted.iter().zip(&a.image) {
                 if *p != l && !a.force {
                     return Err(Error::invalid(format!(
-                        "{}: the model predicts class {p}, not the label {l}; the paper runs GAX on correctly predicted images only \
-                         (add --force to maximise class {l} anyway)",
+                        "{}: the model predicts class {p}, not the label {l}; the paper runs GAX \
+                         on correctly predicted images only (add --force to maximise class {l} \
+                         anyway)",
                         path.display()
                     )));
                 }
@@ -205,14 +196,7 @@ fn gax_cmd(a: &GaxArgs, device: runtime::DeviceChoice) -> Result<()> {
         engine: a.engine,
         ..GaxConfig::default()
     };
-    let info = model.info();
-    let identity = ModelIdentity {
-        arch: info.arch.clone(),
-        hash: info.hash.clone(),
-        source: info.source.clone(),
-        labels: info.labels.clone(),
-        normalize: info.normalize.name().to_owned(),
-    };
+    let identity = ModelIdentity::from(model.info());
     let mut records: Vec<RunRecord> = images
         .iter()
         .zip(&a.image)
@@ -224,22 +208,17 @@ fn gax_cmd(a: &GaxArgs, device: runtime::DeviceChoice) -> Result<()> {
         .collect();
     let start = Instant::now();
     let n = images.len();
-    let mut last_print = Instant::now();
+    let max = a.max_steps as u64;
+    let mut bar = Progress::new("steps", max, a.quiet);
     let mut on_step = |s: gax::GaxStep| {
         let (image, step, co) = (s.image, s.step, s.co);
         records[image].push(s);
-        if !a.quiet && (last_print.elapsed().as_millis() > 200 || step == 0) {
-            last_print = Instant::now();
-            let rate = step as f64 / start.elapsed().as_secs_f64().max(1e-9);
-            eprint!("\rstep {step:>5}/{}  CO {co:>10.4}  {rate:>7.2} steps/s   ", a.max_steps);
-            let _ = std::io::stderr().flush();
-        }
+        let rate = to_f64(step) / start.elapsed().as_secs_f64().max(1e-9);
+        bar.set(step as u64, max, &format!("CO {co:>10.4}  {rate:>7.2} steps/s"));
     };
     let outcome = gax::run(&model, &x, &labels, &config, &|| false, &mut on_step)?;
     let secs = start.elapsed().as_secs_f64();
-    if !a.quiet {
-        eprintln!();
-    }
+    bar.finish();
     let mut trace = String::from(if n > 1 {
         "image,step,co,loss,similarity,abs_max,predicted\n"
     } else {
@@ -309,9 +288,10 @@ fn bench(a: &BenchArgs, device: runtime::DeviceChoice) -> Result<()> {
                         .map(|v| v.get_name().to_owned())
                         .unwrap_or_default();
                     println!(
-                        "ours gax {arch} batch={b} size={} engine={name}: {ms:.2} ms/step, {:.1} image-steps/s (mean CO at step {}: {co:.4})",
+                        "ours gax {arch} batch={b} size={} engine={name}: {ms:.2} ms/step, \
+                         {:.1} image-steps/s (mean CO at step {}: {co:.4})",
                         a.size,
-                        b as f64 * 1000.0 / ms,
+                        i64_to_f64(b) * 1000.0 / ms,
                         a.steps
                     );
                 }
@@ -320,7 +300,7 @@ fn bench(a: &BenchArgs, device: runtime::DeviceChoice) -> Result<()> {
                     let ms = crate::bench::attribute(arch, m, b, a.steps, a.size, dev)?;
                     println!(
                         "ours attribute {arch} {m} batch={b}: {ms:.2} ms/call, {:.2} ms/image",
-                        ms / b as f64
+                        ms / i64_to_f64(b)
                     );
                 }
             }

@@ -14,19 +14,38 @@ pub struct Toy2dArgs {
     #[arg(long, value_parser = unit_interval)]
     pub a1: f64,
     /// Total ascent step kη (1.2 in the captions; 1.44 reproduces the plotted figures).
-    #[arg(long, default_value_t = toy2d::K_ETA_CAPTION, allow_negative_numbers = true, value_parser = finite)]
+    #[arg(
+        long,
+        default_value_t = toy2d::K_ETA_CAPTION,
+        allow_negative_numbers = true,
+        value_parser = finite
+    )]
     pub k_eta: f64,
     /// k, the numerical ascent's steps, each of rate kη / k.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub steps: u32,
     /// First θ (radians).
-    #[arg(long, default_value_t = -std::f64::consts::PI, allow_negative_numbers = true, value_parser = finite)]
+    #[arg(
+        long,
+        default_value_t = -std::f64::consts::PI,
+        allow_negative_numbers = true,
+        value_parser = finite
+    )]
     pub theta_min: f64,
     /// Last θ (radians).
-    #[arg(long, default_value_t = std::f64::consts::PI, allow_negative_numbers = true, value_parser = finite)]
+    #[arg(
+        long,
+        default_value_t = std::f64::consts::PI,
+        allow_negative_numbers = true,
+        value_parser = finite
+    )]
     pub theta_max: f64,
     /// Number of θ, evenly spaced, both ends included.
-    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(2..=1_000_000))]
+    #[arg(
+        long,
+        default_value_t = 128,
+        value_parser = clap::value_parser!(u32).range(2..=1_000_000)
+    )]
     pub samples: u32,
     /// σ of the classifier the numerical ascent differentiates (the closed form is for identity).
     #[arg(long, value_enum, default_value_t = Activation::Identity)]

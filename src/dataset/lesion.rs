@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use tch::{Device, Kind, Tensor};
 
+use crate::convert::to_i64;
 use crate::error::Result;
 
 /// Localisation of one heatmap against one lesion mask.
@@ -36,7 +37,7 @@ pub fn mask_path(dir: &Path, rel: &str) -> Option<PathBuf> {
 /// Loads a mask resized to `size` (`[height, width]`) as a `[H, W]` float tensor of 0 and 1.
 pub fn load_mask(path: &Path, size: [usize; 2]) -> Result<Tensor> {
     let img = crate::input::load_image(path, size)?;
-    let (h, w) = (i64::try_from(size[0]).unwrap_or(256), i64::try_from(size[1]).unwrap_or(256));
+    let (h, w) = (to_i64(size[0]), to_i64(size[1]));
     let t = Tensor::from_slice(&img.data).view([3, h, w]).select(0, 0);
     Ok(t.gt(0.5).to_kind(Kind::Float))
 }

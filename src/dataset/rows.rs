@@ -2,20 +2,22 @@
 //!
 //! Columns are SPEC §7's `image,label,predicted,correct,method,variant,co`, followed by
 //! `predicted_ax` (the prediction on x', for the accuracy-after-AX table), `mask_mass` and
-//! `pointing` (lesion localisation, empty where the image has no lesion mask).
+//! `pointing` (lesion localisation, empty where the image has no lesion mask). The method and
+//! variant columns are parsed into [`HeatmapSource`] and [`Variant`] here, once.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::Path;
 
+use crate::ax::{HeatmapSource, Variant};
 use crate::error::{Error, Result};
 
 /// The header line.
 pub const HEADER: &str =
     "image,label,predicted,correct,method,variant,co,predicted_ax,mask_mass,pointing";
 
-/// A row's sort and identity key: image, method position, method, variant position, variant.
-pub type Key = (String, usize, String, usize, String);
+/// A row's sort and identity key: image, method, variant.
+pub type Key = (String, HeatmapSource, Variant);
 
 /// One CSV row.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,10 +30,10 @@ pub struct Row {
     pub predicted: i64,
     /// predicted == label.
     pub correct: bool,
-    /// Method name.
-    pub method: String,
-    /// `sum` or `mult`.
-    pub variant: String,
+    /// The method (or GAX).
+    pub method: HeatmapSource,
+    /// How the heatmap was combined with the image.
+    pub variant: Variant,
     /// CO score.
     pub co: f32,
     /// Predicted class on x' (absent in files written by other tools).
@@ -82,25 +84,36 @@ impl Row {
             self.label,
             self.predicted,
             self.correct,
-            self.method,
-            self.variant,
+            self.method.name(),
+            self.variant.name(),
             self.co
         )
     }
 
-    fn parse(line: &str) -> Option<Self> {
+    /// A whole row, `None` for a line cut short by an interrupted write, or an error for a
+    /// complete line whose method or variant is unknown.
+    fn parse(line: &str) -> std::result::Result<Option<Self>, String> {
         let f = split_csv(line);
         if f.len() < 7 {
-            return None;
+            return Ok(None);
         }
-        Some(Self {
+        let method =
+            HeatmapSource::parse(&f[4]).ok_or_else(|| format!("unknown method '{}'", f[4]))?;
+        let variant = Variant::parse(&f[5]).ok_or_else(|| format!("unknown variant '{}'", f[5]))?;
+        let number = |s: &str| s.parse().ok();
+        let (Some(label), Some(predicted), Some(correct), Some(co)) =
+            (number(&f[1]), number(&f[2]), f[3].parse().ok(), f[6].parse().ok())
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
             image: f[0].clone(),
-            label: f[1].parse().ok()?,
-            predicted: f[2].parse().ok()?,
-            correct: f[3].parse().ok()?,
-            method: f[4].clone(),
-            variant: f[5].clone(),
-            co: f[6].parse().ok()?,
+            label,
+            predicted,
+            correct,
+            method,
+            variant,
+            co,
             predicted_ax: f.get(7).and_then(|s| s.parse().ok()),
             mask_mass: f.get(8).and_then(|s| s.parse().ok()),
             pointing: f.get(9).and_then(|s| match s.as_str() {
@@ -108,22 +121,14 @@ impl Row {
                 "0" => Some(false),
                 _ => None,
             }),
-        })
+        }))
     }
 
     /// The sort key: image, then method in the paper's order (GAX last), then variant (sum,
     /// mult). `ax --data` writes each batch in this order, so merged shards equal an unsharded
     /// file byte for byte.
     pub fn key(&self) -> Key {
-        let m = crate::attribution::Method::ALL
-            .iter()
-            .position(|m| m.name() == self.method)
-            .unwrap_or(usize::MAX);
-        let v = crate::ax::Variant::ALL
-            .iter()
-            .position(|v| v.name() == self.variant)
-            .unwrap_or(usize::MAX);
-        (self.image.clone(), m, self.method.clone(), v, self.variant.clone())
+        (self.image.clone(), self.method, self.variant)
     }
 }
 
@@ -141,7 +146,15 @@ pub fn read(path: &Path) -> Result<Vec<Row>> {
         }
     }
     // A line cut short by an interrupted write is dropped; the image is redone on resume.
-    Ok(lines.filter_map(Row::parse).collect())
+    let mut rows = Vec::new();
+    for (i, line) in lines.enumerate() {
+        match Row::parse(line) {
+            Ok(Some(r)) => rows.push(r),
+            Ok(None) => {}
+            Err(e) => return Err(Error::format(path, format!("line {}: {e}", i + 2))),
+        }
+    }
+    Ok(rows)
 }
 
 /// Writes rows (header included) atomically.
@@ -169,9 +182,9 @@ pub fn append(path: &Path, rows: &[Row]) -> Result<()> {
 
 /// Keeps only images that have all `expected` rows (an interrupted batch leaves some out).
 pub fn complete_images(rows: &[Row], expected: usize) -> BTreeSet<String> {
-    let mut count: BTreeMap<&str, BTreeSet<(String, String)>> = BTreeMap::new();
+    let mut count: BTreeMap<&str, BTreeSet<(HeatmapSource, Variant)>> = BTreeMap::new();
     for r in rows {
-        count.entry(&r.image).or_default().insert((r.method.clone(), r.variant.clone()));
+        count.entry(&r.image).or_default().insert((r.method, r.variant));
     }
     count.into_iter().filter(|(_, s)| s.len() >= expected).map(|(k, _)| k.to_owned()).collect()
 }
@@ -191,6 +204,10 @@ pub fn merge(inputs: &[&Path]) -> Result<Vec<Row>> {
 mod tests {
     use super::*;
 
+    fn parse(line: &str) -> Option<Row> {
+        Row::parse(line).ok().flatten()
+    }
+
     #[test]
     fn line_round_trip() {
         let r = Row {
@@ -198,17 +215,19 @@ mod tests {
             label: 0,
             predicted: 1,
             correct: false,
-            method: "DeepLift".into(),
-            variant: "mult".into(),
+            method: HeatmapSource::Method(crate::attribution::Method::DeepLift),
+            variant: Variant::Mult,
             co: -1.25,
             predicted_ax: Some(0),
             mask_mass: Some(0.625),
             pointing: Some(true),
         };
-        assert_eq!(Row::parse(&r.to_line()), Some(r.clone()));
+        assert_eq!(parse(&r.to_line()), Some(r.clone()));
         let plain = Row { mask_mass: None, pointing: None, ..r };
-        assert_eq!(Row::parse(&plain.to_line()), Some(plain));
-        assert_eq!(Row::parse("x,1,1,true,Saliency,sum,0.5").map(|r| r.predicted_ax), Some(None));
-        assert_eq!(Row::parse("truncated,1,"), None);
+        assert_eq!(parse(&plain.to_line()), Some(plain));
+        assert_eq!(parse("x,1,1,true,Saliency,sum,0.5").map(|r| r.predicted_ax), Some(None));
+        assert_eq!(parse("truncated,1,"), None);
+        assert!(Row::parse("x,1,1,true,Sailency,sum,0.5").is_err());
+        assert_eq!(parse("x,1,1,true,GAX,mult,0.5").map(|r| r.method), Some(HeatmapSource::Gax));
     }
 }

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::rows::Row;
+use crate::ax::{HeatmapSource, Variant};
+use crate::convert::{cell_index, to_f64};
 
 /// Five numbers of a sample.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
@@ -29,12 +31,10 @@ pub fn quantile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
-    let pos = p.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
-    // pos lies in [0, len − 1], so the floor is a valid index.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let lo = pos.floor() as usize;
+    let pos = p.clamp(0.0, 1.0) * to_f64(sorted.len() - 1);
+    let lo = cell_index(pos, sorted.len());
     let hi = (lo + 1).min(sorted.len() - 1);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - to_f64(lo))
 }
 
 impl Quartiles {
@@ -81,21 +81,21 @@ pub fn auroc(positives: &[f64], negatives: &[f64]) -> f64 {
         while j + 1 < all.len() && all[j + 1].0 == all[i].0 {
             j += 1;
         }
-        let mid = (i + j) as f64 / 2.0 + 1.0;
-        rank_sum += all[i..=j].iter().filter(|e| e.1).count() as f64 * mid;
+        let mid = to_f64(i + j) / 2.0 + 1.0;
+        rank_sum += to_f64(all[i..=j].iter().filter(|e| e.1).count()) * mid;
         i = j + 1;
     }
-    let (np, nn) = (positives.len() as f64, negatives.len() as f64);
+    let (np, nn) = (to_f64(positives.len()), to_f64(negatives.len()));
     (rank_sum - np * (np + 1.0) / 2.0) / (np * nn)
 }
 
 /// Statistics of one (method, variant).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupStats {
-    /// Method name.
-    pub method: String,
-    /// `sum` or `mult`.
-    pub variant: String,
+    /// The method (or GAX).
+    pub method: HeatmapSource,
+    /// How the heatmaps were combined with the images.
+    pub variant: Variant,
     /// CO of correctly predicted images.
     pub correct: Quartiles,
     /// CO of wrongly predicted images.
@@ -139,14 +139,11 @@ struct Acc {
 /// Computes the summary from CSV rows.
 pub fn summarise(rows: &[Row]) -> Summary {
     let mut images: BTreeMap<&str, bool> = BTreeMap::new();
-    let mut groups: BTreeMap<(usize, &str, &str), Acc> = BTreeMap::new();
+    // Groups in method order, then by variant name (mult before sum), as the CSV is sorted.
+    let mut groups: BTreeMap<(HeatmapSource, &str, Variant), Acc> = BTreeMap::new();
     for r in rows {
         images.insert(&r.image, r.correct);
-        let order = crate::attribution::Method::ALL
-            .iter()
-            .position(|m| m.name() == r.method)
-            .unwrap_or(usize::MAX);
-        let g = groups.entry((order, &r.method, &r.variant)).or_default();
+        let g = groups.entry((r.method, r.variant.name(), r.variant)).or_default();
         if r.correct {
             g.correct.push(f64::from(r.co))
         } else {
@@ -167,19 +164,19 @@ pub fn summarise(rows: &[Row]) -> Summary {
     let correct = images.values().filter(|c| **c).count();
     let groups = groups
         .into_iter()
-        .map(|((_, method, variant), Acc { correct: c, wrong: w, total, hits, mass, pointing })| {
+        .map(|((method, _, variant), Acc { correct: c, wrong: w, total, hits, mass, pointing })| {
             let (qc, qw) = (Quartiles::of(&c), Quartiles::of(&w));
             let finite: Vec<f64> = mass.iter().copied().filter(|m| m.is_finite()).collect();
-            let mean = |n: f64, d: usize| if d == 0 { f64::NAN } else { n / d as f64 };
+            let mean = |n: f64, d: usize| if d == 0 { f64::NAN } else { n / to_f64(d) };
             GroupStats {
-                method: method.to_owned(),
-                variant: variant.to_owned(),
+                method,
+                variant,
                 gap: qc.median - qw.median,
                 auroc: auroc(&c, &w),
-                accuracy_after_ax: mean(hits as f64, total),
+                accuracy_after_ax: mean(to_f64(hits), total),
                 lesion_images: pointing.len(),
                 mask_mass: mean(finite.iter().sum(), finite.len()),
-                pointing: mean(pointing.iter().filter(|p| **p).count() as f64, pointing.len()),
+                pointing: mean(to_f64(pointing.iter().filter(|p| **p).count()), pointing.len()),
                 correct: qc,
                 wrong: qw,
             }
@@ -187,7 +184,7 @@ pub fn summarise(rows: &[Row]) -> Summary {
         .collect();
     Summary {
         images: n,
-        accuracy: if n == 0 { f64::NAN } else { correct as f64 / n as f64 },
+        accuracy: if n == 0 { f64::NAN } else { to_f64(correct) / to_f64(n) },
         groups,
     }
 }

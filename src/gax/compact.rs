@@ -41,7 +41,7 @@ mod tests {
 
     #[test]
     fn f16_precision() {
-        let v: Vec<f32> = (0..12).map(|i| (i as f32 - 6.0) / 7.0).collect();
+        let v: Vec<f32> = (0..12_u8).map(|i| (f32::from(i) - 6.0) / 7.0).collect();
         let c = CompactHeatmap::from_f32(2, 2, &v);
         for (a, b) in v.iter().zip(c.to_f32()) {
             assert!((a - b).abs() < 1e-3);

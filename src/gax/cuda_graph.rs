@@ -71,7 +71,8 @@ fn failed(what: &str, why: &str) -> Error {
 }
 
 #[cfg(not(hx_cuda_graph))]
-const NOT_BUILT: &str = "this binary was built without CUDA-graph support (no libtorch_cuda or CUDA headers at build time)";
+const NOT_BUILT: &str = "this binary was built without CUDA-graph support \
+                         (no libtorch_cuda or CUDA headers at build time)";
 
 #[cfg(hx_cuda_graph)]
 fn device_index(device: usize) -> Result<std::ffi::c_int> {

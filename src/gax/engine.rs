@@ -11,6 +11,7 @@ use tch::{Kind, Tensor};
 use super::step::{Eager, FIXED, Problem, Static, Stepper};
 use super::{CompactHeatmap, Engine, GaxConfig, GaxStep};
 use crate::ax;
+use crate::convert::{to_i64, to_usize};
 use crate::error::{Error, Result};
 use crate::model::Model;
 
@@ -35,10 +36,6 @@ impl StopReason {
             Self::Cancelled => "cancelled",
         }
     }
-}
-
-fn to_usize(v: i64) -> usize {
-    usize::try_from(v).unwrap_or(0)
 }
 
 /// Runs GAX on the batch `x` (`[B, 3, H, W]`, pixels in [0, 1]) with one label per image.
@@ -68,7 +65,7 @@ pub fn run(
     let x_all = x.to_kind(Kind::Float).to_device(dev).detach();
     let k_all = ax::kappa(&Tensor::from_slice(labels).to_device(dev), classes);
     let y0_all = tch::no_grad(|| model.forward(&x_all))?.detach();
-    let top_k = i64::try_from(cfg.top_k.max(1)).unwrap_or(5).min(classes);
+    let top_k = to_i64(cfg.top_k.max(1)).min(classes);
     let p = Problem { model, cfg, top_k };
     let mut stepper: Box<dyn Stepper + '_> = match (cfg.engine, cfg.engine.resolve(dev)) {
         // Auto falls back to the eager engine where a capture fails (a GPU or driver that
@@ -102,8 +99,10 @@ pub fn run(
         let mut keep = Vec::new();
         for (i, &r) in rows.iter().enumerate() {
             let s = &out.scalars[i * width..(i + 1) * width];
-            // Class indices travel as exact small floats in the packed readout.
-            #[allow(clippy::cast_possible_truncation)]
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "class indices travel as exact small floats in the packed readout"
+            )]
             let class = |v: f32| v as i64;
             on_step(GaxStep {
                 image: r,

@@ -13,13 +13,15 @@ use super::GaxConfig;
 use super::adam::Adam;
 use super::cuda_graph::{CopyStream, CudaGraph};
 use crate::ax;
+use crate::convert::{to_i64, to_usize};
 use crate::error::{Error, Result};
 use crate::model::Model;
 
 /// The smallest batch whose graph capture autotunes cuDNN (see [`Static::capture_graph`]).
 const AUTOTUNE_MIN_BATCH: i64 = 32;
 
-/// Packed per-image scalars ahead of the top-k block: CO, loss, similarity, max |h|, predicted class.
+/// Packed per-image scalars ahead of the top-k block: CO, loss, similarity, max |h|, predicted
+/// class.
 pub(crate) const FIXED: usize = 5;
 
 /// One evaluation of the active images, copied to the host.
@@ -184,8 +186,7 @@ impl Host {
 }
 
 fn index_tensor(rows: &[usize], device: Device) -> Tensor {
-    Tensor::from_slice(&rows.iter().map(|&i| i64::try_from(i).unwrap_or(0)).collect::<Vec<_>>())
-        .to_device(device)
+    Tensor::from_slice(&rows.iter().map(|&i| to_i64(i)).collect::<Vec<_>>()).to_device(device)
 }
 
 /// Define-by-run steps: a fresh autograd graph each step; finished images leave the batch, so
@@ -230,7 +231,7 @@ impl Stepper for Eager<'_> {
         if let Some(e) = self.pending.take() {
             self.batch.update(&e)?;
         }
-        if keep.len() < usize::try_from(self.batch.x.size()[0]).unwrap_or(0) {
+        if keep.len() < to_usize(self.batch.x.size()[0]) {
             self.batch.select_rows(&index_tensor(keep, self.batch.x.device()));
         }
         Ok(())
@@ -264,9 +265,9 @@ pub(crate) struct Static<'a> {
 impl<'a> Static<'a> {
     /// Allocates the buffers for `x` and, on a CUDA device, captures the step.
     pub(crate) fn new(p: Problem<'a>, x: Tensor, k: Tensor, y0: Tensor) -> Result<Self> {
-        let n = usize::try_from(x.size()[0]).unwrap_or(0);
+        let n = to_usize(x.size()[0]);
         let batch = Batch::new(x, k, y0, p.cfg.lr);
-        let width = i64::try_from(FIXED).unwrap_or(5) + 2 * p.top_k;
+        let width = to_i64(FIXED) + 2 * p.top_k;
         let scalars = Tensor::zeros([batch.x.size()[0], width], (Kind::Float, batch.x.device()));
         let heat = Tensor::zeros(batch.x.size(), (Kind::Half, batch.x.device()));
         let mut s = Self {
@@ -349,13 +350,12 @@ impl Stepper for Static<'_> {
         }
         self.ready = false;
         self.evaluated += 1;
-        let (scalars, heat) =
-            if usize::try_from(self.batch.x.size()[0]).ok() == Some(self.rows.len()) {
-                (self.scalars.copy(), self.heat.copy())
-            } else {
-                let idx = index_tensor(&self.rows, self.scalars.device());
-                (self.scalars.index_select(0, &idx), self.heat.index_select(0, &idx))
-            };
+        let (scalars, heat) = if to_usize(self.batch.x.size()[0]) == self.rows.len() {
+            (self.scalars.copy(), self.heat.copy())
+        } else {
+            let idx = index_tensor(&self.rows, self.scalars.device());
+            (self.scalars.index_select(0, &idx), self.heat.index_select(0, &idx))
+        };
         // The readout is snapshotted and the next step launched before the snapshot goes to the
         // host, so that on a GPU the copy (on the copy stream) and the host's splitting of it
         // overlap that step. An image that stops now only leaves its row unread.
@@ -375,7 +375,7 @@ impl Stepper for Static<'_> {
 
     fn advance(&mut self, keep: &[usize]) -> Result<()> {
         self.rows = keep.iter().map(|&i| self.rows[i]).collect();
-        let all = usize::try_from(self.batch.x.size()[0]).unwrap_or(0);
+        let all = to_usize(self.batch.x.size()[0]);
         if !self.rows.is_empty() && self.rows.len() * 2 <= all && all > 1 {
             let idx = index_tensor(&self.rows, self.batch.x.device());
             self.batch.select_rows(&idx);

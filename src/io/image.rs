@@ -29,8 +29,5 @@ impl Image {
 
 /// Maps [0, 1] to 0..=255 with rounding.
 pub fn to_u8(v: f32) -> u8 {
-    // The clamp keeps the value inside u8's range, so the cast cannot truncate.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let b = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
-    b
+    crate::convert::to_byte(v.clamp(0.0, 1.0) * 255.0)
 }

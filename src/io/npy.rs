@@ -86,7 +86,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("npy-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let p = dir.join("a.npy");
-        let data: Vec<f32> = (0..24).map(|i| i as f32 * 0.5 - 3.0).collect();
+        let data: Vec<f32> = (0..24_u8).map(|i| f32::from(i) * 0.5 - 3.0).collect();
         write_f32(&p, &[2, 3, 4], &data)?;
         let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
         assert_eq!((10 + usize::from(u16::from_le_bytes([bytes[8], bytes[9]]))) % 64, 0);

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::image::Image;
 use crate::error::{Error, Result};
 use crate::gax::{CompactHeatmap, GaxConfig, GaxStep, StopReason};
+use crate::model::ModelInfo;
 
 /// The format tag stored in every run file.
 pub const FORMAT: &str = "heatmap-explorer-run/1";
@@ -28,6 +29,18 @@ pub struct ModelIdentity {
     pub labels: Vec<String>,
     /// Normalisation name.
     pub normalize: String,
+}
+
+impl From<&ModelInfo> for ModelIdentity {
+    fn from(info: &ModelInfo) -> Self {
+        Self {
+            arch: info.arch.clone(),
+            hash: info.hash.clone(),
+            source: info.source.clone(),
+            labels: info.labels.clone(),
+            normalize: info.normalize.name().to_owned(),
+        }
+    }
 }
 
 /// The scalars of one step.

@@ -5,6 +5,7 @@ use super::SIZE;
 use super::geometry::Frame;
 use super::rng::Rng;
 use super::smoothstep;
+use crate::convert::{cell_index, to_f32, to_i64, to_usize};
 
 /// Probability that an image (of either class) carries at least one distractor.
 pub(crate) const DISTRACTOR_RATE: f32 = 0.15;
@@ -76,11 +77,9 @@ impl Distractors {
         let pts = tube.ctrl.map(|p| frame.pixel_f(p));
         let len: f32 = pts.windows(2).map(|w| (w[1][0] - w[0][0]).hypot(w[1][1] - w[0][1])).sum();
         // The control polygon bounds the curve length; a step of ~0.4 px leaves no gaps.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let steps = ((len / 0.4).ceil() as usize).clamp(16, 8192);
+        let steps = cell_index(f64::from((len / 0.4).ceil()), 8193).max(16);
         for i in 0..=steps {
-            #[allow(clippy::cast_precision_loss)]
-            let s = i as f32 / steps as f32;
+            let s = to_f32(i) / to_f32(steps);
             let q = bezier(&pts, s);
             stamp(&mut cover, q, tube.half);
         }
@@ -208,24 +207,24 @@ fn bezier(p: &[[f32; 2]; 4], s: f32) -> [f32; 2] {
 /// Marks an anti-aliased disc of radius `r` pixels around `q` in `cover` (max-combined).
 fn stamp(cover: &mut [f32], q: [f32; 2], r: f32) {
     let reach = r + 1.0;
-    // Pixel window clamped to the canvas; values are small and finite.
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a pixel window near the canvas, clamped to it below"
+    )]
     let (x0, x1, y0, y1) = (
         (q[0] - reach).floor() as i64,
         (q[0] + reach).ceil() as i64,
         (q[1] - reach).floor() as i64,
         (q[1] + reach).ceil() as i64,
     );
-    #[allow(clippy::cast_possible_wrap)]
-    let max = SIZE as i64 - 1;
+    let max = to_i64(SIZE) - 1;
     for y in y0.max(0)..=y1.min(max) {
         for x in x0.max(0)..=x1.min(max) {
-            #[allow(clippy::cast_precision_loss)]
-            let d = (x as f32 - q[0]).hypot(y as f32 - q[1]);
-            let w = smoothstep(r + 0.7, r - 0.7, d);
             // 0 <= x, y <= max after the clamps above.
-            #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
-            let i = y as usize * SIZE + x as usize;
+            let (x, y) = (to_usize(x), to_usize(y));
+            let d = (to_f32(x) - q[0]).hypot(to_f32(y) - q[1]);
+            let w = smoothstep(r + 0.7, r - 0.7, d);
+            let i = y * SIZE + x;
             if w > cover[i] {
                 cover[i] = w;
             }

@@ -3,11 +3,11 @@
 
 use super::SIZE;
 use super::rng::Rng;
+use crate::convert::{cell_index, to_f32};
 
 /// Half the canvas in pixels: canonical and film units span [-1, 1] across the image.
 // SIZE is 256, exactly representable.
-#[allow(clippy::cast_precision_loss)]
-const HALF: f32 = SIZE as f32 / 2.0;
+const HALF: f32 = to_f32(SIZE) / 2.0;
 
 /// A 2-D affine map `p ↦ M·p + t`.
 #[derive(Debug, Clone, Copy)]
@@ -67,9 +67,8 @@ impl Affine {
 
 /// Normalised image coordinates of pixel (x, y)'s centre, in [-1, 1].
 // Pixel indices are below 256.
-#[allow(clippy::cast_precision_loss)]
 pub(crate) fn pixel_to_unit(x: usize, y: usize) -> [f32; 2] {
-    [(x as f32 + 0.5) / HALF - 1.0, (y as f32 + 0.5) / HALF - 1.0]
+    [(to_f32(x) + 0.5) / HALF - 1.0, (to_f32(y) + 0.5) / HALF - 1.0]
 }
 
 /// Fractional pixel coordinates of a normalised image point.
@@ -133,16 +132,11 @@ impl Frame {
     pub(crate) fn pixel_of(&self, p: [f32; 2]) -> Option<(usize, usize)> {
         let [fx, fy] = self.pixel_f(p);
         let (rx, ry) = (fx.round(), fy.round());
-        // Range-checked just below.
-        #[allow(clippy::cast_precision_loss)]
-        let max = (SIZE - 1) as f32;
+        let max = to_f32(SIZE - 1);
         if !(0.0..=max).contains(&rx) || !(0.0..=max).contains(&ry) {
             return None;
         }
-        // Non-negative and below SIZE after the check above.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let px = (rx as usize, ry as usize);
-        Some(px)
+        Some((cell_index(f64::from(rx), SIZE), cell_index(f64::from(ry), SIZE)))
     }
 
     /// Fractional pixel coordinates of canonical point `p`.
@@ -164,7 +158,7 @@ mod tests {
                 let p = f.body_at(x, y);
                 let q = f.pixel_f(p);
                 assert!(
-                    (q[0] - x as f32).abs() < 1e-3 && (q[1] - y as f32).abs() < 1e-3,
+                    (q[0] - to_f32(x)).abs() < 1e-3 && (q[1] - to_f32(y)).abs() < 1e-3,
                     "{q:?} vs {x},{y}"
                 );
             }

@@ -10,6 +10,7 @@ mod distractor;
 mod geometry;
 mod lesion;
 mod noise;
+mod parts;
 mod rng;
 mod write;
 
@@ -81,9 +82,7 @@ pub(crate) fn write_png(path: &Path, pixels: &[u8]) -> Result<()> {
         });
     }
     let mut bytes = Vec::with_capacity(SIZE * SIZE / 2);
-    // SIZE is 256, which fits u32.
-    #[allow(clippy::cast_possible_truncation)]
-    let side = SIZE as u32;
+    let side = u32::try_from(SIZE).map_err(|_| Error::invalid("phantom side too large"))?;
     PngEncoder::new_with_quality(&mut bytes, CompressionType::Fast, FilterType::Adaptive)
         .write_image(pixels, side, side, image::ExtendedColorType::L8)
         .map_err(|e| Error::Image { path: path.to_owned(), message: e.to_string() })?;
@@ -160,8 +159,11 @@ pub fn generate(seed: u64, index: u64, pneumonia: bool) -> Phantom {
     noise::gaussian_blur(&mut image, exposure.blur);
     exposure.add_noise(&mut stream(7), &mut image);
     blank(&mut image);
-    // Rounded and clamped to 0..=255 first.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "clamped to 0..=255 first; + 0.5 then truncation rounds, as for the shipped data"
+    )]
     let pixels = image.iter().map(|v| (v * 255.0 + 0.5).clamp(0.0, 255.0) as u8).collect();
     Phantom { pixels, mask, pneumonia, distractor: distractors.any(), lung_mask }
 }
@@ -238,7 +240,7 @@ mod tests {
             let mean = |sel: &dyn Fn(usize) -> bool| {
                 let v: Vec<f64> =
                     (0..SIZE * SIZE).filter(|&k| sel(k)).map(|k| f64::from(p.pixels[k])).collect();
-                v.iter().sum::<f64>() / v.len().max(1) as f64
+                v.iter().sum::<f64>() / crate::convert::to_f64(v.len().max(1))
             };
             let lung = mean(&|k| p.lung_mask[k] == 255);
             let centre = mean(&|k| {
@@ -256,7 +258,10 @@ mod tests {
             // Consolidations are brighter than the aerated lung they replace.
             let inside: Vec<usize> = (0..SIZE * SIZE).filter(|&k| p.mask[k] == 255).collect();
             let sum = |img: &Phantom| inside.iter().map(|&k| f64::from(img.pixels[k])).sum::<f64>();
-            assert!(sum(&p) > sum(&n) + inside.len() as f64, "image {i}: lesions are not brighter");
+            assert!(
+                sum(&p) > sum(&n) + crate::convert::to_f64(inside.len()),
+                "image {i}: lesions are not brighter"
+            );
             assert_eq!(n.distractor, p.distractor);
             for y in 0..SIZE {
                 for x in 0..SIZE {

@@ -3,6 +3,7 @@
 
 use super::SIZE;
 use super::rng::Rng;
+use crate::convert::{cell_index, to_f32};
 
 /// Entries of the tone look-up tables.
 const LUT: usize = 2048;
@@ -11,14 +12,10 @@ const MAX_DENSITY: f32 = 4.0;
 
 /// Linear interpolation in a table sampled evenly over [0, `max`].
 fn lookup(table: &[f32], v: f32, max: f32) -> f32 {
-    #[allow(clippy::cast_precision_loss)]
-    let last = (table.len() - 1) as f32;
+    let last = to_f32(table.len() - 1);
     let x = (v / max).clamp(0.0, 1.0) * last;
-    // 0 <= x <= last.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let i = (x as usize).min(table.len() - 2);
-    #[allow(clippy::cast_precision_loss)]
-    let f = x - i as f32;
+    let i = cell_index(f64::from(x), table.len() - 1);
+    let f = x - to_f32(i);
     table[i] + f * (table[i + 1] - table[i])
 }
 
@@ -46,13 +43,10 @@ impl Exposure {
         let k = rng.range(1.3, 1.7);
         let norm = 1.0 / (1.0 - (-k * 1.7).exp());
         let gamma = rng.range(0.8, 1.35);
-        #[allow(clippy::cast_precision_loss)]
-        let step = 1.0 / (LUT - 1) as f32;
-        #[allow(clippy::cast_precision_loss)]
+        let step = 1.0 / to_f32(LUT - 1);
         let curve =
-            (0..LUT).map(|i| (1.0 - (-k * MAX_DENSITY * i as f32 * step).exp()) * norm).collect();
-        #[allow(clippy::cast_precision_loss)]
-        let gamma_lut = (0..LUT).map(|i| (i as f32 * step).powf(gamma)).collect();
+            (0..LUT).map(|i| (1.0 - (-k * MAX_DENSITY * to_f32(i) * step).exp()) * norm).collect();
+        let gamma_lut = (0..LUT).map(|i| (to_f32(i) * step).powf(gamma)).collect();
         Self {
             curve,
             gamma_lut,
@@ -94,12 +88,10 @@ pub(crate) fn gaussian_blur(image: &mut [f32], sigma: f32) {
         return;
     }
     // The radius is a few pixels.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let radius = ((3.0 * sigma).ceil() as usize).clamp(1, 16);
+    let radius = cell_index(f64::from((3.0 * sigma).ceil()), 17).max(1);
     let kernel: Vec<f32> = (0..=2 * radius)
         .map(|i| {
-            #[allow(clippy::cast_precision_loss)]
-            let d = i as f32 - radius as f32;
+            let d = to_f32(i) - to_f32(radius);
             (-d * d / (2.0 * sigma * sigma)).exp()
         })
         .collect();

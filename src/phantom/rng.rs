@@ -57,8 +57,7 @@ impl Rng {
 
     /// Uniform in [0, 1).
     pub(crate) fn f32(&mut self) -> f32 {
-        // 24 random bits are exactly representable in an f32 mantissa.
-        #[allow(clippy::cast_precision_loss)]
+        #[expect(clippy::cast_precision_loss, reason = "24 random bits are exact in an f32")]
         let v = (self.next_u64() >> 40) as f32;
         v * (1.0 / 16_777_216.0)
     }
@@ -85,7 +84,7 @@ impl Rng {
             return 0;
         }
         // Multiply-shift reduction; `n` fits in u64 on every supported target.
-        #[allow(clippy::cast_possible_truncation)]
+        #[expect(clippy::cast_possible_truncation, reason = "the product's high word is below n")]
         let v = ((u128::from(self.next_u64()) * n as u128) >> 64) as usize;
         v
     }
@@ -95,8 +94,7 @@ impl Rng {
     pub(crate) fn grain(&mut self) -> f32 {
         let v = self.next_u64();
         let sum = (v & 0xFFFF) + ((v >> 16) & 0xFFFF) + ((v >> 32) & 0xFFFF) + (v >> 48);
-        // The sum is below 2^18, exact in f32.
-        #[allow(clippy::cast_precision_loss)]
+        #[expect(clippy::cast_precision_loss, reason = "the sum is below 2^18, exact in f32")]
         let s = sum as f32;
         (s / 65_536.0 - 2.0) * 1.732_050_8
     }
@@ -104,9 +102,9 @@ impl Rng {
 
 /// `⌊v⌋` as an integer, without a libm call (noise coordinates stay far inside i32).
 fn floor_i32(v: f32) -> i32 {
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(clippy::cast_possible_truncation, reason = "truncation towards zero is the point")]
     let i = v as i32;
-    #[allow(clippy::cast_precision_loss)]
+    #[expect(clippy::cast_precision_loss, reason = "noise coordinates stay below 2^24")]
     let back = i as f32;
     if v < back { i - 1 } else { i }
 }
@@ -137,24 +135,21 @@ impl Noise {
 
     /// The lattice gradient at integer point (ix, iy).
     fn grad(&self, ix: i32, iy: i32) -> (f32, f32) {
-        // Reinterpreting the signed lattice coordinates as bits is the intent here.
-        #[allow(clippy::cast_sign_loss)]
+        #[expect(clippy::cast_sign_loss, reason = "the lattice coordinates' bits are hashed")]
         let mut h = u64::from(ix as u32) | (u64::from(iy as u32) << 32);
         h ^= self.seed;
         h = h.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         h ^= h >> 29;
         h = h.wrapping_mul(0xD6E8_FEB8_6659_FD93);
         h ^= h >> 32;
-        // The low three bits select one of eight gradients.
-        #[allow(clippy::cast_possible_truncation)]
-        let k = (h & 7) as usize;
-        DIRS[k]
+        // The low three bits pick one of eight gradients.
+        DIRS[(h & 7) as usize]
     }
 
     /// Single-octave gradient noise at (x, y).
     pub(crate) fn value(&self, x: f32, y: f32) -> f32 {
         let (ix, iy) = (floor_i32(x), floor_i32(y));
-        #[allow(clippy::cast_precision_loss)]
+        #[expect(clippy::cast_precision_loss, reason = "noise coordinates stay below 2^24")]
         let (fx, fy) = (x - ix as f32, y - iy as f32);
         let dot = |gx: i32, gy: i32, dx: f32, dy: f32| {
             let g = self.grad(gx, gy);
@@ -176,7 +171,7 @@ impl Noise {
         let (mut sum, mut amp, mut norm, mut f) = (0.0, 1.0, 0.0, 1.0);
         for o in 0..octaves {
             // Offset each octave so lattice points do not line up.
-            #[allow(clippy::cast_precision_loss)]
+            #[expect(clippy::cast_precision_loss, reason = "a handful of octaves")]
             let off = o as f32 * 17.31;
             sum += amp * self.value(x * f + off, y * f - off);
             norm += amp;
@@ -190,6 +185,7 @@ impl Noise {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::convert::to_f32;
 
     #[test]
     fn streams_are_reproducible_and_in_range() {
@@ -204,8 +200,8 @@ mod tests {
         assert_ne!(Rng::new(1).next_u64(), Rng::new(2).next_u64());
         let n = 100_000;
         let g: Vec<f32> = (0..n).map(|_| a.grain()).collect();
-        let mean = g.iter().sum::<f32>() / n as f32;
-        let var = g.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n as f32;
+        let mean = g.iter().sum::<f32>() / to_f32(n);
+        let var = g.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / to_f32(n);
         assert!(mean.abs() < 0.02 && (var - 1.0).abs() < 0.03, "{mean} {var}");
         assert_ne!(mix(1, 2), mix(2, 1));
     }
@@ -213,8 +209,8 @@ mod tests {
     #[test]
     fn noise_is_bounded() {
         let n = Noise::new(3);
-        for i in 0..2000 {
-            let (x, y) = (i as f32 * 0.137 - 50.0, i as f32 * 0.071 - 20.0);
+        for i in 0..2000_u16 {
+            let (x, y) = (f32::from(i) * 0.137 - 50.0, f32::from(i) * 0.071 - 20.0);
             for v in [n.value(x, y), n.fbm(x, y, 4)] {
                 assert!((-1.0..=1.0).contains(&v));
             }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::rng::{hash_str, mix};
 use super::{PhantomOptions, generate};
+use crate::convert::{cell_index, to_f64};
 use crate::error::{Error, Result};
 
 /// Class folder names, NORMAL first.
@@ -151,12 +152,7 @@ pub fn write_dataset(out: &Path, opts: &PhantomOptions) -> Result<Summary> {
     let mut summary = Summary::default();
     for (split, (name, &n)) in names.iter().zip(&counts).enumerate() {
         // Rounded fraction of at most `n` images.
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            clippy::cast_precision_loss
-        )]
-        let p = ((n as f64 * f64::from(opts.pneumonia_fraction)).round() as usize).min(n);
+        let p = cell_index((to_f64(n) * f64::from(opts.pneumonia_fraction)).round(), n + 1);
         for class in CLASSES {
             for root in [out.join(name), out.join("masks").join(name)] {
                 let dir = root.join(class);

@@ -40,7 +40,7 @@ pub fn ascend(
     let x = w.f_matmul(&Tensor::f_from_slice(&a)?.f_view([1, 2, 1])?)?; // [n, 2, 1]
     let kappa = Tensor::f_from_slice(&[1.0_f64, -1.0])?;
     let before = activate(&w_inv.f_matmul(&x)?.f_squeeze_dim(-1)?, sigma)?;
-    let eta = k_eta / steps as f64;
+    let eta = k_eta / crate::convert::to_f64(steps);
 
     let mut weights = Tensor::f_ones([n, 2, 1], (Kind::Double, Device::Cpu))?;
     for _ in 0..steps {

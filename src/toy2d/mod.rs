@@ -24,6 +24,7 @@ use std::f64::consts::{FRAC_PI_2, FRAC_PI_4, PI};
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::convert::to_f64;
 use crate::error::{Error, Result};
 
 /// kη of the figure captions.
@@ -127,9 +128,9 @@ impl Params {
         if n < 2 {
             return vec![self.theta_min; n];
         }
-        let step = (self.theta_max - self.theta_min) / (n - 1) as f64;
+        let step = (self.theta_max - self.theta_min) / to_f64(n - 1);
         (0..n)
-            .map(|i| if i == n - 1 { self.theta_max } else { self.theta_min + i as f64 * step })
+            .map(|i| if i == n - 1 { self.theta_max } else { self.theta_min + to_f64(i) * step })
             .collect()
     }
 

@@ -4,13 +4,13 @@
 //! number of iterations, or at a maximum), then write safetensors weights, a model card and an
 //! evaluation report in the paper's Table 1 form.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use tch::nn::OptimizerConfig as _;
 use tch::{Device, Kind, Tensor, nn};
 
+use crate::convert::{to_f64, to_i64};
 use crate::dataset;
 use crate::error::{Error, Result};
 use crate::model::{Arch, Ctx, Model, ModelCard, Normalize};
@@ -54,6 +54,14 @@ pub struct TrainOptions {
     pub command: String,
 }
 
+/// The input size as image sides, when both are positive.
+fn checked_size(size: [i64; 2]) -> Result<[usize; 2]> {
+    match size.map(usize::try_from) {
+        [Ok(h), Ok(w)] if h > 0 && w > 0 => Ok([h, w]),
+        _ => Err(Error::invalid(format!("input size {size:?}: both sides must be positive"))),
+    }
+}
+
 /// A split held in memory as 8-bit pixels.
 struct Split {
     x: Tensor,
@@ -69,7 +77,7 @@ fn load_split(dir: &Path, classes: &[String], size: [usize; 2]) -> Result<Split>
         pixels.extend(img.data.iter().map(|&v| crate::io::image::to_u8(v)));
     }
     let n = i64::try_from(items.len()).map_err(|_| Error::invalid("too many images"))?;
-    let (h, w) = (i64::try_from(size[0]).unwrap_or(256), i64::try_from(size[1]).unwrap_or(256));
+    let (h, w) = (to_i64(size[0]), to_i64(size[1]));
     let labels: Vec<i64> = items.iter().map(|i| i.label).collect();
     Ok(Split {
         x: Tensor::from_slice(&pixels).view([n, 3, h, w]),
@@ -113,13 +121,18 @@ pub struct Metrics {
 fn metrics(pred: &[i64], truth: &[i64]) -> Metrics {
     let n = pred.len();
     let correct = pred.iter().zip(truth).filter(|(p, t)| p == t).count();
-    let tp = pred.iter().zip(truth).filter(|(p, t)| **p == 1 && **t == 1).count() as f64;
-    let fp = pred.iter().zip(truth).filter(|(p, t)| **p == 1 && **t != 1).count() as f64;
-    let fnn = pred.iter().zip(truth).filter(|(p, t)| **p != 1 && **t == 1).count() as f64;
+    let count = |f: fn(i64, i64) -> bool| {
+        to_f64(pred.iter().zip(truth).filter(|&(&p, &t)| f(p, t)).count())
+    };
+    let (tp, fp, fnn) = (
+        count(|p, t| p == 1 && t == 1),
+        count(|p, t| p == 1 && t != 1),
+        count(|p, t| p != 1 && t == 1),
+    );
     let ratio = |a: f64, b: f64| if b == 0.0 { f64::NAN } else { a / b };
     Metrics {
         n,
-        accuracy: ratio(correct as f64, n as f64),
+        accuracy: ratio(to_f64(correct), to_f64(n)),
         precision: ratio(tp, tp + fp),
         recall: ratio(tp, tp + fnn),
     }
@@ -127,12 +140,7 @@ fn metrics(pred: &[i64], truth: &[i64]) -> Metrics {
 
 /// Evaluates `model` on an ImageFolder tree.
 pub fn evaluate(model: &Model, dir: &Path) -> Result<Metrics> {
-    let [h, w] = model.info().input_size;
-    let split = load_split(
-        dir,
-        &model.info().labels,
-        [usize::try_from(h).unwrap_or(256), usize::try_from(w).unwrap_or(256)],
-    )?;
+    let split = load_split(dir, &model.info().labels, model.info().image_size())?;
     let pred = predict_split(model, &split)?;
     Ok(metrics(&pred, &Vec::<i64>::try_from(&split.y)?))
 }
@@ -157,11 +165,50 @@ pub struct TrainReport {
     pub test: Option<Metrics>,
 }
 
-/// Trains, saves and evaluates. `progress` receives a status line now and then.
+/// What a training run reports while it runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TrainProgress {
+    /// A validation pass after `iteration` iterations.
+    Validated {
+        /// Iterations so far.
+        iteration: usize,
+        /// The training loss of the last batch.
+        loss: f64,
+        /// Validation accuracy.
+        val_accuracy: f64,
+        /// Seconds since training started.
+        seconds: f64,
+    },
+    /// The target was not reached: the weights of an earlier, better validated iteration are
+    /// kept.
+    KeptBest {
+        /// The iteration whose weights are kept.
+        iteration: usize,
+        /// Its validation accuracy.
+        val_accuracy: f64,
+    },
+}
+
+impl std::fmt::Display for TrainProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Self::Validated { iteration, loss, val_accuracy, seconds } => write!(
+                f,
+                "iter {iteration:>5}  loss {loss:.4}  val acc {val_accuracy:.4}  {seconds:.1} s"
+            ),
+            Self::KeptBest { iteration, val_accuracy } => write!(
+                f,
+                "keeping the weights of iteration {iteration} (val acc {val_accuracy:.4})"
+            ),
+        }
+    }
+}
+
+/// Trains, saves and evaluates, reporting every validation to `progress`.
 pub fn train(
     opts: &TrainOptions,
     device: Device,
-    progress: &mut dyn FnMut(&str),
+    progress: &mut dyn FnMut(&TrainProgress),
 ) -> Result<TrainReport> {
     let train_dir = opts.data.join("train");
     let val_dir = opts.data.join("val");
@@ -181,13 +228,10 @@ pub fn train(
             train_dir.display()
         )));
     }
-    let size = [
-        usize::try_from(opts.input_size[0]).unwrap_or(256),
-        usize::try_from(opts.input_size[1]).unwrap_or(256),
-    ];
+    let size = checked_size(opts.input_size)?;
     let train = load_split(&train_dir, &classes, size)?;
     let val = load_split(&val_dir, &classes, size)?;
-    let n_classes = i64::try_from(classes.len()).unwrap_or(2);
+    let n_classes = to_i64(classes.len());
     let spec = crate::model::TrainableSpec {
         arch: opts.arch,
         classes: n_classes,
@@ -210,7 +254,7 @@ pub fn train(
     while it < opts.max_iter {
         it += 1;
         if opts.warmup > 0 {
-            opt.set_lr(opts.lr * (it as f64 / opts.warmup as f64).min(1.0));
+            opt.set_lr(opts.lr * (to_f64(it) / to_f64(opts.warmup)).min(1.0));
         }
         let idx = Tensor::randint(train.n, [opts.batch], (Kind::Int64, Device::Cpu));
         let (x, y) = batch_of(&train, &idx, device);
@@ -220,12 +264,12 @@ pub fn train(
         let last = it == opts.max_iter;
         if it % opts.eval_every.max(1) == 0 || last {
             val_metrics = metrics(&predict_split(&model, &val)?, &val_truth);
-            progress(&format!(
-                "iter {it:>5}  loss {:.4}  val acc {:.4}  {:.1} s",
-                loss.double_value(&[]),
-                val_metrics.accuracy,
-                start.elapsed().as_secs_f64()
-            ));
+            progress(&TrainProgress::Validated {
+                iteration: it,
+                loss: loss.double_value(&[]),
+                val_accuracy: val_metrics.accuracy,
+                seconds: start.elapsed().as_secs_f64(),
+            });
             if best.as_ref().is_none_or(|b| val_metrics.accuracy > b.metrics.accuracy) {
                 let copy = tch::no_grad(|| {
                     vs.variables().into_iter().map(|(n, t)| (n, t.copy())).collect()
@@ -253,7 +297,7 @@ pub fn train(
         })?;
         val_metrics = m;
         best_iter = at;
-        progress(&format!("keeping the weights of iteration {at} (val acc {:.4})", m.accuracy));
+        progress(&TrainProgress::KeptBest { iteration: at, val_accuracy: m.accuracy });
     }
     std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
     let weights = opts.out.join(format!("{}.safetensors", opts.name));
@@ -268,23 +312,31 @@ pub fn train(
     let mut provenance = serde_json::Map::new();
     provenance.insert("data".into(), serde_json::json!(opts.data.display().to_string()));
     provenance.insert("training_command".into(), serde_json::json!(opts.command));
-    provenance.insert("protocol".into(), serde_json::json!(format!(
-        "Adam lr {} betas (0.5, 0.999) weight decay 0, {} warm-up iterations, head bias {}, batch {} drawn uniformly with replacement, seed {}, stop at val acc >= {} after {} iterations or at {}; the best validated weights are kept",
-        opts.lr,
-        opts.warmup,
-        opts.head_bias.unwrap_or(0.0),
-        opts.batch,
-        opts.seed,
-        opts.target_val_acc,
-        opts.min_iter,
-        opts.max_iter
-    )));
+    provenance.insert(
+        "protocol".into(),
+        serde_json::json!(format!(
+            "Adam lr {} betas (0.5, 0.999) weight decay 0, {} warm-up iterations, head bias {}, \
+             batch {} drawn uniformly with replacement, seed {}, stop at val acc >= {} after {} \
+             iterations or at {}; the best validated weights are kept",
+            opts.lr,
+            opts.warmup,
+            opts.head_bias.unwrap_or(0.0),
+            opts.batch,
+            opts.seed,
+            opts.target_val_acc,
+            opts.min_iter,
+            opts.max_iter
+        )),
+    );
     provenance.insert("iterations".into(), serde_json::json!(it));
     provenance.insert("weights_from_iteration".into(), serde_json::json!(best_iter));
     provenance.insert("train_images".into(), serde_json::json!(train.n));
-    provenance.insert("validation".into(), serde_json::to_value(val_metrics).unwrap_or_default());
+    let json = |m: &Metrics| {
+        serde_json::to_value(m).map_err(|e| Error::invalid(format!("metrics as JSON: {e}")))
+    };
+    provenance.insert("validation".into(), json(&val_metrics)?);
     if let Some(t) = &test {
-        provenance.insert("test".into(), serde_json::to_value(t).unwrap_or_default());
+        provenance.insert("test".into(), json(t)?);
     }
     let card = ModelCard {
         arch: opts.arch.name().to_owned(),
@@ -305,20 +357,8 @@ pub fn table(name: &str, r: &TrainReport) -> String {
     let (acc, prec, rec) =
         r.test.map_or((f64::NAN, f64::NAN, f64::NAN), |t| (t.accuracy, t.precision, t.recall));
     format!(
-        "model             accuracy  precision  recall  val accuracy\n{name:17} {acc:8.4}  {prec:9.4}  {rec:6.4}  {:12.4}\n",
+        "model             accuracy  precision  recall  val accuracy\n\
+         {name:17} {acc:8.4}  {prec:9.4}  {rec:6.4}  {:12.4}\n",
         r.val.accuracy
     )
-}
-
-/// `train` on the command line, with a progress line on stderr.
-pub fn run_cli(opts: &TrainOptions, device: Device) -> Result<()> {
-    let mut progress = |s: &str| {
-        eprint!("\r{s}   ");
-        let _ = std::io::stderr().flush();
-    };
-    let report = train(opts, device, &mut progress)?;
-    eprintln!();
-    print!("{}", table(&opts.name, &report));
-    eprintln!("card {} after {} iterations", report.card.display(), report.iterations);
-    Ok(())
 }

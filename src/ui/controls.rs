@@ -1,8 +1,8 @@
 //! The left panel: model facts and prediction, image list, GAX settings and method choice.
 
 use crate::app::App;
-use crate::app::state::ViewSource;
 use crate::attribution::{Method, Options};
+use crate::ax::HeatmapSource;
 use crate::ax::Variant;
 
 /// Draws the controls.
@@ -92,30 +92,19 @@ fn images_section(app: &mut App, ui: &mut egui::Ui) {
     }
     let mut clicked = None;
     let ctx = ui.ctx().clone();
-    for i in 0..app.state.images.len() {
+    let thumbs = app.views.thumbnails(&app.state);
+    for (i, thumb) in thumbs.iter().enumerate() {
         let e = &app.state.images[i];
         let selected = app.state.current == Some(i);
         let mut text = e.name();
         if let Some(run) = &e.run {
             text.push_str(&format!("  · GAX {} steps", run.steps.len()));
         }
-        let image = std::sync::Arc::clone(&e.image);
-        let key = format!("{:p}", std::sync::Arc::as_ptr(&image));
-        let make = || {
-            let img = crate::colormap::rgb(&image.data, image.width, image.height);
-            let step = (image.width.max(image.height) / 48).max(1);
-            let (w, h) = (image.width.div_ceil(step), image.height.div_ceil(step));
-            let px = (0..h)
-                .flat_map(|y| (0..w).map(move |x| (x, y)))
-                .map(|(x, y)| img.pixels[(y * step) * image.width + x * step])
-                .collect();
-            egui::ColorImage::new([w, h], px)
-        };
-        let id = app.textures.put_keyed(
+        let id = app.textures.show(
             &ctx,
             &format!("thumb {i}"),
-            &key,
-            make,
+            thumb.image_id,
+            &thumb.image,
             egui::TextureOptions::LINEAR,
         );
         ui.horizontal(|ui| {
@@ -199,7 +188,8 @@ fn methods_section(app: &mut App, ui: &mut egui::Ui) {
         ui.label("CO mult");
         ui.end_row();
         for (m, r) in &entry.attributions {
-            if ui.selectable_label(app.state.view == ViewSource::Method(*m), m.name()).clicked() {
+            if ui.selectable_label(app.state.view == HeatmapSource::Method(*m), m.name()).clicked()
+            {
                 pick = Some(*m);
             }
             ui.label(format!("{:.3}", r.co_sum));
@@ -209,9 +199,9 @@ fn methods_section(app: &mut App, ui: &mut egui::Ui) {
     });
     let has_run = entry.run.is_some();
     if let Some(m) = pick {
-        app.state.view = ViewSource::Method(m);
+        app.state.view = HeatmapSource::Method(m);
     }
     if has_run && ui.button("Show GAX").clicked() {
-        app.state.view = ViewSource::Gax;
+        app.state.view = HeatmapSource::Gax;
     }
 }

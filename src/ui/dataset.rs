@@ -1,12 +1,13 @@
 //! The dataset tab: run AX over a labelled folder, then box plots and histograms of CO split by
-//! correct vs wrong predictions, the statistics table, and click-through to single images.
+//! correct vs wrong predictions, the statistics table, and click-through to single images. The
+//! numbers come ready-made from the view model (`crate::view_model::dataset`).
 
 use egui_plot::{Bar, BarChart, BoxElem, BoxPlot, BoxSpread, Legend, Plot, PlotPoint, Text};
 
 use crate::app::App;
-use crate::app::state::{DatasetPick, ViewSource};
 use crate::ax::Variant;
-use crate::dataset::stats::Quartiles;
+use crate::view_model::DatasetView;
+use crate::view_model::dataset::BoxStat;
 
 const CORRECT: egui::Color32 = egui::Color32::from_rgb(70, 150, 230);
 const WRONG: egui::Color32 = egui::Color32::from_rgb(230, 110, 70);
@@ -14,6 +15,38 @@ const WRONG: egui::Color32 = egui::Color32::from_rgb(230, 110, 70);
 /// Draws the dataset tab.
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
     ui.heading("Dataset");
+    run_controls(app, ui);
+    let Some(summary) = app.state.dataset.summary.as_ref() else {
+        ui.label(
+            "choose a folder and press Run on folder (the methods ticked on the left are scored)",
+        );
+        return;
+    };
+    let (images, accuracy) = (summary.images, summary.accuracy);
+    ui.horizontal(|ui| {
+        ui.label(format!("{images} images, accuracy before AX {accuracy:.3}"));
+        let variant = &mut app.state.dataset.variant;
+        egui::ComboBox::from_label("variant").selected_text(variant.name()).show_ui(ui, |ui| {
+            for v in Variant::ALL {
+                ui.selectable_value(variant, v, v.name());
+            }
+        });
+    });
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.strong("CO by method: correct (blue) vs wrong (orange); click a box to list its images");
+        // Each part asks for the view afresh: a click above may have changed what it shows.
+        if let Some(view) = app.views.dataset(&app.state) {
+            box_plot(app, ui, &view);
+        }
+        histogram(app, ui);
+        if let Some(view) = app.views.dataset(&app.state) {
+            stats_table(ui, &view);
+            picked_list(app, ui, &view);
+        }
+    });
+}
+
+fn run_controls(app: &mut App, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.label("folder");
         ui.add(
@@ -45,142 +78,71 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         }
     });
     if let Some(p) = app.state.dataset.progress {
-        let frac = if p.total == 0 { 1.0 } else { p.done as f32 / p.total as f32 };
-        ui.add(egui::ProgressBar::new(frac).text(format!(
+        ui.add(egui::ProgressBar::new(p.fraction()).text(format!(
             "{}/{} images, {:.2} images/s, {:.0} s left",
             p.done, p.total, p.rate, p.eta
         )));
     }
-    let Some(summary) = app.state.dataset.summary.clone() else {
-        ui.label(
-            "choose a folder and press Run on folder (the methods ticked on the left are scored)",
-        );
-        return;
-    };
-    ui.horizontal(|ui| {
-        ui.label(format!("{} images, accuracy before AX {:.3}", summary.images, summary.accuracy));
-        egui::ComboBox::from_label("variant")
-            .selected_text(app.state.dataset.variant.name())
-            .show_ui(ui, |ui| {
-                for v in Variant::ALL {
-                    ui.selectable_value(&mut app.state.dataset.variant, v, v.name());
-                }
-            });
-    });
-    let variant = app.state.dataset.variant.name();
-    let groups: Vec<_> = summary.groups.iter().filter(|g| g.variant == variant).cloned().collect();
-    let methods: Vec<ViewSource> =
-        groups.iter().filter_map(|g| ViewSource::parse(&g.method)).collect();
-    egui::ScrollArea::vertical().show(ui, |ui| {
-        ui.strong("CO by method: correct (blue) vs wrong (orange); click a box to list its images");
-        let boxes = |correct: bool| -> Vec<BoxElem> {
-            groups
-                .iter()
-                .enumerate()
-                .filter_map(|(i, g)| {
-                    let q: &Quartiles = if correct { &g.correct } else { &g.wrong };
-                    (q.count > 0).then(|| {
-                        let x = 3.0 * i as f64 + if correct { 0.0 } else { 1.0 };
-                        BoxElem::new(x, BoxSpread::new(q.min, q.q1, q.median, q.q3, q.max))
-                            .name(format!(
-                                "{} {}",
-                                g.method,
-                                if correct { "correct" } else { "wrong" }
-                            ))
-                            .fill(if correct { CORRECT } else { WRONG }.gamma_multiply(0.4))
-                            .stroke(egui::Stroke::new(1.5, if correct { CORRECT } else { WRONG }))
-                    })
-                })
-                .collect()
-        };
-        let resp = Plot::new("co_boxes")
-            .height(220.0)
-            .legend(Legend::default())
-            .allow_scroll(false)
-            .show_x(false)
-            .show(ui, |p| {
-                p.box_plot(BoxPlot::new("correct", boxes(true)).color(CORRECT));
-                p.box_plot(BoxPlot::new("wrong", boxes(false)).color(WRONG));
-                let low = groups
-                    .iter()
-                    .map(|g| g.correct.min.min(g.wrong.min))
-                    .filter(|v| v.is_finite())
-                    .fold(f64::MAX, f64::min);
-                for (i, m) in methods.iter().enumerate() {
-                    p.text(
-                        Text::new(m.name(), PlotPoint::new(3.0 * i as f64 + 0.5, low), m.name())
-                            .anchor(egui::Align2::CENTER_TOP),
-                    );
-                }
-                p.pointer_coordinate()
-            });
-        if resp.response.clicked()
-            && let Some(pt) = resp.inner
-        {
-            // Method i has its correct box at x = 3i and its wrong box at x = 3i + 1.
-            let off = pt.x - 3.0 * (pt.x / 3.0).floor();
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let idx = (pt.x / 3.0).floor().max(0.0) as usize;
-            if let Some(m) = methods.get(idx) {
-                app.state.dataset.pick =
-                    Some(DatasetPick { method: *m, correct: off < 0.5, range: None });
-                app.state.dataset.method = Some(*m);
-            }
-        }
-        histogram(app, ui, &methods);
-        stats_table(ui, &summary);
-        picked_list(app, ui);
-    });
 }
 
-fn histogram(app: &mut App, ui: &mut egui::Ui, methods: &[ViewSource]) {
-    let Some(method) = app.state.dataset.method.or_else(|| methods.first().copied()) else {
-        return;
+fn box_elem(b: &BoxStat) -> BoxElem {
+    let (what, colour) = if b.correct { ("correct", CORRECT) } else { ("wrong", WRONG) };
+    let q = &b.q;
+    BoxElem::new(b.x, BoxSpread::new(q.min, q.q1, q.median, q.q3, q.max))
+        .name(format!("{} {what}", b.method))
+        .fill(colour.gamma_multiply(0.4))
+        .stroke(egui::Stroke::new(1.5, colour))
+}
+
+fn box_plot(app: &mut App, ui: &mut egui::Ui, view: &DatasetView) {
+    let boxes = |correct: bool| -> Vec<BoxElem> {
+        view.boxes.iter().filter(|b| b.correct == correct).map(box_elem).collect()
     };
+    let resp = Plot::new("co_boxes")
+        .height(220.0)
+        .legend(Legend::default())
+        .allow_scroll(false)
+        .show_x(false)
+        .show(ui, |p| {
+            p.box_plot(BoxPlot::new("correct", boxes(true)).color(CORRECT));
+            p.box_plot(BoxPlot::new("wrong", boxes(false)).color(WRONG));
+            for (i, m) in view.methods.iter().enumerate() {
+                let at = PlotPoint::new(DatasetView::label_x(i), view.label_y);
+                p.text(Text::new(m.name(), at, m.name()).anchor(egui::Align2::CENTER_TOP));
+            }
+            p.pointer_coordinate()
+        });
+    if resp.response.clicked()
+        && let Some(pick) = resp.inner.and_then(|pt| view.box_at(pt.x))
+    {
+        app.state.dataset.method = Some(pick.method);
+        app.state.dataset.pick = Some(pick);
+    }
+}
+
+fn histogram(app: &mut App, ui: &mut egui::Ui) {
+    let Some(view) = app.views.dataset(&app.state) else { return };
+    let Some(shown) = view.histogram.as_ref().map(|h| h.method) else { return };
     ui.horizontal(|ui| {
         ui.strong("Histogram of CO for");
-        egui::ComboBox::from_label("histogram method").selected_text(method.name()).show_ui(
+        egui::ComboBox::from_label("histogram method").selected_text(shown.name()).show_ui(
             ui,
             |ui| {
-                for m in methods {
-                    if ui.selectable_label(*m == method, m.name()).clicked() {
+                for m in &view.methods {
+                    if ui.selectable_label(*m == shown, m.name()).clicked() {
                         app.state.dataset.method = Some(*m);
                     }
                 }
             },
         );
     });
-    let variant = app.state.dataset.variant.name();
-    let values = |correct: bool| -> Vec<f64> {
-        app.state
-            .dataset
-            .rows
+    let Some(view) = app.views.dataset(&app.state) else { return };
+    let Some(hist) = &view.histogram else { return };
+    let bars = |counts: &[f64]| -> Vec<Bar> {
+        counts
             .iter()
-            .filter(|r| r.method == method.name() && r.variant == variant && r.correct == correct)
-            .map(|r| f64::from(r.co))
-            .collect()
-    };
-    let (c, w) = (values(true), values(false));
-    let all: Vec<f64> = c.iter().chain(&w).copied().filter(|v| v.is_finite()).collect();
-    let (lo, hi) = all.iter().fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
-    if all.is_empty() {
-        return;
-    }
-    let bins = 20;
-    let width = ((hi - lo) / bins as f64).max(1e-9);
-    let count = |vals: &[f64]| -> Vec<f64> {
-        let mut h = vec![0.0; bins];
-        for v in vals {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-            let b = (((v - lo) / width).floor().max(0.0) as usize).min(bins - 1);
-            h[b] += 1.0;
-        }
-        h
-    };
-    let bars = |h: Vec<f64>| -> Vec<Bar> {
-        h.into_iter()
             .enumerate()
-            .map(|(i, n)| Bar::new(lo + (i as f64 + 0.5) * width, n).width(width * 0.95))
+            .map(|(i, &n)| Bar::new(hist.centre(i), n).width(hist.width * 0.95))
             .collect()
     };
     let resp = Plot::new("co_hist")
@@ -188,28 +150,20 @@ fn histogram(app: &mut App, ui: &mut egui::Ui, methods: &[ViewSource]) {
         .legend(Legend::default())
         .allow_scroll(false)
         .show(ui, |p| {
-            p.bar_chart(
-                BarChart::new("correct", bars(count(&c))).color(CORRECT.gamma_multiply(0.6)),
-            );
-            p.bar_chart(BarChart::new("wrong", bars(count(&w))).color(WRONG.gamma_multiply(0.6)));
+            let correct = BarChart::new("correct", bars(&hist.correct));
+            p.bar_chart(correct.color(CORRECT.gamma_multiply(0.6)));
+            p.bar_chart(BarChart::new("wrong", bars(&hist.wrong)).color(WRONG.gamma_multiply(0.6)));
             p.pointer_coordinate()
         });
     if resp.response.clicked()
         && let Some(pt) = resp.inner
     {
-        let b = ((pt.x - lo) / width).floor().clamp(0.0, bins as f64 - 1.0);
-        let (a, z) = (
-            lo + b * width,
-            lo + (b + 1.0) * width + if b as usize == bins - 1 { 1e-9 } else { 0.0 },
-        );
-        let correct = count(&c)[b as usize] >= count(&w)[b as usize];
-        app.state.dataset.pick = Some(DatasetPick { method, correct, range: Some((a, z)) });
+        app.state.dataset.pick = Some(hist.pick_at(pt.x));
     }
 }
 
-fn stats_table(ui: &mut egui::Ui, summary: &crate::dataset::Summary) {
+fn stats_table(ui: &mut egui::Ui, view: &DatasetView) {
     ui.strong("Statistics");
-    let lesions = summary.groups.iter().any(|g| g.lesion_images > 0);
     let mut headers = vec![
         "method",
         "variant",
@@ -221,7 +175,7 @@ fn stats_table(ui: &mut egui::Ui, summary: &crate::dataset::Summary) {
         "AUROC",
         "acc after AX",
     ];
-    if lesions {
+    if view.lesions {
         headers.extend(["n lesion", "mass in mask", "pointing"]);
     }
     egui::Grid::new("ds_stats").striped(true).num_columns(headers.len()).show(ui, |ui| {
@@ -229,9 +183,9 @@ fn stats_table(ui: &mut egui::Ui, summary: &crate::dataset::Summary) {
             ui.strong(h);
         }
         ui.end_row();
-        for g in &summary.groups {
-            ui.label(&g.method);
-            ui.label(&g.variant);
+        for g in &view.all_groups {
+            ui.label(g.method.name());
+            ui.label(g.variant.name());
             ui.label(g.correct.count.to_string());
             ui.label(format!("{:.3}", g.correct.median));
             ui.label(g.wrong.count.to_string());
@@ -239,7 +193,7 @@ fn stats_table(ui: &mut egui::Ui, summary: &crate::dataset::Summary) {
             ui.label(format!("{:.3}", g.gap));
             ui.label(format!("{:.3}", g.auroc));
             ui.label(format!("{:.3}", g.accuracy_after_ax));
-            if lesions {
+            if view.lesions {
                 ui.label(g.lesion_images.to_string());
                 ui.label(format!("{:.3}", g.mask_mass));
                 ui.label(format!("{:.3}", g.pointing));
@@ -249,21 +203,19 @@ fn stats_table(ui: &mut egui::Ui, summary: &crate::dataset::Summary) {
     });
 }
 
-fn picked_list(app: &mut App, ui: &mut egui::Ui) {
-    let Some(pick) = app.state.dataset.pick.clone() else { return };
-    let rows: Vec<(String, f32, i64)> =
-        app.state.dataset.picked_rows().iter().map(|r| (r.image.clone(), r.co, r.label)).collect();
+fn picked_list(app: &mut App, ui: &mut egui::Ui, view: &DatasetView) {
+    let Some(pick) = &view.pick else { return };
     ui.separator();
     let what = if pick.correct { "correct" } else { "wrong" };
     let range = pick.range.map_or_else(String::new, |(a, b)| format!(", CO in [{a:.2}, {b:.2})"));
-    ui.strong(format!("{} images: {} {what}{range}", rows.len(), pick.method.name()));
+    ui.strong(format!("{} images: {} {what}{range}", view.picked.len(), pick.method.name()));
     let mut open = None;
-    for (image, co, label) in rows.iter().take(200) {
+    for p in view.picked.iter().take(200) {
         ui.horizontal(|ui| {
-            if ui.button(format!("open {image}")).clicked() {
-                open = Some((image.clone(), *label));
+            if ui.button(format!("open {}", p.image)).clicked() {
+                open = Some((p.image.clone(), p.label));
             }
-            ui.label(format!("CO {co:.3}"));
+            ui.label(format!("CO {:.3}", p.co));
         });
     }
     if let Some((image, label)) = open {

@@ -1,79 +1,52 @@
-//! Textures created once per panel and updated in place with `set`.
+//! Textures created once per name and updated in place with `set` when the content they show
+//! changes, told by a content id (a view-model build, an image, a result), never by address.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use egui::{ColorImage, TextureHandle, TextureOptions};
+use egui::{ColorImage, TextureHandle, TextureId, TextureOptions};
 
-/// The view's textures by panel name, plus the key of what they currently show.
+/// The UI's textures by name, each with the id of the content it shows.
 #[derive(Default)]
 pub struct Textures {
-    handles: HashMap<String, TextureHandle>,
-    keys: HashMap<String, String>,
-    images: HashMap<String, Arc<ColorImage>>,
-    /// The view's panels with their key and build time (see `view::built`).
-    pub(super) view: Option<(String, std::rc::Rc<super::view::Built>, std::time::Instant)>,
+    slots: HashMap<String, (TextureHandle, u64)>,
 }
 
 impl Textures {
-    /// Uploads `image` under `name`: creates the texture the first time, then replaces its
-    /// pixels in place.
-    pub fn put(
+    /// Shows `image` (content `id`) under `name`: creates the texture the first time, then
+    /// replaces its pixels only when `id` differs from the content shown now.
+    pub fn show(
         &mut self,
         ctx: &egui::Context,
         name: &str,
-        image: ColorImage,
+        id: u64,
+        image: &Arc<ColorImage>,
         options: TextureOptions,
-    ) -> egui::TextureId {
-        let image = Arc::new(image);
-        self.images.insert(name.to_owned(), Arc::clone(&image));
-        if let Some(h) = self.handles.get_mut(name) {
-            h.set(image, options);
-            h.id()
-        } else {
-            let h = ctx.load_texture(name, image, options);
-            let id = h.id();
-            self.handles.insert(name.to_owned(), h);
-            id
+    ) -> TextureId {
+        match self.slots.get_mut(name) {
+            Some((handle, shown)) => {
+                if *shown != id {
+                    handle.set(Arc::clone(image), options);
+                    *shown = id;
+                }
+                handle.id()
+            }
+            None => {
+                let handle = ctx.load_texture(name, Arc::clone(image), options);
+                let tex = handle.id();
+                self.slots.insert(name.to_owned(), (handle, id));
+                tex
+            }
         }
     }
 
-    /// Like [`Textures::put`], but builds and uploads the image only when `key` differs from
-    /// the key of what `name` shows now.
-    pub fn put_keyed(
-        &mut self,
-        ctx: &egui::Context,
-        name: &str,
-        key: &str,
-        make: impl FnOnce() -> ColorImage,
-        options: TextureOptions,
-    ) -> egui::TextureId {
-        if self.keys.get(name).map(String::as_str) == Some(key)
-            && let Some(h) = self.handles.get(name)
-        {
-            return h.id();
-        }
-        self.keys.insert(name.to_owned(), key.to_owned());
-        self.put(ctx, name, make(), options)
-    }
-
-    /// The pixels last uploaded under `name` (for "save panel as PNG").
-    pub fn image(&self, name: &str) -> Option<Arc<ColorImage>> {
-        self.images.get(name).cloned()
-    }
-
-    /// The texture shown under `name`, if any.
-    pub fn get(&self, name: &str) -> Option<&TextureHandle> {
-        self.handles.get(name)
-    }
-
-    /// How many textures exist (bounded by the number of panels).
+    /// How many textures exist (bounded by the number of panels, tiles and open images).
     pub fn len(&self) -> usize {
-        self.handles.len()
+        self.slots.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.handles.is_empty()
+        self.slots.is_empty()
     }
 }

@@ -8,21 +8,11 @@ use crate::app::App;
 /// Draws the timeline.
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
     ui.heading(super::REGION_LABELS[3]);
-    let Some(run) = app.state.current_run() else {
+    let (Some(run), Some(curves)) = (app.state.current_run(), app.views.curves(&app.state)) else {
         ui.label("no GAX run on this image yet: press Run GAX");
         return;
     };
     let last = run.steps.len().saturating_sub(1);
-    // Non-finite values (a diverged run) are left out so the plot's bounds stay valid.
-    let series = |f: fn(&crate::io::runfile::StepScalars) -> f32| -> Vec<[f64; 2]> {
-        run.steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| [i as f64, f64::from(f(s))])
-            .filter(|p| p[1].is_finite())
-            .collect()
-    };
-    let (co, loss, sim) = (series(|s| s.co), series(|s| s.loss), series(|s| s.similarity));
     let target = run.config.target_co;
     let selected_co = run.steps.get(app.state.timeline.selected.min(last)).map_or(0.0, |s| s.co);
 
@@ -74,24 +64,21 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     let selected = app.state.timeline.selected;
     let show_loss = app.state.show_loss;
     let resp = Plot::new("co_curve").legend(Legend::default()).allow_scroll(false).show(ui, |p| {
-        p.line(Line::new("CO", PlotPoints::from(co)));
+        p.line(Line::new("CO", PlotPoints::from(curves.co.clone())));
         if show_loss {
-            p.line(Line::new("loss", PlotPoints::from(loss)));
-            p.line(Line::new("similarity", PlotPoints::from(sim)));
+            p.line(Line::new("loss", PlotPoints::from(curves.loss.clone())));
+            p.line(Line::new("similarity", PlotPoints::from(curves.similarity.clone())));
         }
         if target.is_finite() {
             p.hline(HLine::new("target CO", target));
         }
-        p.vline(VLine::new("selected step", selected as f64));
+        p.vline(VLine::new("selected step", crate::convert::to_f64(selected)));
         p.pointer_coordinate()
     });
     if resp.response.clicked()
         && let Some(pt) = resp.inner
     {
-        // Rounded and clamped to the run's steps, so the cast is safe.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let s = pt.x.round().clamp(0.0, last as f64) as usize;
-        app.state.timeline.selected = s;
+        app.state.timeline.selected = curves.step_at(pt.x);
         app.state.timeline.follow = false;
     }
 }

@@ -7,8 +7,30 @@ fn pick(filter_name: &str, exts: &[&str]) -> Option<std::path::PathBuf> {
     rfd::FileDialog::new().add_filter(filter_name, exts).pick_file()
 }
 
-fn pick_save(name: &str, ext: &str) -> Option<std::path::PathBuf> {
+/// Asks where to save a file named like `name` (its extension is the filter).
+fn pick_save(name: &str) -> Option<std::path::PathBuf> {
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
     rfd::FileDialog::new().set_file_name(name).add_filter(ext, &[ext]).save_file()
+}
+
+/// What a save entry does with the chosen path.
+type SaveTo = fn(&mut App, &std::path::Path);
+
+/// A menu entry that asks for a path (default `name`) and hands it to `save`.
+fn save_entry(
+    app: &mut App,
+    ui: &mut egui::Ui,
+    enabled: bool,
+    label: &str,
+    name: &str,
+    save: SaveTo,
+) {
+    if ui.add_enabled(enabled, egui::Button::new(label)).clicked() {
+        if let Some(p) = pick_save(name) {
+            save(app, &p);
+        }
+        ui.close();
+    }
 }
 
 /// Draws the top bar.
@@ -45,42 +67,23 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             }
             ui.separator();
             let has_run = app.state.current_run().is_some();
-            if ui.add_enabled(has_run, egui::Button::new("Save GAX run...")).clicked() {
-                if let Some(p) = pick_save("run.gaxrun", "gaxrun") {
-                    app.save_run(&p);
-                }
-                ui.close();
-            }
-            if ui.add_enabled(has_run, egui::Button::new("Export steps as .npy...")).clicked() {
-                if let Some(p) = pick_save("steps.npy", "npy") {
-                    app.export_steps_npy(&p);
-                }
-                ui.close();
-            }
-            if ui.add_enabled(has_run, egui::Button::new("Export CO curve as CSV...")).clicked() {
-                if let Some(p) = pick_save("trace.csv", "csv") {
-                    app.export_trace_csv(&p);
-                }
-                ui.close();
-            }
-            if ui.add_enabled(has_run, egui::Button::new("Export GAX run as GIF...")).clicked() {
-                if let Some(p) = pick_save("gax.gif", "gif") {
-                    app.export_gif(&p);
-                }
-                ui.close();
+            let run_files: [(&str, &str, SaveTo); 4] = [
+                ("Save GAX run...", "run.gaxrun", App::save_run),
+                ("Export steps as .npy...", "steps.npy", App::export_steps_npy),
+                ("Export CO curve as CSV...", "trace.csv", App::export_trace_csv),
+                ("Export GAX run as GIF...", "gax.gif", App::export_gif),
+            ];
+            for (label, name, save) in run_files {
+                save_entry(app, ui, has_run, label, name, save);
             }
             if ui.button("Export whole view as PNG...").clicked() {
-                if let Some(p) = pick_save("view.png", "png") {
+                if let Some(p) = pick_save("view.png") {
                     app.export_view_png(ui.ctx(), &p);
                 }
                 ui.close();
             }
-            if ui.add_enabled(has_run, egui::Button::new("Export heatmap as .npy...")).clicked() {
-                if let Some(p) = pick_save("heatmap.npy", "npy") {
-                    app.export_heatmap_npy(&p);
-                }
-                ui.close();
-            }
+            let heatmap = "Export heatmap as .npy...";
+            save_entry(app, ui, has_run, heatmap, "heatmap.npy", App::export_heatmap_npy);
             ui.separator();
             ui.menu_button("Recent", |ui| {
                 let recent = app.state.recent.clone();

@@ -46,7 +46,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             "max |h − h_numeric| = {:.1e} ({} steps of η = {:.4}, σ = {})",
             curves.max_abs_difference(),
             curves.params.steps,
-            curves.params.k_eta / curves.params.steps as f64,
+            curves.params.k_eta / crate::convert::to_f64(curves.params.steps),
             curves.params.ascent.name(),
         ));
     });
@@ -201,8 +201,7 @@ fn pi_label(v: f64) -> String {
     if (quarters * FRAC_PI_4 - v).abs() > 1e-9 || quarters.abs() > 1e6 {
         return format!("{v:.2}");
     }
-    // A whole number of quarters well inside i64.
-    #[allow(clippy::cast_possible_truncation)]
+    #[expect(clippy::cast_possible_truncation, reason = "a whole number of quarters below 1e6")]
     let q = quarters as i64;
     if q == 0 {
         return "0".to_owned();

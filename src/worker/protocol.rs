@@ -110,6 +110,22 @@ pub enum Command {
     Shutdown,
 }
 
+impl Command {
+    /// The job this command starts or cancels ([`JobId`] 0 for [`Command::Shutdown`]).
+    pub fn job(&self) -> JobId {
+        match self {
+            Self::LoadModel { job, .. }
+            | Self::LoadImage { job, .. }
+            | Self::Predict { job, .. }
+            | Self::Attribute { job, .. }
+            | Self::StartGax { job, .. }
+            | Self::RunDataset { job, .. }
+            | Self::Cancel { job } => *job,
+            Self::Shutdown => JobId(0),
+        }
+    }
+}
+
 /// Worker → UI.
 #[derive(Debug)]
 pub enum Event {

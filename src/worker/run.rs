@@ -11,6 +11,7 @@ use super::handle::Waker;
 use super::protocol::{ClassScore, Command, Event, JobId};
 use crate::attribution;
 use crate::ax::{self, Variant};
+use crate::convert::{to_i64, to_usize};
 use crate::error::{Error, Result};
 use crate::gax;
 use crate::io::image::Image;
@@ -73,8 +74,8 @@ impl Worker<'_> {
                         break;
                     }
                     let a = attribution::attribute(model, &x, Some(&[target]), method, &options)?;
-                    let raw_abs_max = a.abs().max().double_value(&[]) as f32;
-                    let (h, zero) = ax::normalise(&a);
+                    let raw_abs_max = f32::try_from(a.abs().max())?;
+                    let (h, zero) = ax::normalise(&a)?;
                     let co = ax::co_scores(model, &x, &h, &[label], &Variant::ALL)?;
                     let heatmap = Vec::<f32>::try_from(h.to_device(tch::Device::Cpu).view([-1]))?;
                     let ev = Event::Attribution {
@@ -141,7 +142,7 @@ fn predict_top(model: &Model, image: &Image, top_k: usize) -> Result<Vec<ClassSc
     model.check_input(&x)?;
     let logits = tch::no_grad(|| model.forward(&x))?.to_device(tch::Device::Cpu);
     let probs = logits.softmax(1, Kind::Float);
-    let k = i64::try_from(top_k).unwrap_or(5).clamp(1, model.info().classes);
+    let k = to_i64(top_k).clamp(1, model.info().classes);
     let (_, idx) = logits.topk(k, 1, true, true);
     let idx = Vec::<i64>::try_from(idx.view([-1]))?;
     let lv = Vec::<f32>::try_from(logits.view([-1]))?;
@@ -149,7 +150,7 @@ fn predict_top(model: &Model, image: &Image, top_k: usize) -> Result<Vec<ClassSc
     Ok(idx
         .into_iter()
         .map(|c| {
-            let i = usize::try_from(c).unwrap_or(0);
+            let i = to_usize(c);
             ClassScore { class: c, logit: lv[i], prob: pv[i] }
         })
         .collect())
@@ -168,19 +169,6 @@ pub fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     })
 }
 
-fn job_of(cmd: &Command) -> JobId {
-    match cmd {
-        Command::LoadModel { job, .. }
-        | Command::LoadImage { job, .. }
-        | Command::Predict { job, .. }
-        | Command::Attribute { job, .. }
-        | Command::StartGax { job, .. }
-        | Command::RunDataset { job, .. }
-        | Command::Cancel { job } => *job,
-        Command::Shutdown => JobId(0),
-    }
-}
-
 /// The thread body.
 pub fn main_loop(rx: &Receiver<Command>, tx: &Sender<Event>, cancelled: &AtomicU64, waker: &Waker) {
     let mut w = Worker { tx, cancelled, waker, model: None };
@@ -188,7 +176,7 @@ pub fn main_loop(rx: &Receiver<Command>, tx: &Sender<Event>, cancelled: &AtomicU
         if matches!(cmd, Command::Shutdown) {
             break;
         }
-        let job = job_of(&cmd);
+        let job = cmd.job();
         if !matches!(cmd, Command::Cancel { .. }) && w.is_cancelled(job) {
             continue;
         }

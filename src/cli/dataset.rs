@@ -1,0 +1,44 @@
+//! `ax --data DIR` and `merge`: dataset-wide AX with progress on stderr, the statistics table
+//! on stdout.
+
+use std::path::{Path, PathBuf};
+
+use super::args::{AxArgs, MergeArgs};
+use super::progress::Progress;
+use crate::attribution::Method;
+use crate::dataset::{self, RunOptions, Shard};
+use crate::error::Result;
+use crate::model::Model;
+
+/// `ax --data DIR`.
+pub fn ax_data(model: &Model, dir: &Path, methods: &[Method], args: &AxArgs) -> Result<()> {
+    let opts = RunOptions {
+        methods: methods.to_vec(),
+        batch: args.batch.max(1),
+        shard: args.shard.as_deref().map(Shard::parse).transpose()?,
+        out: args.out.clone().unwrap_or_else(|| PathBuf::from("ax_results.csv")),
+        gax_steps: args.gax_steps,
+        load: args.dicom.options(),
+    };
+    let mut bar = Progress::new("images", 0, false);
+    let mut report = |p: dataset::Progress| {
+        let message = format!("{:.2} images/s, {:.0} s left", p.rate, p.eta);
+        bar.set(p.done as u64, p.total as u64, &message);
+    };
+    let summary = dataset::run(model, dir, &opts, &mut report, &|| false)?;
+    bar.finish();
+    print!("{}", dataset::table(&summary));
+    eprintln!(
+        "rows in {}, summary in {}",
+        opts.out.display(),
+        dataset::summary_path(&opts.out).display()
+    );
+    Ok(())
+}
+
+/// `merge --out OUT IN...`.
+pub fn merge(args: &MergeArgs) -> Result<()> {
+    let summary = dataset::merge_files(&args.out, &args.inputs)?;
+    print!("{}", dataset::table(&summary));
+    Ok(())
+}

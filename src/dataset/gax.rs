@@ -1,0 +1,50 @@
+//! The GAX rows of a dataset run: a batched GAX run per variant, of which each image's last
+//! step is scored.
+
+use crate::ax::Variant;
+use crate::convert::to_i64;
+use crate::error::{Error, Result};
+use crate::gax::{GaxConfig, GaxStep};
+use crate::model::Model;
+
+/// The last reported step of each image of a batched GAX run.
+pub(super) struct GaxFinals {
+    /// CO of each image's final heatmap.
+    pub(super) co: Vec<f32>,
+    /// The prediction on each image's final x'.
+    pub(super) predicted: Vec<i64>,
+    /// The final heatmaps, `[B, 3, H, W]` on the CPU.
+    pub(super) heatmaps: tch::Tensor,
+}
+
+pub(super) fn gax_finals(
+    model: &Model,
+    x: &tch::Tensor,
+    labels: &[i64],
+    variant: Variant,
+    steps: usize,
+    cancel: &dyn Fn() -> bool,
+) -> Result<GaxFinals> {
+    let cfg = GaxConfig { max_steps: steps, variant, top_k: 1, ..GaxConfig::default() };
+    let n = labels.len();
+    let mut last: Vec<Option<GaxStep>> = vec![None; n];
+    crate::gax::engine::run(model, x, labels, &cfg, cancel, &mut |s| {
+        if let Some(slot) = last.get_mut(s.image) {
+            *slot = Some(s);
+        }
+    })?;
+    if cancel() {
+        return Err(Error::Cancelled);
+    }
+    let mut co = Vec::with_capacity(n);
+    let mut predicted = Vec::with_capacity(n);
+    let mut maps = Vec::with_capacity(n);
+    for s in last {
+        let s = s.ok_or_else(|| Error::invalid("GAX reported no step for an image"))?;
+        co.push(s.co);
+        predicted.push(s.predicted);
+        let (h, w) = (to_i64(s.heatmap.height), to_i64(s.heatmap.width));
+        maps.push(tch::Tensor::from_slice(&s.heatmap.to_f32()).view([3, h, w]));
+    }
+    Ok(GaxFinals { co, predicted, heatmaps: tch::Tensor::stack(&maps, 0) })
+}

@@ -1,0 +1,100 @@
+//! Listing an ImageFolder tree: one subfolder per class, images found recursively, class
+//! indices matched to the model's labels.
+
+use std::path::{Path, PathBuf};
+
+use crate::convert::to_i64;
+use crate::error::{Error, Result};
+
+const EXTENSIONS: [&str; 8] = ["png", "jpg", "jpeg", "bmp", "tif", "tiff", "gif", "webp"];
+
+/// One image of the dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// Path relative to the data folder, `/`-separated (the CSV's `image`).
+    pub rel: String,
+    /// Full path.
+    pub path: PathBuf,
+    /// Class index.
+    pub label: i64,
+}
+
+fn is_image(p: &Path) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        || crate::input::looks_like_dicom_file(p)
+}
+
+fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+fn walk_images(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for p in sorted_entries(dir)? {
+        if p.is_dir() {
+            walk_images(&p, out)?;
+        } else if is_image(&p) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Lists an ImageFolder tree. Class indices come from matching subfolder names to the model's
+/// labels (case-insensitive) when all of them match, else from the sorted folder names.
+pub fn scan(dir: &Path, labels: &[String]) -> Result<Vec<Item>> {
+    // `masks/` holds lesion masks beside the class folders (the phantom layout), not a class.
+    let folders: Vec<PathBuf> =
+        sorted_entries(dir)?.into_iter().filter(|p| p.is_dir() && !p.ends_with("masks")).collect();
+    let names: Vec<String> = folders
+        .iter()
+        .map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+        .collect();
+    if folders.is_empty() {
+        return Err(Error::invalid(format!(
+            "{}: no class subfolders (expected e.g. NORMAL/ and PNEUMONIA/)",
+            dir.display()
+        )));
+    }
+    let by_label: Option<Vec<i64>> = names
+        .iter()
+        .map(|n| labels.iter().position(|l| l.eq_ignore_ascii_case(n)).map(to_i64))
+        .collect();
+    let indices = match by_label {
+        Some(v) => v,
+        None if names.len() <= labels.len() => (0..names.len()).map(to_i64).collect(),
+        None => {
+            return Err(Error::invalid(format!(
+                "{}: {} class folders ({}) but the model has {} classes",
+                dir.display(),
+                names.len(),
+                names.join(", "),
+                labels.len()
+            )));
+        }
+    };
+    let mut items = Vec::new();
+    for ((folder, name), label) in folders.iter().zip(&names).zip(indices) {
+        let mut files = Vec::new();
+        walk_images(folder, &mut files)?;
+        for path in files {
+            let rel_tail = path
+                .strip_prefix(folder)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
+            items.push(Item { rel: format!("{name}/{rel_tail}"), path, label });
+        }
+    }
+    if items.is_empty() {
+        return Err(Error::invalid(format!("{}: no images in the class folders", dir.display())));
+    }
+    // In the CSV's order (the `image` string), so a run's file is sorted as `merge` sorts.
+    items.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(items)
+}

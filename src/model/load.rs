@@ -1,0 +1,107 @@
+//! Loading a model from its source: a model card, a zoo architecture with safetensors weights,
+//! or seeded random weights (TorchScript modules in `torchscript.rs`).
+
+use std::path::Path;
+
+use tch::Device;
+
+use super::info::{ModelInfo, checked_classes, checked_input_size, checked_labels};
+use super::net::Net;
+use super::{Arch, Backend, Labels, Model, ModelCard, ModelSource, Normalize, card, hash, weights};
+use crate::error::Result;
+
+impl Model {
+    /// Loads a model from `source` onto `device`.
+    pub fn load(source: &ModelSource, device: Device) -> Result<Self> {
+        match source {
+            ModelSource::Card(path) => Self::load_card(path, device),
+            ModelSource::Arch { arch, weights, classes, labels, normalize } => {
+                let classes = checked_classes(*arch, *classes)?;
+                let labels = match labels {
+                    Some(p) => Some(checked_labels(card::read_labels(p)?, classes, p)?),
+                    None => None,
+                };
+                Self::load_native(*arch, weights, classes, labels, *normalize, [256, 256], device)
+            }
+            ModelSource::TorchScript { path, normalize, labels } => {
+                Self::load_script(path, *normalize, labels.as_deref(), device)
+            }
+            ModelSource::Random { arch, classes, normalize, seed } => {
+                Self::load_random(*arch, *classes, *normalize, *seed, device)
+            }
+        }
+    }
+
+    fn load_card(path: &Path, device: Device) -> Result<Self> {
+        let card = ModelCard::read(path)?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let normalize = Normalize::parse(&card.normalize)?;
+        let input_size = checked_input_size(card.input_size, path)?;
+        let labels = match &card.labels {
+            Some(Labels::List(l)) => Some(checked_labels(l.clone(), card.classes, path)?),
+            Some(Labels::File(f)) => {
+                Some(checked_labels(card::read_labels(&dir.join(f))?, card.classes, path)?)
+            }
+            None => None,
+        };
+        let weights = dir.join(&card.weights);
+        if card.arch == "torchscript" {
+            let mut m = Self::load_script(&weights, normalize, None, device)?;
+            if let Some(l) = labels {
+                m.info.labels = l;
+                m.info.classes = card.classes;
+            }
+            m.info.input_size = input_size;
+            return Ok(m);
+        }
+        let arch = Arch::parse(&card.arch)?;
+        let classes = checked_classes(arch, Some(card.classes))?;
+        let mut m =
+            Self::load_native(arch, &weights, classes, labels, normalize, input_size, device)?;
+        m.info.source = path.display().to_string();
+        Ok(m)
+    }
+
+    fn load_native(
+        arch: Arch,
+        weights: &Path,
+        classes: i64,
+        labels: Option<Vec<String>>,
+        normalize: Normalize,
+        input_size: [i64; 2],
+        device: Device,
+    ) -> Result<Self> {
+        let (mut vs, net) = Net::build(arch, classes, device);
+        weights::load_safetensors(&vs, arch, weights)?;
+        vs.freeze();
+        let mut info = ModelInfo {
+            input_size,
+            source: weights.display().to_string(),
+            hash: hash::file_hash(weights)?,
+            ..ModelInfo::native(arch, classes, normalize)
+        };
+        if let Some(labels) = labels {
+            info.labels = labels;
+        }
+        Ok(Self::finish(Backend::Native { vs, net: Box::new(net) }, info, device))
+    }
+
+    fn load_random(
+        arch: Arch,
+        classes: i64,
+        normalize: Normalize,
+        seed: i64,
+        device: Device,
+    ) -> Result<Self> {
+        let classes = checked_classes(arch, Some(classes))?;
+        let (mut vs, net) = Net::build(arch, classes, device);
+        super::init::seeded_weights(&vs, seed)?;
+        vs.freeze();
+        let info = ModelInfo {
+            source: format!("random {arch} seed {seed}"),
+            hash: hash::text_hash(&format!("random:{arch}:{classes}:{seed}")),
+            ..ModelInfo::native(arch, classes, normalize)
+        };
+        Ok(Self::finish(Backend::Native { vs, net: Box::new(net) }, info, device))
+    }
+}

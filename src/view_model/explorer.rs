@@ -1,0 +1,241 @@
+//! The explorer's central view as data: the shown heatmap's panels (image, R, G, B, channel
+//! sum, overlay, model input, change maps) as colour images with the values behind them, the
+//! colour scale and the caption. Built from the state when what is shown changes.
+
+use std::sync::Arc;
+
+use egui::ColorImage;
+
+use super::planes::{abs_change, abs_max, channel_sum, model_input, pixel_at};
+use crate::app::state::{AppState, ScaleMode};
+use crate::ax::{HeatmapSource, Variant};
+use crate::colormap;
+
+/// What the view shows; the panels are rebuilt only when it changes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExplorerKey {
+    image: usize,
+    image_id: u64,
+    source: HeatmapSource,
+    /// The run or attribution result shown.
+    content_id: u64,
+    step: usize,
+    has_next: bool,
+    whole_max: f32,
+    scale: ScaleMode,
+    opacity: f32,
+}
+
+impl ExplorerKey {
+    /// Whether `other` shows the same image and source (at another step or scale, say).
+    pub fn same_image(&self, other: &Self) -> bool {
+        (self.image, self.image_id, self.source, self.content_id)
+            == (other.image, other.image_id, other.source, other.content_id)
+    }
+
+    /// The key of what `state` shows, or `None` when no image is open.
+    pub fn of(state: &AppState) -> Option<Self> {
+        let index = state.current?;
+        let e = state.images.get(index)?;
+        let mut key = Self {
+            image: index,
+            image_id: e.image_id,
+            source: state.view,
+            content_id: 0,
+            step: 0,
+            has_next: false,
+            whole_max: 0.0,
+            scale: state.scale,
+            opacity: state.opacity,
+        };
+        match state.view {
+            HeatmapSource::Gax => {
+                if let Some(run) = &e.run
+                    && let Some(last) = run.heatmaps.len().checked_sub(1)
+                {
+                    key.content_id = e.run_id;
+                    key.step = state.timeline.selected.min(last);
+                    key.has_next = key.step < last;
+                    if state.scale == ScaleMode::WholeRun {
+                        key.whole_max = run.steps.iter().fold(0.0_f32, |m, s| m.max(s.abs_max));
+                    }
+                }
+            }
+            HeatmapSource::Method(m) => {
+                key.content_id = e.attributions.get(&m).map_or(0, |a| a.id);
+            }
+        }
+        Some(key)
+    }
+}
+
+/// One panel: a colour image, its title, and the values under it for the hover read-out.
+#[derive(Debug, Clone)]
+pub struct Panel {
+    /// The caption above the panel (e.g. `model input (x+h)`).
+    pub title: String,
+    /// The panel's stable name: texture name and "save panel" name (e.g. `model input`).
+    pub name: &'static str,
+    /// One value per pixel, `[h, w]`.
+    pub values: Vec<f32>,
+    /// The pixels.
+    pub image: Arc<ColorImage>,
+    /// Drawn smoothed (photographs) rather than as crisp cells (heatmaps).
+    pub smooth: bool,
+}
+
+/// The central view of the current image.
+#[derive(Debug, Clone)]
+pub struct ExplorerView {
+    /// What it shows.
+    pub key: ExplorerKey,
+    /// Identifies this build: the content id of its panels' textures.
+    pub revision: u64,
+    /// Image width.
+    pub width: usize,
+    /// Image height.
+    pub height: usize,
+    /// Whether a heatmap is shown (else only the image panel).
+    pub has_heatmap: bool,
+    /// The panels, in grid order.
+    pub panels: Vec<Panel>,
+    /// The colour scale: ±scale maps to full blue and red on the channel panels.
+    pub scale: f32,
+    /// max |h| of the shown heatmap.
+    pub abs_max: f32,
+    /// What is shown, e.g. `GAX step 3: CO 1.234, predicted NORMAL`.
+    pub caption: String,
+}
+
+impl ExplorerView {
+    /// The pixel under fractions `(fx, fy)` of panel `panel` and its value.
+    pub fn value_at(&self, panel: usize, fx: f32, fy: f32) -> Option<(usize, usize, f32)> {
+        let (x, y) = pixel_at(fx, fy, self.width, self.height)?;
+        let v = self.panels.get(panel)?.values.get(y * self.width + x).copied()?;
+        Some((x, y, v))
+    }
+
+    /// The panel named `name`.
+    pub fn panel(&self, name: &str) -> Option<&Panel> {
+        self.panels.iter().find(|p| p.name == name)
+    }
+}
+
+/// The heatmap on show: values `[3, H, W]`, the next step's (GAX), variant, the run's max |h|
+/// and the caption.
+struct Shown {
+    heat: Vec<f32>,
+    next: Option<Option<Vec<f32>>>,
+    variant: Variant,
+    whole_max: f32,
+    caption: String,
+}
+
+fn shown(state: &AppState, key: &ExplorerKey) -> Option<Shown> {
+    let e = state.images.get(key.image)?;
+    match key.source {
+        HeatmapSource::Gax => {
+            let run = e.run.as_ref()?;
+            let t = key.step;
+            let s = run.steps.get(t)?;
+            let next = key.has_next.then(|| run.heatmaps[t + 1].to_f32());
+            Some(Shown {
+                heat: run.heatmaps.get(t)?.to_f32(),
+                next: Some(next),
+                variant: run.config.variant,
+                whole_max: run.steps.iter().fold(0.0_f32, |m, s| m.max(s.abs_max)),
+                caption: format!(
+                    "GAX step {t}: CO {:.3}, predicted {}",
+                    s.co,
+                    state.class_name(s.predicted)
+                ),
+            })
+        }
+        HeatmapSource::Method(m) => {
+            let a = e.attributions.get(&m)?;
+            Some(Shown {
+                heat: a.heatmap.to_vec(),
+                next: None,
+                variant: Variant::Sum,
+                whole_max: 1.0,
+                caption: format!("{m}: CO sum {:.3}, mult {:.3}", a.co_sum, a.co_mult),
+            })
+        }
+    }
+}
+
+fn panel(
+    title: impl Into<String>,
+    name: &'static str,
+    values: Vec<f32>,
+    image: ColorImage,
+) -> Panel {
+    let smooth = matches!(name, "image" | "overlay" | "model input");
+    Panel { title: title.into(), name, values, image: Arc::new(image), smooth }
+}
+
+/// Builds the view of `key` from `state`.
+pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
+    let e = state.images.get(key.image)?;
+    let (h, w) = (e.image.height, e.image.width);
+    let n = h * w;
+    let image = &e.image.data;
+    let image_panel = || panel("image", "image", image[..n].to_vec(), colormap::rgb(image, w, h));
+    let Some(s) = shown(state, &key) else {
+        let view = ExplorerView {
+            key,
+            revision: 0,
+            width: w,
+            height: h,
+            has_heatmap: false,
+            panels: vec![image_panel()],
+            scale: 1.0,
+            abs_max: 0.0,
+            caption: String::new(),
+        };
+        return Some(view);
+    };
+    let heat = &s.heat;
+    let abs_max = abs_max(heat);
+    let scale = match key.scale {
+        ScaleMode::Fixed => 1.0,
+        ScaleMode::PerStep => abs_max,
+        ScaleMode::WholeRun => s.whole_max,
+        ScaleMode::Percentile => colormap::abs_quantile(heat, 0.99),
+    };
+    let sum = channel_sum(heat, n);
+    let xp = model_input(s.variant, image, heat);
+    let mut panels = vec![image_panel()];
+    for (k, name) in ["heatmap R", "heatmap G", "heatmap B"].into_iter().enumerate() {
+        let v = heat[k * n..(k + 1) * n].to_vec();
+        let img = colormap::signed_plane(&v, w, h, scale);
+        panels.push(panel(name, name, v, img));
+    }
+    let sum_img = colormap::signed_plane(&sum, w, h, 3.0 * scale);
+    let overlay = colormap::overlay(image, &sum, w, h, 3.0 * scale, key.opacity);
+    panels.push(panel("channel sum", "channel sum", sum.clone(), sum_img));
+    panels.push(panel("overlay", "overlay", sum, overlay));
+    let input_title =
+        format!("model input ({})", if s.variant == Variant::Sum { "x+h" } else { "x*h" });
+    panels.push(panel(input_title, "model input", xp[..n].to_vec(), colormap::rgb(&xp, w, h)));
+    if let Some(next) = s.next {
+        let change = next.map_or_else(|| vec![0.0; 3 * n], |nx| abs_change(heat, &nx));
+        for (k, name) in ["change R", "change G", "change B"].into_iter().enumerate() {
+            let v = change[k * n..(k + 1) * n].to_vec();
+            // |h[t+1] − h[t]| ≤ 2 always; one fixed scale keeps frames comparable across the run.
+            let img = colormap::magnitude_plane(&v, w, h, 0.1);
+            panels.push(panel(name, name, v, img));
+        }
+    }
+    Some(ExplorerView {
+        key,
+        revision: 0,
+        width: w,
+        height: h,
+        has_heatmap: true,
+        panels,
+        scale,
+        abs_max,
+        caption: s.caption,
+    })
+}
