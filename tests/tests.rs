@@ -14,8 +14,8 @@
 mod cli;
 mod dataset;
 mod decode;
-mod flat;
 mod dicom;
+mod flat;
 mod gax;
 mod parity;
 mod slurm;
