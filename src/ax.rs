@@ -151,10 +151,12 @@ pub fn co_and_predictions(
     let k = kappa(&lab, classes);
     tch::no_grad(|| {
         let y0 = model.forward(x)?;
+        crate::model::check_finite(&y0, || "the logits on x".to_owned())?;
         variants
             .iter()
             .map(|v| {
                 let y = model.forward(&v.apply(x, h))?;
+                crate::model::check_finite(&y, || format!("the logits on x' ({})", v.name()))?;
                 let co =
                     Vec::<f32>::try_from(co_from_logits(&y, &y0, &k).to_device(tch::Device::Cpu))?;
                 let pred = Vec::<i64>::try_from(y.argmax(1, false).to_device(tch::Device::Cpu))?;

@@ -46,6 +46,25 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A file holds results of another run than the one asked for.
+    #[error("{path}: {message}")]
+    Mismatch {
+        /// The file involved.
+        path: PathBuf,
+        /// What differs, and what to do.
+        message: String,
+    },
+    /// NaN or infinite values where numbers must be finite (weights, logits, heatmaps).
+    #[error("NaN or infinite values in {0}")]
+    NonFinite(String),
+    /// An error inside a model card's files, with the card named.
+    #[error("model card {card}: {source}")]
+    InCard {
+        /// The card.
+        card: PathBuf,
+        /// What went wrong in it.
+        source: Box<Error>,
+    },
     /// The worker thread has gone away.
     #[error("the worker thread has stopped")]
     WorkerGone,

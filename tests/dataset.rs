@@ -25,6 +25,7 @@ fn opts(out: &Path, methods: Vec<Method>, batch: usize, shard: Option<Shard>) ->
         out: out.to_owned(),
         gax_steps: 0,
         load: Default::default(),
+        overwrite: false,
     }
 }
 
@@ -139,6 +140,7 @@ fn batch_cut_off_mid_write_resumes_to_the_same_bytes() {
     let out = dir.path().join("cut.csv");
     std::fs::write(&out, format!("{}\n{}", lines[..cut].join("\n"), &lines[cut][..5]))
         .expect("write");
+    std::fs::copy(dataset::record_path(&full), dataset::record_path(&out)).expect("record");
     dataset::run(&model, &data, &opts(&out, methods, 4, None), &mut |_| {}, &|| false)
         .expect("resume");
     assert_eq!(std::fs::read_to_string(&out).expect("resumed"), text);
@@ -241,6 +243,7 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
         out: out.clone(),
         gax_steps: 3,
         load: Default::default(),
+        overwrite: false,
     };
     let summary = dataset::run(&model, &data, &o, &mut |_| {}, &|| false).expect("run");
     let rows = rows::read(&out).expect("csv");

@@ -201,7 +201,15 @@ fn dataset_tab_runs_plots_and_opens_an_image() {
     h.get_by_label_contains("6 images, accuracy before AX");
     h.get_by_label("Statistics");
     assert_eq!(h.state().state.dataset.rows.len(), 6 * 2 * 2);
-    assert!(dir.path().join("xrays_ax.csv").exists());
+    let written: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    let csv = written
+        .iter()
+        .find(|n| n.starts_with("xrays_ax_squeezenet1_1_") && n.ends_with(".csv"))
+        .unwrap_or_else(|| panic!("no results CSV in {written:?}"));
+    assert!(written.contains(&csv.replace(".csv", ".run.json")), "{written:?}");
     // Pick the group of the first method's images as a click on its box would, then open one.
     let correct =
         h.state().state.dataset.rows.iter().any(|r| r.correct && r.method.name() == "Saliency");

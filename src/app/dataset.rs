@@ -1,7 +1,7 @@
 //! The dataset tab's intents: run AX over a folder, stop, and open one of its images in the
 //! explorer with the heatmap of the row it came from.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::App;
 use super::state::{ImageEntry, Pending};
@@ -10,20 +10,19 @@ use crate::ax::HeatmapSource;
 use crate::worker::Command;
 
 impl App {
-    /// Runs AX over the folder typed in the dataset tab, writing `<folder>_ax.csv` beside it.
+    /// Runs AX over the folder typed in the dataset tab, writing the CSV [`results_path`] names
+    /// beside it (a rerun with the same model and settings resumes it).
     pub fn run_dataset(&mut self, methods: Vec<Method>, batch: usize, gax_steps: usize) {
-        if self.state.model.is_none() {
+        let Some(model) = &self.state.model else {
             self.state.error("open a model first");
             return;
-        }
+        };
         let dir = PathBuf::from(self.state.dataset.dir.trim());
         if !dir.is_dir() {
             self.state.error(format!("{} is not a folder", dir.display()));
             return;
         }
-        let name =
-            dir.file_name().map_or_else(|| "data".to_owned(), |n| n.to_string_lossy().into_owned());
-        let out = dir.with_file_name(format!("{name}_ax.csv"));
+        let out = results_path(&dir, model, &methods, batch, gax_steps);
         self.state.dataset.progress = None;
         self.state.info(format!("dataset: scoring {} (rows in {})", dir.display(), out.display()));
         let job = self.submit(
@@ -78,4 +77,22 @@ impl App {
             }
         }
     }
+}
+
+/// The CSV a GUI run over `dir` writes: `<folder>_ax_<arch>_<8 hex digits>.csv` beside the
+/// folder, the digits a hash of the weights and the settings, so runs of different models or
+/// settings never share a file and a rerun of the same one resumes.
+pub fn results_path(
+    dir: &Path,
+    model: &crate::model::ModelInfo,
+    methods: &[Method],
+    batch: usize,
+    gax_steps: usize,
+) -> PathBuf {
+    let name =
+        dir.file_name().map_or_else(|| "data".to_owned(), |n| n.to_string_lossy().into_owned());
+    let names: Vec<&str> = methods.iter().map(|m| m.name()).collect();
+    let key = format!("{}|{}|{batch}|{gax_steps}", model.hash, names.join(","));
+    let digest: String = crate::model::text_hash(&key).chars().take(8).collect();
+    dir.with_file_name(format!("{name}_ax_{}_{digest}.csv", model.arch))
 }

@@ -96,8 +96,12 @@ impl App {
                 {
                     run.stop = Some(*reason);
                     let co = run.steps.last().map_or(0.0, |s| s.co);
-                    self.state
-                        .info(format!("GAX: {} at step {last}, CO {co:.3}", reason.describe()));
+                    let message = format!("GAX: {} at step {last}, CO {co:.3}", reason.describe());
+                    if *reason == crate::gax::StopReason::NonFinite {
+                        self.state.error(message);
+                    } else {
+                        self.state.info(message);
+                    }
                 }
             }
             Event::DatasetProgress { progress, .. } => {

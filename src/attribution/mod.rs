@@ -23,6 +23,7 @@ fn selected_sum(logits: &Tensor, targets: &Tensor) -> Tensor {
 /// Predicted classes (argmax of the logits) for a batch of [0, 1] pixels.
 pub fn predict(model: &Model, x: &Tensor) -> Result<Vec<i64>> {
     let logits = tch::no_grad(|| model.forward(x))?;
+    crate::model::check_finite(&logits, || "the logits (the model's output)".to_owned())?;
     Ok(Vec::<i64>::try_from(logits.argmax(1, false))?)
 }
 
@@ -93,6 +94,7 @@ pub fn attribute(
             grad_cam(model, &x, &t, &layer)?
         }
     };
+    crate::model::check_finite(&out, || format!("the {method} attribution"))?;
     Ok(out.detach())
 }
 

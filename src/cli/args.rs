@@ -272,6 +272,10 @@ pub struct AxArgs {
     /// CO 48) and add `GAX` rows; 0 skips GAX.
     #[arg(long, default_value_t = 0)]
     pub gax_steps: usize,
+    /// With --data: delete an existing --out CSV (and its summary and run record) and start
+    /// afresh instead of resuming it.
+    #[arg(long)]
+    pub overwrite: bool,
 }
 
 /// `gax`.

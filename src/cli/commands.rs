@@ -70,6 +70,7 @@ fn predict(a: &PredictArgs, device: runtime::DeviceChoice) -> Result<()> {
     let x = crate::input::to_tensor(&img, model.device())?;
     model.check_input(&x)?;
     let logits = tch::no_grad(|| model.forward(&x))?.to_device(tch::Device::Cpu);
+    crate::model::check_finite(&logits, || format!("the logits of {}", a.image.display()))?;
     let probs = Vec::<f32>::try_from(logits.softmax(1, tch::Kind::Float).view([-1]))?;
     let lv = Vec::<f32>::try_from(logits.view([-1]))?;
     let mut order: Vec<usize> = (0..lv.len()).collect();
@@ -246,6 +247,14 @@ fn gax_cmd(a: &GaxArgs, device: runtime::DeviceChoice) -> Result<()> {
     }
     if let Some(t) = &a.trace {
         crate::io::write_atomic(t, trace.as_bytes())?;
+    }
+    if let Some(i) = outcome.iter().position(|(r, _)| *r == gax::StopReason::NonFinite) {
+        return Err(Error::NonFinite(format!(
+            "GAX of {} after step {} (the steps before are saved in {})",
+            a.image[i].display(),
+            outcome[i].1,
+            indexed(&a.out, i, n).display()
+        )));
     }
     Ok(())
 }

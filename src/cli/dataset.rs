@@ -19,6 +19,7 @@ pub fn ax_data(model: &Model, dir: &Path, methods: &[Method], args: &AxArgs) -> 
         out: args.out.clone().unwrap_or_else(|| PathBuf::from("ax_results.csv")),
         gax_steps: args.gax_steps,
         load: args.dicom.options(),
+        overwrite: args.overwrite,
     };
     let mut bar = Progress::new("images", 0, false);
     let mut report = |p: dataset::Progress| {
@@ -29,9 +30,10 @@ pub fn ax_data(model: &Model, dir: &Path, methods: &[Method], args: &AxArgs) -> 
     bar.finish();
     print!("{}", dataset::table(&summary));
     eprintln!(
-        "rows in {}, summary in {}",
+        "rows in {}, summary in {}, run record in {}",
         opts.out.display(),
-        dataset::summary_path(&opts.out).display()
+        dataset::summary_path(&opts.out).display(),
+        dataset::record_path(&opts.out).display()
     );
     Ok(())
 }

@@ -28,13 +28,20 @@ pub(super) fn gax_finals(
     let cfg = GaxConfig { max_steps: steps, variant, top_k: 1, ..GaxConfig::default() };
     let n = labels.len();
     let mut last: Vec<Option<GaxStep>> = vec![None; n];
-    crate::gax::engine::run(model, x, labels, &cfg, cancel, &mut |s| {
+    let outcome = crate::gax::engine::run(model, x, labels, &cfg, cancel, &mut |s| {
         if let Some(slot) = last.get_mut(s.image) {
             *slot = Some(s);
         }
     })?;
     if cancel() {
         return Err(Error::Cancelled);
+    }
+    if let Some(i) = outcome.iter().position(|(r, _)| *r == crate::gax::StopReason::NonFinite) {
+        return Err(Error::NonFinite(format!(
+            "GAX ({}) of image {i} of the batch after step {}",
+            variant.name(),
+            outcome[i].1
+        )));
     }
     let mut co = Vec::with_capacity(n);
     let mut predicted = Vec::with_capacity(n);

@@ -7,6 +7,7 @@
 
 mod gax;
 pub mod lesion;
+pub mod record;
 pub mod rows;
 mod run;
 mod scan;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use crate::ax::HeatmapSource;
 use crate::error::{Error, Result};
 
+pub use record::{RunRecord, record_path};
 pub use rows::Row;
 pub use run::{Progress, RunOptions, Shard, run, run_with_rows, shard_batches};
 pub use scan::{Item, scan};
@@ -76,10 +78,23 @@ pub fn merge_files(out: &Path, inputs: &[PathBuf]) -> Result<Summary> {
     if inputs.is_empty() {
         return Err(Error::invalid("merge needs at least one input CSV"));
     }
+    let record = record::common(inputs)?;
     let refs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
     let rows = rows::merge(&refs)?;
     rows::write(out, &rows)?;
+    match record {
+        Some(r) => r.write(out)?,
+        None => remove_if_present(&record_path(out))?,
+    }
     let summary = stats::summarise(&rows);
     write_summary(out, &summary)?;
     Ok(summary)
+}
+
+/// Removes `path` when it exists.
+fn remove_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
+        _ => Ok(()),
+    }
 }

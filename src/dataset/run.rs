@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::lesion::{self, LesionScore};
+use super::record::{RunRecord, record_path};
 use super::scan::{Item, scan};
 use super::{Row, Summary, rows, stats, write_summary};
 use crate::attribution::{Method, Options};
@@ -78,6 +79,8 @@ pub struct RunOptions {
     pub gax_steps: usize,
     /// DICOM window and frame, the same for every file.
     pub load: crate::input::LoadOptions,
+    /// Start afresh: delete the CSV, its summary and its run record first, instead of resuming.
+    pub overwrite: bool,
 }
 
 /// The batches of `items` this shard processes.
@@ -112,11 +115,19 @@ pub fn run_with_rows(
 ) -> Result<(Summary, Vec<Row>)> {
     let items = scan(dir, &model.info().labels)?;
     let expected = (opts.methods.len() + usize::from(opts.gax_steps > 0)) * 2;
+    let record = RunRecord::new(model, dir, opts)?;
+    if opts.overwrite {
+        for p in [opts.out.clone(), super::summary_path(&opts.out), record_path(&opts.out)] {
+            super::remove_if_present(&p)?;
+        }
+    }
     let existing = if opts.out.exists() { rows::read(&opts.out)? } else { Vec::new() };
+    super::record::check_resume(&opts.out, &record, !existing.is_empty())?;
     let done = rows::complete_images(&existing, expected);
     // Rewrite the file without the rows of half-finished images, so no row is duplicated.
     let kept: Vec<Row> = existing.into_iter().filter(|r| done.contains(&r.image)).collect();
     rows::write(&opts.out, &kept)?;
+    record.write(&opts.out)?;
     let batches = shard_batches(&items, opts.batch, opts.shard);
     let total: usize = batches.iter().map(|b| b.len()).sum();
     let mut finished =

@@ -25,6 +25,8 @@ pub enum StopReason {
     MaxSteps,
     /// The user cancelled.
     Cancelled,
+    /// A step gave NaN or infinite values; the steps before it are kept.
+    NonFinite,
 }
 
 impl StopReason {
@@ -34,6 +36,7 @@ impl StopReason {
             Self::TargetReached => "target CO reached",
             Self::MaxSteps => "step limit reached",
             Self::Cancelled => "cancelled",
+            Self::NonFinite => "stopped: NaN or infinite values (the steps before are kept)",
         }
     }
 }
@@ -104,6 +107,10 @@ pub fn run(
                 reason = "class indices travel as exact small floats in the packed readout"
             )]
             let class = |v: f32| v as i64;
+            if !s[..4].iter().all(|v| v.is_finite()) {
+                result[r] = (StopReason::NonFinite, step.saturating_sub(1));
+                continue;
+            }
             on_step(GaxStep {
                 image: r,
                 step,

@@ -60,7 +60,7 @@ impl ModelCard {
     pub fn write(&self, path: &Path) -> Result<()> {
         let text =
             serde_json::to_string_pretty(self).map_err(|e| Error::format(path, e.to_string()))?;
-        std::fs::write(path, text + "\n").map_err(|e| Error::io(path, e))
+        crate::io::write_atomic(path, (text + "\n").as_bytes())
     }
 }
 

@@ -8,13 +8,13 @@ use tch::Device;
 use super::info::{ModelInfo, checked_classes, checked_input_size, checked_labels};
 use super::net::Net;
 use super::{Arch, Backend, Labels, Model, ModelCard, ModelSource, Normalize, card, hash, weights};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 impl Model {
     /// Loads a model from `source` onto `device`.
     pub fn load(source: &ModelSource, device: Device) -> Result<Self> {
         match source {
-            ModelSource::Card(path) => Self::load_card(path, device),
+            ModelSource::Card(path) => Self::load_card(path, device).map_err(|e| in_card(path, e)),
             ModelSource::Arch { arch, weights, classes, labels, normalize } => {
                 let classes = checked_classes(*arch, *classes)?;
                 let labels = match labels {
@@ -103,5 +103,14 @@ impl Model {
             ..ModelInfo::native(arch, classes, normalize)
         };
         Ok(Self::finish(Backend::Native { vs, net: Box::new(net) }, info, device))
+    }
+}
+
+/// Names the card in an error from one of its files, unless the message already does.
+fn in_card(card: &Path, e: Error) -> Error {
+    if e.to_string().contains(&card.display().to_string()) {
+        e
+    } else {
+        Error::InCard { card: card.to_owned(), source: Box::new(e) }
     }
 }

@@ -28,10 +28,11 @@ use tch::{CModule, Device, Kind, Tensor, nn};
 pub use arch::Arch;
 pub use card::{Labels, ModelCard};
 pub use ctx::{Ctx, ReluMode};
-pub use hash::file_hash;
+pub use hash::{file_hash, text_hash};
 pub use info::ModelInfo;
 pub use normalize::Normalize;
 pub use source::{ModelSource, TrainableSpec};
+pub use weights::{all_finite, check_finite};
 
 use crate::error::{Error, Result};
 

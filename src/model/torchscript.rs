@@ -26,6 +26,20 @@ impl Model {
         let mut module = CModule::load_on_device(path, device)
             .map_err(|e| Error::format(path, e.to_string()))?;
         module.f_set_eval()?;
+        let bad: Vec<String> = module
+            .named_parameters()?
+            .into_iter()
+            .filter(|(_, t)| !super::all_finite(t))
+            .map(|(n, _)| n)
+            .collect();
+        if !bad.is_empty() {
+            return Err(Error::NonFinite(format!(
+                "TorchScript module {} ({} parameters: {})",
+                path.display(),
+                bad.len(),
+                bad.join(", ")
+            )));
+        }
         let probe = Tensor::zeros([1, 3, 256, 256], (Kind::Float, device));
         let x = match normalize.tensors(device) {
             Some((mean, std)) => (&probe - mean) / std,

@@ -25,12 +25,13 @@ pub fn load_safetensors(vs: &VarStore, arch: Arch, path: &Path) -> Result<()> {
              convert with models/export_torchvision.py or safetensors.torch.save_file",
         ));
     }
-    let named = Tensor::read_safetensors(path).map_err(|e| Error::format(path, e.to_string()))?;
+    let named = Tensor::read_safetensors(path).map_err(|e| safetensors_error(path, &e))?;
     let vars: HashMap<String, Tensor> = vs.variables();
     let mut seen = BTreeSet::new();
     let mut unexpected = Vec::new();
     let mut misshaped = Vec::new();
     let mut assignments = Vec::new();
+    let mut bad = Vec::new();
     for (name, t) in named {
         let Some(target) = arch.map_weight_name(&name) else { continue };
         match vars.get(&target) {
@@ -41,9 +42,20 @@ pub fn load_safetensors(vs: &VarStore, arch: Arch, path: &Path) -> Result<()> {
             }
             Some(v) => {
                 seen.insert(target);
+                if !all_finite(&t) {
+                    bad.push(name.clone());
+                }
                 assignments.push((v.shallow_clone(), t));
             }
         }
+    }
+    if !bad.is_empty() {
+        return Err(Error::NonFinite(format!(
+            "weights {} ({} tensors: {})",
+            path.display(),
+            bad.len(),
+            bad.join(", ")
+        )));
     }
     let mut missing: Vec<_> = vars.keys().filter(|k| !seen.contains(*k)).cloned().collect();
     missing.sort();
@@ -75,7 +87,7 @@ pub fn load_safetensors(vs: &VarStore, arch: Arch, path: &Path) -> Result<()> {
 /// Copies every tensor of `path` whose mapped name and shape fit a variable of `vs`; the rest
 /// (e.g. an ImageNet head when fine-tuning a two-class one) is skipped. Returns how many loaded.
 pub fn load_matching(vs: &VarStore, arch: Arch, path: &Path) -> Result<usize> {
-    let named = Tensor::read_safetensors(path).map_err(|e| Error::format(path, e.to_string()))?;
+    let named = Tensor::read_safetensors(path).map_err(|e| safetensors_error(path, &e))?;
     let vars = vs.variables();
     let mut n = 0;
     tch::no_grad(|| -> Result<()> {
@@ -84,6 +96,9 @@ pub fn load_matching(vs: &VarStore, arch: Arch, path: &Path) -> Result<usize> {
             if let Some(v) = vars.get(&target)
                 && v.size() == t.size()
             {
+                if !all_finite(&t) {
+                    return Err(Error::NonFinite(format!("weights {} ({name})", path.display())));
+                }
                 let mut v = v.shallow_clone();
                 v.f_copy_(&t.f_to_kind(Kind::Float)?.f_to_device(v.device())?)?;
                 n += 1;
@@ -95,4 +110,25 @@ pub fn load_matching(vs: &VarStore, arch: Arch, path: &Path) -> Result<usize> {
         return Err(Error::format(path, format!("no tensor fits {}", arch.name())));
     }
     Ok(n)
+}
+
+/// Whether every value of `t` is finite (no NaN, no ±∞); integer tensors always are.
+pub fn all_finite(t: &Tensor) -> bool {
+    if !t.is_floating_point() || t.numel() == 0 {
+        return true;
+    }
+    tch::no_grad(|| t.isfinite().all().int64_value(&[]) != 0)
+}
+
+/// An [`Error::NonFinite`] naming `what` when `t` holds NaN or ±∞.
+pub fn check_finite(t: &Tensor, what: impl FnOnce() -> String) -> Result<()> {
+    if all_finite(t) { Ok(()) } else { Err(Error::NonFinite(what())) }
+}
+
+/// A safetensors read failure as one line: libtorch's message repeats the path, which the
+/// error already names.
+fn safetensors_error(path: &Path, e: &tch::TchError) -> Error {
+    let text = e.to_string().replace(&path.display().to_string(), "").replace(" :", ":");
+    let text = text.trim_matches(|c: char| c == ':' || c.is_whitespace());
+    Error::format(path, format!("not a readable safetensors file ({text})"))
 }

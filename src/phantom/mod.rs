@@ -86,7 +86,7 @@ pub(crate) fn write_png(path: &Path, pixels: &[u8]) -> Result<()> {
     PngEncoder::new_with_quality(&mut bytes, CompressionType::Fast, FilterType::Adaptive)
         .write_image(pixels, side, side, image::ExtendedColorType::L8)
         .map_err(|e| Error::Image { path: path.to_owned(), message: e.to_string() })?;
-    std::fs::write(path, &bytes).map_err(|e| Error::io(path, e))
+    crate::io::write_atomic(path, &bytes)
 }
 
 /// Generates one phantom; a pure function of its inputs.

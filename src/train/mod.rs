@@ -301,7 +301,10 @@ pub fn train(
     }
     std::fs::create_dir_all(&opts.out).map_err(|e| Error::io(&opts.out, e))?;
     let weights = opts.out.join(format!("{}.safetensors", opts.name));
-    vs.save(&weights)?;
+    // Saved beside it under a temporary name, then renamed: a kill never leaves half a file.
+    let tmp = opts.out.join(format!(".{}.{}.tmp.safetensors", opts.name, std::process::id()));
+    vs.save(&tmp)?;
+    std::fs::rename(&tmp, &weights).map_err(|e| Error::io(&weights, e))?;
     let test_dir = opts.data.join("test");
     let test = if test_dir.is_dir() {
         let split = load_split(&test_dir, &classes, size)?;

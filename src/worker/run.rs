@@ -120,6 +120,7 @@ impl Worker<'_> {
                     out,
                     gax_steps,
                     load: crate::input::LoadOptions::default(),
+                    overwrite: false,
                 };
                 let (tx, waker, cancelled) = (self.tx, self.waker, self.cancelled);
                 let mut progress = |p| {
@@ -141,6 +142,7 @@ fn predict_top(model: &Model, image: &Image, top_k: usize) -> Result<Vec<ClassSc
     let x = crate::input::to_tensor(image, model.device())?;
     model.check_input(&x)?;
     let logits = tch::no_grad(|| model.forward(&x))?.to_device(tch::Device::Cpu);
+    crate::model::check_finite(&logits, || "the logits (the model's output)".to_owned())?;
     let probs = logits.softmax(1, Kind::Float);
     let k = to_i64(top_k).clamp(1, model.info().classes);
     let (_, idx) = logits.topk(k, 1, true, true);
