@@ -188,3 +188,33 @@ fn gax_run_file_round_trip() {
     rec.save(&again).expect("save");
     assert_eq!(RunRecord::load(&again).expect("load"), rec);
 }
+
+#[test]
+fn a_save_killed_before_its_rename_leaves_the_old_file_intact() {
+    let dir = temp_dir("killsave");
+    let img = random_png(dir.path(), "k.png", 64, 3);
+    let out = dir.path().join("k.npy");
+    let attribute = |method: &str| {
+        let mut c = bin();
+        c.arg("attribute").args(squeeze_args()).arg("--image").arg(&img);
+        c.args(["--method", method, "--out"]).arg(&out);
+        c
+    };
+    let first = attribute("Saliency").output().expect("run");
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let before = std::fs::read(&out).expect("saved");
+    let killed = attribute("GuidedBackprop")
+        .env(heatmap_explorer::io::FAULT_VAR, "die-before-rename")
+        .output()
+        .expect("run");
+    assert!(!killed.status.success() && killed.status.code().is_none(), "died by a signal");
+    assert_eq!(std::fs::read(&out).expect("still there"), before, "the old file is intact");
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().any(|n| n.starts_with(".k.npy.") && n.ends_with(".tmp")), "{names:?}");
+    let again = attribute("GuidedBackprop").output().expect("run");
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_ne!(std::fs::read(&out).expect("new"), before, "a finished save replaces it");
+}

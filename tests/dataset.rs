@@ -321,3 +321,124 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
     );
     assert!(dataset::table(&summary).contains("pointing"));
 }
+
+#[test]
+fn resume_refuses_another_model_or_settings_and_overwrite_starts_afresh() {
+    let dir = temp_dir("mixed");
+    let data = dir.path().join("data");
+    make_dataset(&data, 2);
+    let out = dir.path().join("r.csv");
+    let (a, b) = (small_model(2, 31), small_model(2, 32));
+    let o = opts(&out, vec![Method::Saliency], 2, None);
+    dataset::run(&a, &data, &o, &mut |_| {}, &|| false).expect("model A");
+    let record = dataset::RunRecord::read(&out).expect("read").expect("a run record");
+    assert_eq!(record.weights, a.info().hash);
+    let rows_a = std::fs::read(&out).expect("rows");
+
+    let refused = |model, o: &RunOptions, field: &str| {
+        let e = dataset::run(model, &data, o, &mut |_| {}, &|| false).expect_err("mixed run");
+        let text = e.to_string();
+        assert!(text.contains(field) && text.contains("--overwrite"), "{field}: {text}");
+        assert_eq!(std::fs::read(&out).expect("rows"), rows_a, "refused: nothing changes");
+    };
+    refused(&b, &o, "weights (SHA-256)");
+    refused(&a, &opts(&out, vec![Method::DeepLift], 2, None), "methods");
+    refused(&a, &opts(&out, vec![Method::Saliency], 4, None), "batch");
+    refused(&a, &RunOptions { gax_steps: 2, ..o.clone() }, "GAX steps");
+    refused(&a, &opts(&out, vec![Method::Saliency], 2, Shard::parse("0/2").ok()), "shard");
+    // Rows without a record (an old file, or another tool's) are refused too.
+    let bare = dir.path().join("bare.csv");
+    std::fs::copy(&out, &bare).expect("copy");
+    let e = dataset::run(
+        &a,
+        &data,
+        &opts(&bare, vec![Method::Saliency], 2, None),
+        &mut |_| {},
+        &|| false,
+    )
+    .expect_err("no record");
+    assert!(e.to_string().contains("no run record"), "{e}");
+
+    let fresh = RunOptions { overwrite: true, ..o.clone() };
+    let summary = dataset::run(&b, &data, &fresh, &mut |_| {}, &|| false).expect("overwrite");
+    assert_eq!(summary.images, 4);
+    let record = dataset::RunRecord::read(&out).expect("read").expect("record");
+    assert_eq!(record.weights, b.info().hash, "the record follows the new run");
+    // The same run again resumes (nothing to do, same bytes).
+    let before = std::fs::read(&out).expect("rows");
+    dataset::run(&b, &data, &o, &mut |_| {}, &|| false).expect("resume");
+    assert_eq!(std::fs::read(&out).expect("rows"), before);
+
+    // Merging shards of different models is refused, naming the difference.
+    let (s0, s1) = (dir.path().join("s0.csv"), dir.path().join("s1.csv"));
+    dataset::run(
+        &a,
+        &data,
+        &opts(&s0, vec![Method::Saliency], 2, Shard::parse("0/2").ok()),
+        &mut |_| {},
+        &|| false,
+    )
+    .expect("shard 0");
+    dataset::run(
+        &b,
+        &data,
+        &opts(&s1, vec![Method::Saliency], 2, Shard::parse("1/2").ok()),
+        &mut |_| {},
+        &|| false,
+    )
+    .expect("shard 1");
+    let e = dataset::merge_files(&dir.path().join("m.csv"), &[s0, s1]).expect_err("mixed merge");
+    assert!(e.to_string().contains("weights"), "{e}");
+}
+
+#[test]
+fn sigkilled_cli_runs_resume_to_the_same_bytes() {
+    use std::process::Command;
+    let dir = temp_dir("sigkill");
+    let data = dir.path().join("data");
+    make_dataset(&data, 8);
+    let card =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/phantom_squeezenet.json");
+    let ax = |out: &Path| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_heatmap-explorer"));
+        c.args(["ax", "--methods", "Saliency,DeepLift", "--batch", "2", "--model"])
+            .arg(&card)
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(out);
+        c
+    };
+    let full = dir.path().join("full.csv");
+    let status = ax(&full).output().expect("run");
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+
+    let out = dir.path().join("killed.csv");
+    // Kill at spread-out points: early (loading), during batches, late.
+    let mut kills = 0;
+    for delay_ms in [700_u64, 1300, 1900, 2600, 3400] {
+        let mut child = ax(&out)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        if child.try_wait().expect("wait").is_none() {
+            child.kill().expect("SIGKILL");
+            kills += 1;
+        }
+        let _ = child.wait();
+    }
+    let status = ax(&out).output().expect("resume");
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(kills >= 1, "at least one run was killed mid-way");
+    assert_eq!(
+        std::fs::read(&out).expect("killed"),
+        std::fs::read(&full).expect("full"),
+        "after {kills} kills"
+    );
+    assert_eq!(
+        std::fs::read(dataset::summary_path(&out)).expect("summary"),
+        std::fs::read(dataset::summary_path(&full)).expect("summary")
+    );
+}

@@ -286,3 +286,20 @@ fn bad_config_is_an_error() {
     assert!(gax::run(&model, &x, &[5], &GaxConfig::default(), &|| false, &mut |_| {}).is_err());
     assert!(gax::run(&model, &x, &[0, 1], &GaxConfig::default(), &|| false, &mut |_| {}).is_err());
 }
+
+#[test]
+fn non_finite_values_stop_gax_with_the_steps_so_far() {
+    let (model, x, labels) = four_images(5);
+    // An absurd learning rate sends the weights to ±∞ after one update; pixels that are 0 then
+    // give ∞·0 = NaN in the heatmap.
+    let x = x.narrow(0, 0, 1).copy();
+    let _ = x.narrow(2, 0, 4).fill_(0.0);
+    let cfg =
+        GaxConfig { lr: 1e300, max_steps: 10, target_co: f64::INFINITY, ..GaxConfig::default() };
+    let (steps, out) = trajectory(&model, &x, &labels[..1], &cfg);
+    assert_eq!(out[0].0, StopReason::NonFinite, "{out:?}");
+    let kept = &steps[0];
+    assert_eq!(kept.len(), out[0].1 + 1, "every step before the fault is kept");
+    assert!(kept.iter().all(|s| s.co.is_finite() && s.loss.is_finite()));
+    assert!(StopReason::NonFinite.describe().contains("NaN"));
+}

@@ -4,6 +4,11 @@ pub mod image;
 pub mod npy;
 pub mod runfile;
 
+/// Set to `die-before-rename` to make [`write_atomic`] end the process after writing its
+/// temporary file and before renaming it (how the tests check that a killed save loses
+/// nothing).
+pub const FAULT_VAR: &str = "HEATMAP_EXPLORER_FAULT";
+
 /// Writes `bytes` to `path` atomically: a uniquely named temporary file in the same folder,
 /// written and synced, then renamed over `path`, so a kill at any point leaves either the old
 /// file or the new one, never a partial one.
@@ -26,6 +31,10 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(Error::io(&tmp, e));
+    }
+    // Fault injection for the tests: die as a kill would, between the write and the rename.
+    if std::env::var_os(FAULT_VAR).is_some_and(|v| v == "die-before-rename") {
+        std::process::abort();
     }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
