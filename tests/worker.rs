@@ -137,3 +137,27 @@ fn drop_mid_run_joins_within_a_second() {
     drop(h);
     assert!(t.elapsed() < Duration::from_secs(1), "drop mid-run took {:?}", t.elapsed());
 }
+
+#[test]
+fn a_panic_inside_the_worker_is_reported_and_the_next_command_runs() {
+    let (mut h, _) = spawn();
+    load_small(&mut h);
+    // Pixel data that does not fit the declared size makes libtorch's `view` panic.
+    let broken = Arc::new(Image { width: 96, height: 96, data: vec![0.5; 7] });
+    let job = h.next_job();
+    h.send(Command::Predict { job, image: broken, top_k: 2 }).expect("send");
+    match h.recv_timeout(Duration::from_secs(30)) {
+        Some(Event::Failed { job: j, message }) => {
+            assert_eq!(j, job);
+            assert!(message.contains("internal failure"), "{message}");
+        }
+        other => panic!("expected Failed, got {other:?}"),
+    }
+    assert!(h.is_alive(), "the worker survives the panic");
+    let job = h.next_job();
+    h.send(Command::Predict { job, image: image(), top_k: 2 }).expect("send");
+    match h.recv_timeout(Duration::from_secs(30)) {
+        Some(Event::Prediction { job: j, .. }) => assert_eq!(j, job),
+        other => panic!("expected a prediction, got {other:?}"),
+    }
+}

@@ -131,8 +131,11 @@ pub struct Timeline {
 pub struct Status {
     /// The message.
     pub text: String,
-    /// Whether it reports an error.
+    /// Whether it reports an error. An error stays until dismissed.
     pub error: bool,
+    /// The latest information that arrived while an error was on show, shown once it is
+    /// dismissed.
+    pub later: Option<String>,
 }
 
 /// What a pending job is for, so its events land in the right place.
@@ -299,14 +302,26 @@ impl AppState {
         self.gax_job.is_some()
     }
 
-    /// Sets an informational status.
+    /// Sets an informational status; while an error is on show it waits behind it.
     pub fn info(&mut self, text: impl Into<String>) {
-        self.status = Status { text: text.into(), error: false };
+        if self.status.error {
+            self.status.later = Some(text.into());
+        } else {
+            self.status = Status { text: text.into(), error: false, later: None };
+        }
     }
 
-    /// Sets an error status.
+    /// Sets an error status, which stays until [`Self::dismiss_error`].
     pub fn error(&mut self, text: impl Into<String>) {
-        self.status = Status { text: text.into(), error: true };
+        self.status = Status { text: text.into(), error: true, later: None };
+    }
+
+    /// Dismisses the error on show, showing the information that came after it.
+    pub fn dismiss_error(&mut self) {
+        if self.status.error {
+            let text = self.status.later.take().unwrap_or_default();
+            self.status = Status { text, error: false, later: None };
+        }
     }
 
     /// Remembers a path in the recent list.

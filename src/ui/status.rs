@@ -1,17 +1,21 @@
-//! The status line: the last message (errors in red) and the device in use.
+//! The status line: the last message (errors in red, until dismissed) and the device in use.
 
 use crate::app::App;
 
 /// Draws the status line.
-pub fn show(app: &App, ui: &mut egui::Ui) {
+pub fn show(app: &mut App, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         let s = &app.state.status;
-        let text = if s.error {
+        let error = s.error;
+        let text = if error {
             egui::RichText::new(format!("error: {}", s.text)).color(ui.visuals().error_fg_color)
         } else {
             egui::RichText::new(&s.text)
         };
         ui.label(text);
+        if error && ui.small_button("Dismiss").on_hover_text("Hide this error").clicked() {
+            app.state.dismiss_error();
+        }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             ui.label(format!("device: {}", app.state.device));
             if !app.state.pending.is_empty() {

@@ -167,7 +167,7 @@ pub fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
             .or_else(|| p.downcast_ref::<&str>().copied())
             .unwrap_or("unknown failure");
         let first = msg.lines().next().unwrap_or(msg);
-        Err(Error::invalid(format!("libtorch failed: {first}")))
+        Err(Error::invalid(format!("internal failure (caught; the worker goes on): {first}")))
     })
 }
 
