@@ -84,6 +84,9 @@ pub fn looks_like_dicom_file(path: &Path) -> bool {
 /// Reads and decodes `path` (DICOM by magic or extension, else PNG/JPEG/BMP/TIFF/GIF).
 pub fn open(path: &Path) -> Result<Opened> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if bytes.is_empty() {
+        return Err(Error::Image { path: path.to_owned(), message: "empty file (0 bytes)".into() });
+    }
     if is_dicom(path, &bytes) {
         let file = DicomFile::open(&bytes).map_err(|e| image_error(path, e))?;
         return Ok(Opened::Dicom(Box::new(file)));

@@ -11,6 +11,7 @@
     clippy::cast_lossless
 )]
 
+mod bad_inputs;
 mod cli;
 mod dataset;
 mod decode;

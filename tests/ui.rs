@@ -102,9 +102,11 @@ fn gax_flow_streams_scrubs_and_rescales() {
     // Exports: a panel as PNG, the run as GIF, the run file replayed with no model.
     let png = dir.path().join("r.png");
     h.state_mut().export_panel_png("heatmap R", &png);
+    step_until(&mut h, "the PNG written off the UI thread", |a| !a.exports_running());
     assert_eq!(image::open(&png).expect("png").to_rgba8().dimensions(), (256, 256));
     let gif = dir.path().join("run.gif");
     h.state_mut().export_gif(&gif);
+    step_until(&mut h, "the GIF written off the UI thread", |a| !a.exports_running());
     let frames = image::AnimationDecoder::into_frames(
         image::codecs::gif::GifDecoder::new(std::io::BufReader::new(
             std::fs::File::open(&gif).expect("gif"),
@@ -114,6 +116,12 @@ fn gax_flow_streams_scrubs_and_rescales() {
     assert!(frames.count() >= total.min(2), "one GIF frame per step");
     let run_path = dir.path().join("run.gaxrun");
     h.state_mut().save_run(&run_path);
+    step_until(&mut h, "the run saved off the UI thread", |a| !a.exports_running());
+    assert!(
+        h.state().state.status.text.contains("run written to"),
+        "{}",
+        h.state().state.status.text
+    );
     let mut replay = harness();
     replay.state_mut().open_run(run_path);
     replay.run_steps(2);

@@ -8,43 +8,81 @@ use crate::error::{Error, Result};
 use crate::io::runfile::RunRecord;
 
 impl App {
-    fn report(&mut self, what: &str, path: &Path, r: Result<()>) {
-        match r {
-            Ok(()) => self.state.info(format!("{what} written to {}", path.display())),
-            Err(e) => self.state.error(e.to_string()),
+    /// Runs `write` on a thread of its own (files can be large and disks slow: the window never
+    /// waits), reporting "`what` written to `path`" or the error when it ends.
+    fn in_background(
+        &mut self,
+        ctx: Option<egui::Context>,
+        what: String,
+        path: &Path,
+        write: impl FnOnce() -> Result<()> + Send + 'static,
+    ) {
+        let tx = self.background.0.clone();
+        let path = path.to_owned();
+        self.state.exports_running += 1;
+        self.state.info(format!("writing {what} to {}...", path.display()));
+        let spawned = std::thread::Builder::new().name("export".into()).spawn(move || {
+            let r = write()
+                .map(|()| format!("{what} written to {}", path.display()))
+                .map_err(|e| e.to_string());
+            let _ = tx.send(r);
+            if let Some(ctx) = ctx {
+                ctx.request_repaint();
+            }
+        });
+        if let Err(e) = spawned {
+            self.state.exports_running -= 1;
+            self.state.error(format!("could not start the export: {e}"));
         }
     }
 
-    /// Writes `what` of the current GAX run to `path` with `write`, and reports it.
-    fn write_run(&mut self, what: &str, path: &Path, write: impl FnOnce(&RunRecord) -> Result<()>) {
-        let r = self.state.current_run().map_or_else(|| Err(Error::invalid("no GAX run")), write);
-        self.report(what, path, r);
+    /// Writes `what` of the current GAX run to `path` with `write`, in the background.
+    fn write_run(
+        &mut self,
+        what: &str,
+        path: &Path,
+        write: impl FnOnce(&RunRecord, &Path) -> Result<()> + Send + 'static,
+    ) {
+        let Some(run) = self.state.current_run().cloned() else {
+            self.state.error("no GAX run");
+            return;
+        };
+        let target = path.to_owned();
+        self.in_background(self.ctx.clone(), what.to_owned(), path, move || write(&run, &target));
     }
 
     /// Saves the current GAX run file.
     pub fn save_run(&mut self, path: &Path) {
-        self.write_run("run", path, |run| run.save(path));
+        self.write_run("run", path, |run, p| run.save(p));
     }
 
     /// Exports the current run's step stack `[T, 3, H, W]`.
     pub fn export_steps_npy(&mut self, path: &Path) {
-        self.write_run("steps", path, |run| run.export_npy(path));
+        self.write_run("steps", path, |run, p| run.export_npy(p));
     }
 
     /// Exports the current run's CO curve as CSV.
     pub fn export_trace_csv(&mut self, path: &Path) {
-        self.write_run("curve", path, |run| {
-            crate::io::write_atomic(path, run.trace_csv().as_bytes())
+        self.write_run("curve", path, |run, p| {
+            crate::io::write_atomic(p, run.trace_csv().as_bytes())
         });
+    }
+
+    /// Whether exports started from the app are still being written.
+    pub fn exports_running(&self) -> bool {
+        self.state.exports_running > 0
     }
 
     /// Exports the heatmap on show (the selected GAX step or a method's) as `[3, H, W]` .npy.
     pub fn export_heatmap_npy(&mut self, path: &Path) {
-        let r = match self.shown_heatmap() {
-            Some((data, h, w)) => crate::io::npy::write_f32(path, &[3, h, w], &data),
-            None => Err(Error::invalid("no heatmap on show")),
+        let Some((data, h, w)) = self.shown_heatmap() else {
+            self.state.error("no heatmap on show");
+            return;
         };
-        self.report("heatmap", path, r);
+        let target = path.to_owned();
+        self.in_background(self.ctx.clone(), "heatmap".into(), path, move || {
+            crate::io::npy::write_f32(&target, &[3, h, w], &data)
+        });
     }
 
     /// The heatmap the view shows: `(values [3, H, W], H, W)`.
@@ -86,31 +124,39 @@ impl App {
     /// Saves one panel of the view (as last drawn) as PNG.
     pub fn export_panel_png(&mut self, panel: &str, path: &Path) {
         let view = self.views.last_explorer();
-        let r = view.as_ref().and_then(|v| v.panel(panel)).map_or_else(
-            || Err(Error::invalid(format!("panel '{panel}' is not on show"))),
-            |p| write_png(path, &p.image),
-        );
-        self.report(&format!("panel '{panel}'"), path, r);
+        let Some(image) = view.as_ref().and_then(|v| v.panel(panel)).map(|p| p.image.clone())
+        else {
+            self.state.error(format!("panel '{panel}' is not on show"));
+            return;
+        };
+        let target = path.to_owned();
+        self.in_background(self.ctx.clone(), format!("panel '{panel}'"), path, move || {
+            write_png(&target, &image)
+        });
     }
 
     /// Asks the window for a screenshot of the whole view and saves it as PNG when it arrives.
     pub fn export_view_png(&mut self, ctx: &egui::Context, path: &Path) {
-        let tx = self.screenshots.0.clone();
+        let tx = self.background.0.clone();
         let path = path.to_owned();
         let waker = ctx.clone();
+        self.state.exports_running += 1;
         ctx.request_screenshot(move |img| {
-            let r = write_png(&path, &img).map(|()| path.clone()).map_err(|e| e.to_string());
+            let r = write_png(&path, &img)
+                .map(|()| format!("view written to {}", path.display()))
+                .map_err(|e| e.to_string());
             let _ = tx.send(r);
             waker.request_repaint();
         });
         self.state.info("taking a screenshot...");
     }
 
-    /// Reports screenshots that finished since the last frame.
-    pub fn poll_screenshots(&mut self) {
-        while let Ok(r) = self.screenshots.1.try_recv() {
+    /// Reports exports and screenshots that finished since the last frame.
+    pub fn poll_background(&mut self) {
+        while let Ok(r) = self.background.1.try_recv() {
+            self.state.exports_running = self.state.exports_running.saturating_sub(1);
             match r {
-                Ok(p) => self.state.info(format!("view written to {}", p.display())),
+                Ok(message) => self.state.info(message),
                 Err(e) => self.state.error(e),
             }
         }
@@ -119,7 +165,7 @@ impl App {
     /// Writes the current GAX run as an animated GIF of the channel-sum heatmap (scale ±3),
     /// at most 200 frames spread evenly over the run.
     pub fn export_gif(&mut self, path: &Path) {
-        self.write_run("GIF", path, |run| write_gif(run, path));
+        self.write_run("GIF", path, write_gif);
     }
 }
 

@@ -48,15 +48,18 @@ pub struct App {
     pub textures: Textures,
     /// What the UI draws, computed from the state when it changes.
     pub views: ViewModels,
-    /// Results of whole-view screenshots, sent from eframe's callback.
-    screenshots: (
-        crossbeam_channel::Sender<ScreenshotResult>,
-        crossbeam_channel::Receiver<ScreenshotResult>,
+    /// Results of exports and saves that run off the UI thread (and of whole-view screenshots,
+    /// sent from eframe's callback): the status message, or the error.
+    background: (
+        crossbeam_channel::Sender<BackgroundResult>,
+        crossbeam_channel::Receiver<BackgroundResult>,
     ),
+    /// The window's context, woken when a background export ends.
+    ctx: Option<egui::Context>,
 }
 
-/// Where a whole-view screenshot was written, or why it failed.
-type ScreenshotResult = Result<std::path::PathBuf, String>;
+/// What a background export reports: its status message, or its error.
+type BackgroundResult = Result<String, String>;
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -91,7 +94,8 @@ impl App {
             worker,
             textures: Textures::default(),
             views: ViewModels::default(),
-            screenshots: crossbeam_channel::unbounded(),
+            background: crossbeam_channel::unbounded(),
+            ctx: Some(ctx.clone()),
         };
         if let Some(m) = startup.model {
             app.open_model(m);
@@ -116,7 +120,7 @@ impl eframe::App for App {
         if self.drain_events(Duration::from_millis(10)) {
             ctx.request_repaint();
         }
-        self.poll_screenshots();
+        self.poll_background();
         if self.state.tab == state::Tab::Toy2d {
             self.state.toy2d.refresh();
         }

@@ -73,7 +73,6 @@ impl Row {
         let number = |name: &str, s: &str| -> std::result::Result<i64, String> {
             s.parse().map_err(|_| format!("{name} '{s}' is not a whole number"))
         };
-        let optional = |s: &str| (!s.is_empty()).then_some(s);
         let co: f32 = f[6].parse().map_err(|_| format!("co '{}' is not a number", &f[6]))?;
         let correct =
             f[3].parse().map_err(|_| format!("correct '{}' is not true or false", &f[3]))?;
@@ -200,6 +199,11 @@ pub fn merge(inputs: &[&Path]) -> Result<Vec<Row>> {
         }
     }
     Ok(by_key.into_values().collect())
+}
+
+/// `None` for an empty field.
+fn optional(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             if let Some(e) = app.state.current_entry() {
                 ui.label(format!("image: {}", e.name()));
             }
-            if !app.state.pending.is_empty() {
+            if !app.state.pending.is_empty() || app.state.exports_running > 0 {
                 ui.spinner();
             }
         });
