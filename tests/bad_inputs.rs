@@ -186,7 +186,7 @@ fn bad_inputs_fail_cleanly_and_odd_valid_images_predict() {
         ("corrupt_idat.png", "corrupt or truncated"),
         ("palette16.png", "corrupt or truncated"),
         ("colour_type5.png", "corrupt or truncated"),
-        ("huge.bmp", "larger than"),
+        ("huge.bmp", "too large"),
         ("huge.jpg", "larger than"),
         ("truncated.jpg", "corrupt or truncated"),
         ("garbage.gif", "corrupt or truncated"),
@@ -194,7 +194,7 @@ fn bad_inputs_fail_cleanly_and_odd_valid_images_predict() {
         ("bits12.tiff", "unsupported"),
         ("empty.dcm", "empty file"),
         ("preamble_only.dcm", "corrupt or truncated"),
-        ("short_pixels.dcm", "pixel data"),
+        ("short_pixels.dcm", "hold 32 bytes, 128 needed"),
         ("truncated_pixels.dcm", "corrupt or truncated"),
         ("no_rows.dcm", "no valid Rows"),
     ] {
@@ -271,7 +271,7 @@ fn bad_inputs_fail_cleanly_and_odd_valid_images_predict() {
         ("csv_wrong_header.csv", "not an AX CSV"),
         ("csv_unknown_method.csv", "unknown method 'Sailency'"),
         ("csv_cut.csv", "cut off"),
-        ("csv_garbage.csv", "not an AX CSV"),
+        ("csv_garbage.csv", "invalid utf-8"),
     ] {
         cases.push(csv_case(name, tmp, keyword));
     }

@@ -99,9 +99,45 @@ pub fn decode_image(bytes: &[u8]) -> DecodeResult<Raster> {
         return Err(DecodeError::TooLarge { width, height, limit: MAX_PIXELS });
     }
     let mut r = reader(bytes)?;
+    if r.format() == Some(image::ImageFormat::Jpeg) && !jpeg_has_end(bytes) {
+        // The JPEG decoder fills a cut-off scan with grey and reports success; PIL refuses
+        // such a file ("image file is truncated"), and so does this program.
+        return Err(DecodeError::Corrupt("JPEG data end before the end-of-image marker".into()));
+    }
     r.limits(limits());
     let img = r.decode().map_err(map_err)?;
     Ok(from_dynamic(&img))
+}
+
+/// Whether a JPEG file's scan data are followed by its end-of-image marker (FF D9). The marker
+/// segments are walked from the start to the first start-of-scan (so a thumbnail inside an APP
+/// segment does not count; stray bytes between segments are skipped, as PIL does); after it,
+/// entropy-coded data never hold FF D9 (a 0xFF byte there is followed by 0x00 or a restart
+/// marker), so the marker is found only in a complete file.
+fn jpeg_has_end(bytes: &[u8]) -> bool {
+    let mut i = 2;
+    while let Some(&[ff, marker]) = bytes.get(i..i + 2) {
+        if ff != 0xFF {
+            i += 1;
+            continue;
+        }
+        match marker {
+            0xFF => i += 1,
+            0xD9 => return true,
+            0x01 | 0xD0..=0xD7 => i += 2,
+            _ => {
+                let Some(&[hi, lo]) = bytes.get(i + 2..i + 4) else { return false };
+                let next = i + 2 + usize::from(u16::from_be_bytes([hi, lo]));
+                if marker == 0xDA {
+                    return bytes
+                        .get(next..)
+                        .is_some_and(|scan| scan.windows(2).any(|w| w == [0xFF, 0xD9]));
+                }
+                i = next;
+            }
+        }
+    }
+    false
 }
 
 fn planar<const N: usize, T: Copy>(
@@ -231,5 +267,21 @@ mod tests {
         assert!(matches!(e, DecodeError::TooLarge { width: 100_000, .. }), "{e}");
         let full = png(&DynamicImage::ImageLuma8(image::GrayImage::new(64, 64)));
         assert!(decode_image(&full[..full.len() / 2]).is_err());
+    }
+
+    #[test]
+    fn a_jpeg_cut_inside_its_scan_is_refused() {
+        let g = image::GrayImage::from_fn(64, 64, |x, y| image::Luma([(x * 3 + y * 2) as u8]));
+        let mut jpeg = Vec::new();
+        DynamicImage::ImageLuma8(g)
+            .write_to(&mut Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+            .expect("encode");
+        assert!(jpeg_has_end(&jpeg));
+        assert_eq!(decode_image(&jpeg).expect("whole").width, 64);
+        let scan = jpeg.windows(2).position(|w| w == [0xFF, 0xDA]).expect("SOS");
+        let cut = &jpeg[..scan + (jpeg.len() - scan) / 2];
+        assert!(!jpeg_has_end(cut));
+        let e = decode_image(cut).expect_err("cut");
+        assert!(matches!(e, DecodeError::Corrupt(_)), "{e}");
     }
 }

@@ -116,7 +116,7 @@ def others():
     info = struct.pack("<IiiHHIIiiII", 40, 100_000, 100_000, 1, 24, 0, 0, 2835, 2835, 0, 0)
     header = b"BM" + struct.pack("<IHHI", 14 + len(info), 0, 0, 14 + len(info))
     write("huge.bmp", header + info)
-    # JPEG: a real one cut inside its scan, and a header whose SOF0 declares 65535 × 65535.
+    # JPEG: a real one cut inside its scan, and one whose SOF0 declares 65535 × 65535.
     buf = io.BytesIO()
     y, x = np.mgrid[0:64, 0:64]
     Image.fromarray(((x * 3 + y * 2) % 256).astype(np.uint8), "L").save(buf, "JPEG", quality=90)
@@ -124,8 +124,11 @@ def others():
     # Cut inside the entropy-coded scan: the headers are whole, the pixels are not.
     scan = jpeg.index(b"\xff\xda")
     write("truncated.jpg", jpeg[: scan + (len(jpeg) - scan) // 2])
-    sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, 65535, 65535, 1) + b"\x01\x11\x00"
-    write("huge.jpg", b"\xff\xd8" + sof + b"\xff\xd9")
+    # The same file with its SOF0 patched to declare 65535 × 65535.
+    sof = jpeg.index(b"\xff\xc0")
+    huge = bytearray(jpeg)
+    huge[sof + 5 : sof + 9] = struct.pack(">HH", 65535, 65535)
+    write("huge.jpg", bytes(huge))
     # GIF: the magic, then garbage.
     write("garbage.gif", b"GIF89a" + bytes((i * 37 + 11) % 256 for i in range(200)))
     # TIFF: 4 × 4, one sample of 64-bit complex floats (SampleFormat 6).
@@ -286,7 +289,8 @@ def csvs():
     write("csv_wrong_header.csv", "file,class,score\nNORMAL/a.png,0,0.5\n")
     write("csv_unknown_method.csv", HEADER + good + "NORMAL/b.png,0,0,true,Sailency,sum,0.5,0,,\n")
     write("csv_cut.csv", HEADER + good + "PNEUMONIA/c.png,1,")
-    write("csv_garbage.csv", bytes((i * 151 + 3) % 256 for i in range(300)))
+    # Binary garbage whose last byte ends a line (so it is not taken for a cut-off write).
+    write("csv_garbage.csv", bytes((i * 151 + 3) % 256 for i in range(300)) + b"\n")
 
 
 # ---------------------------------------------------------------- GAX run files

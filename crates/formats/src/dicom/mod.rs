@@ -71,6 +71,28 @@ fn parse(bytes: &[u8]) -> DecodeResult<DefaultDicomObject> {
     })
 }
 
+/// Native (uncompressed) pixel data must hold every frame: rows × columns × samples × bits
+/// allocated × frames bits. A shorter element is refused here with both sizes named (dicom-rs
+/// would only say that a frame is out of range).
+fn native_length_fits(obj: &DefaultDicomObject, f: &DicomFacts) -> DecodeResult<()> {
+    let Some(value) = obj.get(tags::PIXEL_DATA).and_then(|e| e.value().primitive()) else {
+        return Ok(());
+    };
+    let have = value.calculate_byte_len() as u64;
+    let bits = [f.rows, f.columns, f.samples_per_pixel, f.frames]
+        .iter()
+        .fold(u64::from(f.bits_allocated), |acc, &n| acc.saturating_mul(n as u64));
+    let need = bits.div_ceil(8);
+    if have < need {
+        return Err(DecodeError::Corrupt(format!(
+            "DICOM pixel data hold {have} bytes, {need} needed for {} frame(s) of {}×{} at {} \
+             bits",
+            f.frames, f.columns, f.rows, f.bits_allocated
+        )));
+    }
+    Ok(())
+}
+
 fn required(obj: &DefaultDicomObject, tag: dicom_core::Tag, name: &str) -> DecodeResult<i64> {
     attrs::int(obj, tag).ok_or_else(|| DecodeError::Corrupt(format!("DICOM: no valid {name}")))
 }
@@ -175,6 +197,9 @@ impl DicomFile {
         let ybr = colour && (!encapsulated || uid == frames::RLE_LOSSLESS) && photometric != "RGB";
         if ybr && photometric != "YBR_FULL" {
             return Err(DecodeError::Unsupported(format!("uncompressed {photometric}")));
+        }
+        if !encapsulated {
+            native_length_fits(&obj, &facts)?;
         }
         let file = Self { obj, facts, presets, modality, inverted, ybr, cache: Mutex::new(None) };
         file.values(0)?;
