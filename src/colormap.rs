@@ -36,6 +36,24 @@ pub fn magnitude_plane(values: &[f32], w: usize, h: usize, scale: f32) -> ColorI
     ColorImage::new([w, h], px)
 }
 
+/// A `[h, w]` plane of signed values as a translucent layer to lay over an image: the
+/// `diverging(v / scale)` colour at an opacity that grows with |v| / scale up to `opacity`, so
+/// where the heatmap is near zero the image shows through.
+pub fn signed_layer(values: &[f32], w: usize, h: usize, scale: f32, opacity: f32) -> ColorImage {
+    let s = if scale > 0.0 && scale.is_finite() { scale } else { 1.0 };
+    let a = opacity.clamp(0.0, 1.0);
+    let px = values
+        .iter()
+        .take(w * h)
+        .map(|&v| {
+            let c = diverging(v / s);
+            let t = if v.is_finite() { (v.abs() / s).min(1.0) } else { 0.0 };
+            Color32::from_rgba_unmultiplied(c.r(), c.g(), c.b(), to_byte(255.0 * a * t))
+        })
+        .collect();
+    ColorImage::new([w, h], px)
+}
+
 /// The q-quantile (0..=1) of |values|.
 pub fn abs_quantile(values: &[f32], q: f32) -> f32 {
     let mut a: Vec<f32> = values.iter().map(|v| v.abs()).filter(|v| v.is_finite()).collect();

@@ -20,7 +20,7 @@ fn bin() -> Command {
 }
 
 /// Where `make test` put the DICOM files and pydicom's outputs (tests/reference/make_dicom.py).
-fn dicom_dir() -> PathBuf {
+pub(crate) fn dicom_dir() -> PathBuf {
     let dir = reference_dir().join("dicom");
     assert!(
         dir.join("manifest.json").exists(),
@@ -30,7 +30,7 @@ fn dicom_dir() -> PathBuf {
     dir
 }
 
-fn manifest() -> Value {
+pub(crate) fn manifest() -> Value {
     let p = dicom_dir().join("manifest.json");
     serde_json::from_str(&std::fs::read_to_string(p).expect("manifest")).expect("json")
 }
@@ -40,12 +40,12 @@ fn open(name: &str) -> DicomFile {
     DicomFile::open(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
-fn identifiers() -> Vec<String> {
+pub(crate) fn identifiers() -> Vec<String> {
     manifest()["identifiers"]
         .as_array()
         .expect("identifiers")
@@ -55,7 +55,7 @@ fn identifiers() -> Vec<String> {
 }
 
 /// Fails when any identifier occurs in `bytes`.
-fn assert_no_identifiers(what: &str, bytes: &[u8]) {
+pub(crate) fn assert_no_identifiers(what: &str, bytes: &[u8]) {
     let text = String::from_utf8_lossy(bytes);
     for id in identifiers() {
         // Person names are written with ^ in DICOM and often with spaces elsewhere.
@@ -387,8 +387,13 @@ fn the_worker_opens_dicom_with_the_default_window() {
     let mut h = WorkerHandle::spawn(std::sync::Arc::new(|| {})).expect("spawn");
     let job = h.next_job();
     let path = dicom_dir().join("rle_u14_2frame_mono1.dcm");
-    h.send(WorkerCommand::LoadImage { job, path: path.clone(), size: Some([64, 60]) })
-        .expect("send");
+    h.send(WorkerCommand::LoadImage {
+        job,
+        path: path.clone(),
+        size: Some([64, 60]),
+        options: LoadOptions::default(),
+    })
+    .expect("send");
     match h.recv_timeout(Duration::from_secs(120)) {
         Some(Event::ImageLoaded { image, .. }) => {
             assert_eq!((image.height, image.width, image.data.len()), (64, 60, 3 * 64 * 60));

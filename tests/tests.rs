@@ -23,5 +23,6 @@ mod slurm;
 mod toy2d;
 mod train;
 mod ui;
+mod ui_dicom;
 mod util;
 mod worker;

@@ -13,7 +13,8 @@ use heatmap_explorer::runtime::DeviceChoice;
 
 use crate::util::{random_png, temp_dir};
 
-fn harness() -> Harness<'static, App> {
+/// The real app at the size every flow uses, on the CPU.
+pub(crate) fn harness() -> Harness<'static, App> {
     Harness::builder().with_size([1280.0, 1100.0]).build_eframe(|cc| {
         App::from_creation(cc, Startup { device: DeviceChoice::Cpu, ..Startup::default() })
             .expect("app")
@@ -21,7 +22,7 @@ fn harness() -> Harness<'static, App> {
 }
 
 /// Steps frames until `cond` holds (worker events arrive asynchronously).
-fn step_until(h: &mut Harness<'static, App>, what: &str, cond: impl Fn(&App) -> bool) {
+pub(crate) fn step_until(h: &mut Harness<'static, App>, what: &str, cond: impl Fn(&App) -> bool) {
     let end = Instant::now() + Duration::from_secs(120);
     while !cond(h.state()) {
         assert!(
@@ -35,7 +36,8 @@ fn step_until(h: &mut Harness<'static, App>, what: &str, cond: impl Fn(&App) -> 
     h.step();
 }
 
-fn small_model() -> ModelSource {
+/// A random squeezenet with three classes: fast on the CPU.
+pub(crate) fn small_model() -> ModelSource {
     ModelSource::Random {
         arch: Arch::Squeezenet1_1,
         classes: 3,

@@ -69,8 +69,13 @@ fn failures_are_events_not_crashes() {
         other => panic!("expected Failed, got {other:?}"),
     }
     let job = h.next_job();
-    h.send(Command::LoadImage { job, path: "/nonexistent.png".into(), size: Some([64, 64]) })
-        .expect("send");
+    h.send(Command::LoadImage {
+        job,
+        path: "/nonexistent.png".into(),
+        size: Some([64, 64]),
+        options: Default::default(),
+    })
+    .expect("send");
     assert!(matches!(h.recv_timeout(Duration::from_secs(10)), Some(Event::Failed { .. })));
     assert!(wakes.load(Ordering::SeqCst) >= 2, "every event wakes the UI");
     assert!(h.is_alive());

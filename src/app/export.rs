@@ -135,8 +135,24 @@ impl App {
         });
     }
 
+    /// Exports what the model saw for the current image: its `[3, H, W]` input in [0, 1],
+    /// before the model's own normalisation.
+    pub fn export_model_input_npy(&mut self, path: &Path) {
+        let Some(image) = self.state.current_entry().map(|e| std::sync::Arc::clone(&e.image))
+        else {
+            self.state.error("no image");
+            return;
+        };
+        let target = path.to_owned();
+        self.in_background(self.ctx.clone(), "model input".into(), path, move || {
+            crate::io::npy::write_f32(&target, &[3, image.height, image.width], &image.data)
+        });
+    }
+
     /// Asks the window for a screenshot of the whole view and saves it as PNG when it arrives.
+    /// The DICOM header list is closed first: it holds identifiers, which no export may show.
     pub fn export_view_png(&mut self, ctx: &egui::Context, path: &Path) {
+        self.state.reading.show_header = false;
         let tx = self.background.0.clone();
         let path = path.to_owned();
         let waker = ctx.clone();

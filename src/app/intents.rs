@@ -51,7 +51,11 @@ impl App {
     /// it becomes current only when no image is).
     pub fn load_image(&mut self, path: PathBuf, show: bool) {
         self.state.info(format!("opening {}...", path.display()));
-        self.submit(|job| Command::LoadImage { job, path, size: None }, Pending::Image(show));
+        let options = crate::input::LoadOptions::default();
+        self.submit(
+            |job| Command::LoadImage { job, path, size: None, options },
+            Pending::Image(show),
+        );
     }
 
     /// Opens a GAX run file for replay (no model or GPU needed).
@@ -76,7 +80,7 @@ impl App {
     }
 
     /// Whether image `i` is being decoded again at the model's input size.
-    pub(super) fn reloading(&self, i: usize) -> bool {
+    pub fn reloading(&self, i: usize) -> bool {
         self.state.pending.values().any(|p| matches!(p, Pending::Reload(j) if *j == i))
     }
 

@@ -6,9 +6,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::App;
+use super::dicom::DicomEntry;
 use super::state::{AttributionResult, ImageEntry, Pending};
+use crate::input::LoadOptions;
+use crate::io::dicom::DicomSource;
 use crate::io::image::Image;
 use crate::worker::{Command, Event};
+
+/// What a loaded image brings: the model input, the window and frame it was made with, and
+/// for a grayscale DICOM file the frame's data.
+struct Loaded {
+    image: Arc<Image>,
+    options: LoadOptions,
+    dicom: Option<Arc<DicomSource>>,
+}
 
 impl App {
     /// Drains worker events into the state for at most `budget`; returns whether any remain.
@@ -37,11 +48,14 @@ impl App {
                 }
                 self.on_model_loaded(info, device);
             }
-            Event::ImageLoaded { path, image, .. } => {
+            Event::ImageLoaded { path, image, options, dicom, .. } => {
                 self.state.pending.remove(&job);
+                let loaded = Loaded { image, options, dicom };
                 match pending {
-                    Pending::Reload(i) => self.on_image_reloaded(i, &path, image),
-                    _ => self.on_image_loaded(path, image, matches!(pending, Pending::Image(true))),
+                    Pending::Reload(i) => self.on_image_reloaded(i, &path, loaded),
+                    _ => {
+                        self.on_image_loaded(path, loaded, matches!(pending, Pending::Image(true)))
+                    }
                 }
             }
             Event::Prediction { top, .. } => {
@@ -163,7 +177,7 @@ impl App {
         // Images decoded for another input size are decoded again from their files, so the
         // model sees exactly what the command line would give it.
         let size = self.input_size();
-        let stale: Vec<(usize, PathBuf)> = self
+        let stale: Vec<(usize, PathBuf, LoadOptions)> = self
             .state
             .images
             .iter()
@@ -171,23 +185,35 @@ impl App {
             .filter(|(_, e)| {
                 e.run.is_none() && (e.image.height, e.image.width) != (size[0], size[1])
             })
-            .map(|(i, e)| (i, e.path.clone()))
+            .map(|(i, e)| (i, e.path.clone(), e.load_options()))
             .collect();
-        for (i, path) in stale {
+        for (i, path, options) in stale {
             self.submit(
-                |job| Command::LoadImage { job, path, size: Some(size) },
+                |job| Command::LoadImage { job, path, size: Some(size), options },
                 Pending::Reload(i),
             );
         }
         self.predict_current();
     }
 
-    /// Image `i` decoded again at the model's input size (unless it changed meanwhile).
-    fn on_image_reloaded(&mut self, i: usize, path: &std::path::Path, image: Arc<Image>) {
+    /// Image `i` decoded again at the model's input size or under a new window or frame
+    /// (unless it changed meanwhile, or a newer window or frame was asked for since).
+    fn on_image_reloaded(&mut self, i: usize, path: &std::path::Path, loaded: Loaded) {
         let id = self.state.fresh_id();
-        if let Some(e) = self.state.images.get_mut(i).filter(|e| e.path == path && e.run.is_none())
+        let source_id = self.state.fresh_id();
+        if let Some(e) = self
+            .state
+            .images
+            .get_mut(i)
+            .filter(|e| e.path == path && e.run.is_none() && e.load_options() == loaded.options)
         {
-            e.image = image;
+            if let (Some(d), Some(s)) = (e.dicom.as_mut(), loaded.dicom)
+                && !Arc::ptr_eq(&d.source, &s)
+            {
+                d.source = s;
+                d.source_id = source_id;
+            }
+            e.image = loaded.image;
             e.image_id = id;
             e.prediction = None;
             e.attributions.clear();
@@ -199,10 +225,14 @@ impl App {
 
     /// A newly opened image: listed, made current when `show` (or when none is), and shown with
     /// a dataset row's heatmap when it was opened from the dataset tab.
-    fn on_image_loaded(&mut self, path: PathBuf, image: Arc<Image>, show: bool) {
+    fn on_image_loaded(&mut self, path: PathBuf, loaded: Loaded, show: bool) {
         self.state.remember(path.clone());
         let id = self.state.fresh_id();
-        self.state.images.push(ImageEntry::new(path, image, id));
+        let mut entry = ImageEntry::new(path, loaded.image, id);
+        if let Some(s) = loaded.dicom {
+            entry.dicom = Some(DicomEntry::new(s, self.state.fresh_id(), loaded.options));
+        }
+        self.state.images.push(entry);
         let idx = self.state.images.len() - 1;
         self.state.info(format!("opened {}", self.state.images[idx].name()));
         if show || self.state.current.is_none() {

@@ -51,6 +51,8 @@ pub struct ImageEntry {
     pub run: Option<RunRecord>,
     /// Identifies `run`; a new one whenever a run starts or is opened.
     pub run_id: u64,
+    /// For a grayscale DICOM file: its frame, windows and facts.
+    pub dicom: Option<super::dicom::DicomEntry>,
 }
 
 impl ImageEntry {
@@ -66,7 +68,13 @@ impl ImageEntry {
             attributions: BTreeMap::new(),
             run: None,
             run_id: 0,
+            dicom: None,
         }
+    }
+
+    /// The window and frame its model input is made with (defaults for non-DICOM images).
+    pub fn load_options(&self) -> crate::input::LoadOptions {
+        self.dicom.as_ref().map(super::dicom::DicomEntry::options).unwrap_or_default()
     }
 
     /// The file name for lists.
@@ -206,6 +214,8 @@ pub struct AppState {
     pub last_id: u64,
     /// The 2-D example tab.
     pub toy2d: super::toy2d::Toy2dState,
+    /// DICOM reading options (display inversion, header, "what the model saw").
+    pub reading: super::dicom::Reading,
 }
 
 /// The window's tabs.

@@ -46,6 +46,17 @@ fn walk_images(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// Every image and DICOM file under `dir`, recursively, sorted by path (a review folder has no
+/// class subfolders).
+pub fn list_images(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    walk_images(dir, &mut out)?;
+    if out.is_empty() {
+        return Err(Error::invalid(format!("{}: no images or DICOM files", dir.display())));
+    }
+    Ok(out)
+}
+
 /// Lists an ImageFolder tree. Class indices come from matching subfolder names to the model's
 /// labels (case-insensitive) when all of them match, else from the sorted folder names.
 pub fn scan(dir: &Path, labels: &[String]) -> Result<Vec<Item>> {

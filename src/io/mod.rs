@@ -1,5 +1,6 @@
 //! Files in and out: images, NumPy arrays, CSV, run files.
 
+pub mod dicom;
 pub mod image;
 pub mod npy;
 pub mod runfile;

@@ -11,6 +11,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     model_section(app, ui);
     ui.separator();
     images_section(app, ui);
+    super::window::show(app, ui);
     ui.separator();
     gax_section(app, ui);
     ui.separator();

@@ -3,12 +3,14 @@
 
 mod controls;
 mod dataset;
+mod reading;
 mod status;
 mod textures;
 mod timeline;
 mod top_bar;
 mod toy2d;
 mod view;
+mod window;
 
 pub use textures::Textures;
 

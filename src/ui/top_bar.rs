@@ -84,6 +84,9 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             }
             let heatmap = "Export heatmap as .npy...";
             save_entry(app, ui, has_run, heatmap, "heatmap.npy", App::export_heatmap_npy);
+            let has_image = app.state.current_entry().is_some();
+            let input = "Export what the model saw as .npy...";
+            save_entry(app, ui, has_image, input, "model_input.npy", App::export_model_input_npy);
             ui.separator();
             ui.menu_button("Recent", |ui| {
                 let recent = app.state.recent.clone();

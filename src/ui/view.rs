@@ -35,6 +35,21 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         ui.label("open an image (File > Open image... or drop a file on the window)");
         return;
     };
+    if app.current_dicom().is_some() {
+        egui::ScrollArea::vertical().id_salt("reading_scroll").show(ui, |ui| {
+            ui.horizontal_top(|ui| {
+                ui.vertical(|ui| super::reading::show(app, ui, Some(&*view)));
+                ui.vertical(|ui| super::reading::model_input(app, ui));
+            });
+            if view.has_heatmap {
+                caption(ui, &view);
+                grid(app, ui, &view);
+            } else {
+                ui.label("run GAX or a method to see a heatmap");
+            }
+        });
+        return;
+    }
     if !view.has_heatmap {
         ui.label("run GAX or a method to see a heatmap");
         if let Some(image) = view.panels.first() {
@@ -43,6 +58,12 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         }
         return;
     }
+    caption(ui, &view);
+    egui::ScrollArea::both().show(ui, |ui| grid(app, ui, &view));
+}
+
+/// The heatmap's caption, abs max and colour bar.
+fn caption(ui: &mut egui::Ui, view: &ExplorerView) {
     ui.horizontal(|ui| {
         ui.label(&view.caption);
         ui.separator();
@@ -50,18 +71,20 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         ui.separator();
         colour_bar(ui, view.scale);
     });
-    egui::ScrollArea::both().show(ui, |ui| {
-        let side = ((ui.available_width() - 40.0) / 4.0).clamp(96.0, 320.0);
-        egui::Grid::new("panels").spacing([8.0, 8.0]).show(ui, |ui| {
-            for i in 0..view.panels.len() {
-                panel(app, ui, &view, i, side);
-                if i % 4 == 3 {
-                    ui.end_row();
-                }
+}
+
+/// The panels, four to a row, and the method comparison.
+fn grid(app: &mut App, ui: &mut egui::Ui, view: &ExplorerView) {
+    let side = ((ui.available_width() - 40.0) / 4.0).clamp(96.0, 320.0);
+    egui::Grid::new("panels").spacing([8.0, 8.0]).show(ui, |ui| {
+        for i in 0..view.panels.len() {
+            panel(app, ui, view, i, side);
+            if i % 4 == 3 {
+                ui.end_row();
             }
-        });
-        comparison(app, ui);
+        }
     });
+    comparison(app, ui);
 }
 
 fn texture(app: &mut App, ctx: &egui::Context, view: &ExplorerView, p: &Panel) -> egui::TextureId {

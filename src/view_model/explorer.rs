@@ -105,6 +105,9 @@ pub struct ExplorerView {
     pub abs_max: f32,
     /// What is shown, e.g. `GAX step 3: CO 1.234, predicted NORMAL`.
     pub caption: String,
+    /// The channel sum as a translucent layer (scale ±3·scale, the overlay's opacity) to lay
+    /// over the full-resolution reading view.
+    pub layer: Option<Arc<ColorImage>>,
 }
 
 impl ExplorerView {
@@ -192,6 +195,7 @@ pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
             scale: 1.0,
             abs_max: 0.0,
             caption: String::new(),
+            layer: None,
         };
         return Some(view);
     };
@@ -213,6 +217,7 @@ pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
     }
     let sum_img = colormap::signed_plane(&sum, w, h, 3.0 * scale);
     let overlay = colormap::overlay(image, &sum, w, h, 3.0 * scale, key.opacity);
+    let layer = colormap::signed_layer(&sum, w, h, 3.0 * scale, key.opacity);
     panels.push(panel("channel sum", "channel sum", sum.clone(), sum_img));
     panels.push(panel("overlay", "overlay", sum, overlay));
     let input_title =
@@ -237,5 +242,6 @@ pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
         scale,
         abs_max,
         caption: s.caption,
+        layer: Some(Arc::new(layer)),
     })
 }

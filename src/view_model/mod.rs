@@ -5,17 +5,21 @@
 
 pub mod dataset;
 pub mod explorer;
+pub mod model_input;
 pub mod planes;
 pub mod tiles;
 pub mod timeline;
+pub mod window;
 
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 pub use dataset::DatasetView;
 pub use explorer::ExplorerView;
+pub use model_input::ModelInputView;
 pub use tiles::{Thumb, Tile};
 pub use timeline::Curves;
+pub use window::DicomView;
 
 use crate::app::state::AppState;
 
@@ -33,7 +37,13 @@ pub struct ViewModels {
     thumbs: Rc<Vec<Thumb>>,
     curves: Option<Rc<Curves>>,
     dataset: Option<Rc<DatasetView>>,
+    dicom: Option<(Rc<DicomView>, u64)>,
+    model_input: Option<(ModelInputKey, Rc<ModelInputView>)>,
 }
+
+/// What the "what the model saw" view shows: the image, the window it was made with, and
+/// whether a newer input is on its way.
+type ModelInputKey = (usize, u64, Option<hx_formats::Window>, bool);
 
 impl std::fmt::Debug for ViewModels {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -109,6 +119,45 @@ impl ViewModels {
         let curves = Rc::new(Curves::of(key, steps));
         self.curves = Some(Rc::clone(&curves));
         Some(curves)
+    }
+
+    /// The current DICOM image windowed for reading, and its content id (a new one per
+    /// build), or `None` when the current image is not a grayscale DICOM file.
+    pub fn dicom(&mut self, state: &AppState) -> Option<(Rc<DicomView>, u64)> {
+        let index = state.current?;
+        let d = state.images.get(index)?.dicom.as_ref()?;
+        let key = window::DicomKey {
+            image: index,
+            source_id: d.source_id,
+            window: d.shown,
+            invert: state.reading.invert,
+        };
+        if let Some((view, id)) = self.dicom.as_ref().filter(|(v, _)| v.key == key) {
+            return Some((Rc::clone(view), *id));
+        }
+        self.builds += 1;
+        let view = Rc::new(DicomView::build(key, std::sync::Arc::clone(&d.source)));
+        self.dicom = Some((Rc::clone(&view), self.builds));
+        Some((view, self.builds))
+    }
+
+    /// "What the model saw" for the current image; `pending`: a new input is being made.
+    pub fn model_input(&mut self, state: &AppState, pending: bool) -> Option<Rc<ModelInputView>> {
+        let index = state.current?;
+        let e = state.images.get(index)?;
+        let window = e.dicom.as_ref().map(|d| d.window);
+        let key = (index, e.image_id, window, pending);
+        if let Some((_, v)) = self.model_input.as_ref().filter(|(k, _)| *k == key) {
+            return Some(Rc::clone(v));
+        }
+        let described = e.dicom.as_ref().map(|d| {
+            let text =
+                window::resolve(&d.source, &d.window).map_or_else(|err| err, |r| r.readout());
+            if pending { format!("{text} (the input for it is being made)") } else { text }
+        });
+        let view = Rc::new(model_input::build(e, described, state.model.as_ref()));
+        self.model_input = Some((key, Rc::clone(&view)));
+        Some(view)
     }
 
     /// The dataset tab, or `None` before a run finished.

@@ -47,6 +47,8 @@ pub enum Command {
         /// no model is loaded), decided on the worker so commands queued behind a model load
         /// get that model's size.
         size: Option<[usize; 2]>,
+        /// Window and frame for DICOM files (SPEC §9); ignored by other formats (frame 0).
+        options: crate::input::LoadOptions,
     },
     /// Sent when an image becomes current; answered by [`Event::Prediction`].
     Predict {
@@ -146,6 +148,12 @@ pub enum Event {
         path: PathBuf,
         /// The pixels.
         image: Arc<Image>,
+        /// The window and frame it was made with (as asked).
+        options: crate::input::LoadOptions,
+        /// For a grayscale DICOM file: the frame's modality values, presets and facts, so the
+        /// UI can window the full-resolution image without the worker (the same `Arc` while
+        /// the file and frame stay the same).
+        dicom: Option<Arc<crate::io::dicom::DicomSource>>,
     },
     /// The model's top classes on an image.
     Prediction {

@@ -23,6 +23,7 @@ struct Worker<'a> {
     cancelled: &'a AtomicU64,
     waker: &'a Waker,
     model: Option<Model>,
+    files: super::files::OpenFiles,
 }
 
 impl Worker<'_> {
@@ -50,12 +51,13 @@ impl Worker<'_> {
                 self.model = Some(model);
                 self.emit(Event::ModelLoaded { job, info, device: runtime::describe_device(dev) });
             }
-            Command::LoadImage { job, path, size } => {
+            Command::LoadImage { job, path, size, options } => {
                 let size = size.unwrap_or_else(|| {
                     self.model.as_ref().map_or([256, 256], |m| m.info().image_size())
                 });
-                let image = Arc::new(crate::input::load_image(&path, size)?);
-                self.emit(Event::ImageLoaded { job, path, image });
+                let (image, dicom) = self.files.load(&path, size, &options)?;
+                let image = Arc::new(image);
+                self.emit(Event::ImageLoaded { job, path, image, options, dicom });
             }
             Command::Predict { job, image, top_k } => {
                 let top = predict_top(self.model()?, &image, top_k)?;
@@ -173,7 +175,7 @@ pub fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
 
 /// The thread body.
 pub fn main_loop(rx: &Receiver<Command>, tx: &Sender<Event>, cancelled: &AtomicU64, waker: &Waker) {
-    let mut w = Worker { tx, cancelled, waker, model: None };
+    let mut w = Worker { tx, cancelled, waker, model: None, files: Default::default() };
     while let Ok(cmd) = rx.recv() {
         if matches!(cmd, Command::Shutdown) {
             break;
