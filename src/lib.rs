@@ -26,6 +26,7 @@ pub mod input;
 pub mod io;
 pub mod model;
 pub mod phantom;
+pub mod review;
 pub mod runtime;
 pub mod toy2d;
 pub mod train;

@@ -24,5 +24,6 @@ mod toy2d;
 mod train;
 mod ui;
 mod ui_dicom;
+mod ui_review;
 mod util;
 mod worker;

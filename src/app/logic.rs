@@ -132,8 +132,19 @@ impl App {
                 self.state.dataset.revision += 1;
                 self.state.dataset.summary = Some(summary);
             }
+            Event::CaseScored { index, result, .. } => {
+                if self.state.review.job == Some(job)
+                    && let Some(c) = self.state.review.cases.get_mut(index)
+                {
+                    c.scores = Some(result);
+                    self.state.review.scored += 1;
+                }
+            }
             Event::Finished { .. } => {
                 self.state.pending.remove(&job);
+                if self.state.review.job == Some(job) {
+                    self.state.review.job = None;
+                }
             }
             Event::Failed { message, .. } => {
                 self.state.pending.remove(&job);
@@ -142,6 +153,9 @@ impl App {
                 }
                 if self.state.dataset.job == Some(job) {
                     self.state.dataset.job = None;
+                }
+                if self.state.review.job == Some(job) {
+                    self.state.review.job = None;
                 }
                 self.state.error(message);
             }
@@ -194,6 +208,7 @@ impl App {
             );
         }
         self.predict_current();
+        self.review_score();
     }
 
     /// Image `i` decoded again at the model's input size or under a new window or frame
@@ -255,7 +270,11 @@ impl App {
             Pending::Predict(i) | Pending::Attribute(i) | Pending::Gax(i) => {
                 self.state.images.get_mut(*i)
             }
-            Pending::Model(_) | Pending::Image(_) | Pending::Reload(_) | Pending::Dataset => None,
+            Pending::Model(_)
+            | Pending::Image(_)
+            | Pending::Reload(_)
+            | Pending::Dataset
+            | Pending::Review => None,
         }
     }
 }

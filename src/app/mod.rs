@@ -8,6 +8,7 @@ pub mod dicom;
 mod export;
 mod intents;
 mod logic;
+pub mod review;
 pub mod state;
 pub mod toy2d;
 

@@ -161,6 +161,8 @@ pub enum Pending {
     Gax(usize),
     /// Image `usize` decoded again at a newly loaded model's input size.
     Reload(usize),
+    /// Scoring the review folder's cases.
+    Review,
     /// A dataset run.
     Dataset,
 }
@@ -214,6 +216,8 @@ pub struct AppState {
     pub last_id: u64,
     /// The 2-D example tab.
     pub toy2d: super::toy2d::Toy2dState,
+    /// The review tab.
+    pub review: super::review::ReviewState,
     /// DICOM reading options (display inversion, header, "what the model saw").
     pub reading: super::dicom::Reading,
 }
@@ -228,6 +232,8 @@ pub enum Tab {
     Dataset,
     /// The paper's two-dimensional example (Section 2, Figures 1 and 6).
     Toy2d,
+    /// A folder of studies read one by one.
+    Review,
 }
 
 /// A group of dataset rows picked in a plot.

@@ -4,6 +4,7 @@
 mod controls;
 mod dataset;
 mod reading;
+mod review;
 mod status;
 mod textures;
 mod timeline;
@@ -38,5 +39,6 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
         crate::app::state::Tab::Explorer => view::show(app, ui),
         crate::app::state::Tab::Dataset => dataset::show(app, ui),
         crate::app::state::Tab::Toy2d => toy2d::show(app, ui),
+        crate::app::state::Tab::Review => review::show(app, ui),
     });
 }

@@ -105,6 +105,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         ui.selectable_value(&mut app.state.tab, crate::app::state::Tab::Explorer, "Explorer tab");
         ui.selectable_value(&mut app.state.tab, crate::app::state::Tab::Dataset, "Dataset tab");
         ui.selectable_value(&mut app.state.tab, crate::app::state::Tab::Toy2d, "2-D example tab");
+        ui.selectable_value(&mut app.state.tab, crate::app::state::Tab::Review, "Review tab");
         if let Some(m) = &app.state.model {
             ui.separator();
             ui.label(format!("model: {} · {} classes", m.arch, m.classes));

@@ -9,7 +9,9 @@ use crate::app::App;
 /// Draws the section when the current image is a grayscale DICOM file. Its widgets keep their
 /// ids when the sections above change size (a prediction cleared while a new input is made).
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
-    ui.push_id("window_section", |ui| section(app, ui));
+    if app.current_dicom().is_some() {
+        ui.push_id("window_section", |ui| section(app, ui));
+    }
 }
 
 fn section(app: &mut App, ui: &mut egui::Ui) {

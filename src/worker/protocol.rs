@@ -102,6 +102,16 @@ pub enum Command {
         /// GAX steps per image and variant (0: no GAX rows).
         gax_steps: usize,
     },
+    /// Sent when a review folder opens (or the model or CO method changes); answered by one
+    /// [`Event::CaseScored`] per file, then [`Event::Finished`].
+    ScoreFiles {
+        /// The job.
+        job: JobId,
+        /// Case index and file, in the order to score them.
+        files: Vec<(usize, PathBuf)>,
+        /// The method whose CO score (sum variant, predicted class) is computed too.
+        co_method: Option<Method>,
+    },
     /// Sent by "Stop": cancels every job with an id up to and including this one. The handle
     /// also sets the shared cancel flag, which running loops check every step.
     Cancel {
@@ -122,6 +132,7 @@ impl Command {
             | Self::Attribute { job, .. }
             | Self::StartGax { job, .. }
             | Self::RunDataset { job, .. }
+            | Self::ScoreFiles { job, .. }
             | Self::Cancel { job } => *job,
             Self::Shutdown => JobId(0),
         }
@@ -209,6 +220,15 @@ pub enum Event {
         /// Statistics.
         summary: crate::dataset::Summary,
     },
+    /// One review case scored (or why it could not be).
+    CaseScored {
+        /// The job.
+        job: JobId,
+        /// The case index the command gave.
+        index: usize,
+        /// Its scores, or the error.
+        result: Result<crate::review::Scores, String>,
+    },
     /// A job other than GAX ended.
     Finished {
         /// The job.
@@ -235,6 +255,7 @@ impl Event {
             | Self::GaxFinished { job, .. }
             | Self::DatasetProgress { job, .. }
             | Self::DatasetDone { job, .. }
+            | Self::CaseScored { job, .. }
             | Self::Finished { job }
             | Self::Failed { job, .. } => *job,
         }

@@ -134,6 +134,20 @@ impl Worker<'_> {
                     crate::dataset::run_with_rows(model, &dir, &opts, &mut progress, &cancel)?;
                 self.emit(Event::DatasetDone { job, rows, summary });
             }
+            Command::ScoreFiles { job, files, co_method } => {
+                let model = self.model()?;
+                for (index, path) in files {
+                    if self.is_cancelled(job) {
+                        break;
+                    }
+                    let result = guarded(|| score_file(model, &path, co_method))
+                        .map_err(|e| format!("{}: {e}", path.display()));
+                    if !self.emit(Event::CaseScored { job, index, result }) {
+                        return Ok(());
+                    }
+                }
+                self.emit(Event::Finished { job });
+            }
             Command::Cancel { .. } | Command::Shutdown => {}
         }
         Ok(())
@@ -158,6 +172,28 @@ fn predict_top(model: &Model, image: &Image, top_k: usize) -> Result<Vec<ClassSc
             ClassScore { class: c, logit: lv[i], prob: pv[i] }
         })
         .collect())
+}
+
+/// A review case's scores: every class's logit and probability on the file (its own window),
+/// and the CO score of `co_method`'s heatmap for the predicted class.
+fn score_file(
+    model: &Model,
+    path: &std::path::Path,
+    co_method: Option<attribution::Method>,
+) -> Result<crate::review::Scores> {
+    let image = crate::input::load_image(path, model.info().image_size())?;
+    let classes = predict_top(model, &image, usize::MAX)?;
+    let co = match (co_method, classes.first()) {
+        (Some(m), Some(best)) => {
+            let x = crate::input::to_tensor(&image, model.device())?;
+            let t = [best.class];
+            let a = attribution::attribute(model, &x, Some(&t), m, &Default::default())?;
+            let (h, _) = ax::normalise(&a)?;
+            Some(ax::co_scores(model, &x, &h, &t, &[Variant::Sum])?[0][0])
+        }
+        _ => None,
+    };
+    Ok(crate::review::Scores { classes, co })
 }
 
 /// Runs `f`, turning a libtorch panic into an error so one bad request never kills the worker.

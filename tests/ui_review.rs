@@ -1,0 +1,119 @@
+//! The review tab in the real app (egui_kittest): a folder of studies (a DICOM file with
+//! identifiers set, and PNGs) scored in the background, blinded reading with reveal, keyboard
+//! navigation, flag, note and reviewed; the app dropped without any save, reopened with the
+//! marks intact; the review CSV and the saved state free of identifiers.
+
+use egui::Role;
+use egui_kittest::kittest::Queryable as _;
+use heatmap_explorer::app::state::Tab;
+use heatmap_explorer::review::{CaseStatus, Order};
+
+use crate::dicom::{assert_no_identifiers, dicom_dir};
+use crate::ui::{harness, small_model, step_until};
+use crate::util::{random_png, temp_dir};
+
+#[test]
+fn review_marks_survive_dropping_the_app_and_export_without_identifiers() {
+    let dir = temp_dir("uireview");
+    let folder = dir.path().join("studies");
+    std::fs::create_dir_all(folder.join("sub")).expect("mkdir");
+    std::fs::copy(dicom_dir().join("mono2_u12_rescale_2win.dcm"), folder.join("a_chest.dcm"))
+        .expect("copy");
+    random_png(&folder, "b.png", 48, 1);
+    random_png(&folder.join("sub"), "c.png", 48, 2);
+    std::fs::write(folder.join("notes.txt"), "not an image").expect("write");
+
+    let mut h = harness();
+    h.state_mut().open_model(small_model());
+    step_until(&mut h, "model", |a| a.state.model.is_some());
+    h.get_by_label("Review tab").click();
+    h.run_steps(2);
+    h.state_mut().state.review.dir = folder.display().to_string();
+    h.get_by_role_and_label(Role::Button, "Open folder").click();
+    step_until(&mut h, "every case scored", |a| {
+        let r = &a.state.review;
+        r.cases.len() == 3 && r.job.is_none() && r.cases.iter().all(|c| c.scores.is_some())
+    });
+    let rels: Vec<String> = h.state().state.review.cases.iter().map(|c| c.rel.clone()).collect();
+    assert_eq!(rels, ["a_chest.dcm", "b.png", "sub/c.png"]);
+    h.get_by_label_contains("3 case(s): 0 reviewed, 0 flagged");
+
+    // Orderings: the highest score of class 1 first, and the least certain first.
+    let by_score = |a: &heatmap_explorer::app::App| {
+        a.state
+            .review
+            .queue()
+            .iter()
+            .map(|&i| {
+                a.state.review.cases[i]
+                    .scores
+                    .as_ref()
+                    .and_then(|s| s.as_ref().ok())
+                    .map(|s| s.classes.iter().find(|c| c.class == 1).map_or(0.0, |c| c.prob))
+            })
+            .collect::<Vec<_>>()
+    };
+    h.state_mut().state.review.order = Order::Score(1);
+    let probs = by_score(h.state());
+    assert!(probs.windows(2).all(|w| w[0] >= w[1]), "{probs:?}");
+    h.state_mut().state.review.order = Order::Confidence;
+
+    // Blinded: the first case's prediction is hidden until revealed.
+    h.get_by_role_and_label(Role::CheckBox, "blinded read").click();
+    h.run_steps(2);
+    h.key_press(egui::Key::J);
+    step_until(&mut h, "the first case on show", |a| {
+        a.state.review.current == Some(0)
+            && a.state.current_entry().is_some_and(|e| e.dicom.is_some())
+    });
+    h.get_by_label("prediction and heatmaps hidden (blinded read)");
+    assert_eq!(h.query_all_by_label_contains("predicted ").count(), 0);
+    h.key_press(egui::Key::V);
+    h.run_steps(2);
+    h.get_by_label_contains("predicted ");
+    assert!(h.query_all_by_label_contains("window W 2000 L 1500").count() >= 1, "windowed");
+
+    // Flag, a note, reviewed: each saved as it happens.
+    h.key_press(egui::Key::F);
+    h.run_steps(2);
+    h.get_by_role(Role::MultilineTextInput).focus();
+    h.run_steps(1);
+    h.get_by_role(Role::MultilineTextInput).type_text("left apex, faint");
+    h.run_steps(1);
+    h.get_by_role_and_label(Role::Button, "Mark reviewed (R)").click();
+    h.run_steps(3);
+    h.key_press(egui::Key::J);
+    h.run_steps(2);
+    h.key_press(egui::Key::F);
+    h.run_steps(2);
+    assert_eq!(h.state().state.review.current, Some(1));
+    let c0 = h.state().state.review.cases[0].marks.clone();
+    assert!(c0.flag && c0.status == CaseStatus::Reviewed, "{c0:?}");
+    assert_eq!(c0.note, "left apex, faint");
+    assert!(c0.reviewed_at.as_deref().is_some_and(|t| t.ends_with('Z')), "{c0:?}");
+    // Dropped as a crash would: no save call, no shutdown hook.
+    drop(h);
+
+    let mut h = harness();
+    h.state_mut().state.tab = Tab::Review;
+    h.state_mut().open_review(folder.clone());
+    h.run_steps(2);
+    let r = &h.state().state.review;
+    assert_eq!(r.current, Some(1), "the reader is back where they stopped");
+    assert_eq!(r.cases[0].marks, c0);
+    assert!(r.cases[1].marks.flag);
+    assert_eq!(r.cases[2].marks, Default::default());
+    h.get_by_label_contains("3 case(s): 1 reviewed, 2 flagged");
+    let csv_path = dir.path().join("review.csv");
+    h.state_mut().export_review_csv(&csv_path);
+    let csv = std::fs::read_to_string(&csv_path).expect("csv");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "file,status,flag,note,predicted_class,score,reviewed_at");
+    assert!(
+        lines.iter().any(|l| l.starts_with("a_chest.dcm,reviewed,true,\"left apex, faint\",")),
+        "{csv}"
+    );
+    assert_no_identifiers("review CSV", csv.as_bytes());
+    let saved = std::fs::read(dir.path().join("studies.review.json")).expect("saved state");
+    assert_no_identifiers("review state", &saved);
+}
