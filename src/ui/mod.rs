@@ -24,11 +24,13 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
     if app.state.tab == crate::app::state::Tab::Explorer {
         egui::Panel::bottom("timeline")
             .resizable(true)
-            .default_size(200.0)
+            .default_size(280.0)
+            .min_size(220.0)
             .show(ui, |ui| timeline::show(app, ui));
     }
     if app.state.tab != crate::app::state::Tab::Toy2d {
         egui::Panel::left("controls").resizable(true).default_size(270.0).show(ui, |ui| {
+            controls::pinned(app, ui);
             egui::ScrollArea::vertical().show(ui, |ui| controls::show(app, ui));
         });
     }

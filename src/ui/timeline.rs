@@ -1,7 +1,7 @@
 //! The bottom panel: step slider with playback, and the CO curve with the target line and the
 //! selected step (click the curve to select a step).
 
-use egui_plot::{HLine, Legend, Line, Plot, PlotPoints, VLine};
+use egui_plot::{Corner, HLine, Legend, Line, Plot, PlotPoints, VLine};
 
 use crate::app::App;
 
@@ -63,7 +63,17 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     }
     let selected = app.state.timeline.selected;
     let show_loss = app.state.show_loss;
-    let resp = Plot::new("co_curve").legend(Legend::default()).allow_scroll(false).show(ui, |p| {
+    // At least 160 px for the curve; the target line inside the bounds with some headroom; the
+    // legend in the corner away from the newest steps.
+    let mut plot = Plot::new("co_curve")
+        .legend(Legend::default().position(Corner::LeftTop))
+        .allow_scroll(false)
+        .height(ui.available_height().max(160.0))
+        .include_y(0.0);
+    if target.is_finite() {
+        plot = plot.include_y(target + 0.1 * target.abs().max(1.0));
+    }
+    let resp = plot.show(ui, |p| {
         p.line(Line::new("CO", PlotPoints::from(curves.co.clone())));
         if show_loss {
             p.line(Line::new("loss", PlotPoints::from(curves.loss.clone())));

@@ -137,7 +137,7 @@ fn comparison(app: &mut App, ui: &mut egui::Ui) {
     }
     let gax_co = app.state.current_run().and_then(|r| r.steps.last()).map(|s| s.co);
     ui.separator();
-    ui.strong("Method comparison (channel sum, scale ±3)");
+    ui.strong("Method comparison (channel sum, each map on its own scale ±max |sum|)");
     let ctx = ui.ctx().clone();
     let mut pick = None;
     ui.horizontal_wrapped(|ui| {
@@ -151,6 +151,11 @@ fn comparison(app: &mut App, ui: &mut egui::Ui) {
                     .sense(egui::Sense::click());
                 if ui.add(image).clicked() {
                     pick = Some(t.method);
+                }
+                if t.scale > 0.0 {
+                    ui.label(format!("scale ±{:.3e}", t.scale));
+                } else {
+                    ui.label("all zero");
                 }
                 ui.label(format!("CO sum {:.3}", t.co_sum));
                 ui.label(format!("CO mult {:.3}", t.co_mult));

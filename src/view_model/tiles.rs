@@ -10,15 +10,18 @@ use crate::app::state::ImageEntry;
 use crate::attribution::Method;
 use crate::colormap;
 
-/// One method's tile in the comparison: its channel-sum heatmap at scale ±3 and CO scores.
+/// One method's tile in the comparison: its channel-sum heatmap on its own scale (±max |sum|,
+/// as AX normalises each map by its own maximum) and CO scores.
 #[derive(Debug, Clone)]
 pub struct Tile {
     /// The method.
     pub method: Method,
     /// The attribution result's id (the tile's content id).
     pub id: u64,
-    /// The channel sum, scale ±3.
+    /// The channel sum on the scale ±`scale`.
     pub image: Arc<ColorImage>,
+    /// max |channel sum|; 0 for an all-zero map (drawn blank and flagged).
+    pub scale: f32,
     /// CO with x + h.
     pub co_sum: f32,
     /// CO with x ⊙ h.
@@ -36,12 +39,19 @@ pub fn comparison(entry: &ImageEntry) -> Vec<Tile> {
     entry
         .attributions
         .iter()
-        .map(|(m, a)| Tile {
-            method: *m,
-            id: a.id,
-            image: Arc::new(colormap::signed_plane(&channel_sum(&a.heatmap, h * w), w, h, 3.0)),
-            co_sum: a.co_sum,
-            co_mult: a.co_mult,
+        .map(|(m, a)| {
+            let sum = channel_sum(&a.heatmap, h * w);
+            let scale =
+                sum.iter().fold(0.0_f32, |m, v| if v.is_finite() { m.max(v.abs()) } else { m });
+            let shown = if scale > 0.0 { scale } else { 1.0 };
+            Tile {
+                method: *m,
+                id: a.id,
+                image: Arc::new(colormap::signed_plane(&sum, w, h, shown)),
+                scale,
+                co_sum: a.co_sum,
+                co_mult: a.co_mult,
+            }
         })
         .collect()
 }
