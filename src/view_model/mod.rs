@@ -5,6 +5,7 @@
 
 pub mod dataset;
 pub mod explorer;
+pub mod layout;
 pub mod planes;
 pub mod tiles;
 pub mod timeline;
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 pub use dataset::DatasetView;
 pub use explorer::ExplorerView;
 pub use tiles::{Thumb, Tile};
-pub use timeline::Curves;
+pub use timeline::{Axis, Curves};
 
 use crate::app::state::AppState;
 
@@ -30,6 +31,8 @@ pub struct ViewModels {
     /// Central views built so far (each build's revision).
     builds: u64,
     comparison: Option<(usize, Vec<u64>, Rc<Vec<Tile>>)>,
+    /// Comparison tiles built so far (each tile's content id).
+    tiles_built: u64,
     thumbs: Rc<Vec<Thumb>>,
     curves: Option<Rc<Curves>>,
     dataset: Option<Rc<DatasetView>>,
@@ -72,17 +75,17 @@ impl ViewModels {
         self.explorer.as_ref().map(|(v, _)| Rc::clone(v))
     }
 
-    /// The method comparison tiles of the current image.
+    /// The comparison tiles of the current image (its methods, then GAX at the selected step).
     pub fn comparison(&mut self, state: &AppState) -> Rc<Vec<Tile>> {
-        let Some((index, entry)) = state.current.and_then(|i| Some((i, state.images.get(i)?)))
-        else {
+        let (Some(index), Some(key)) = (state.current, tiles::comparison_key(state)) else {
             return Rc::default();
         };
-        let key = tiles::comparison_key(entry);
         match &self.comparison {
             Some((i, k, tiles)) if *i == index && *k == key => Rc::clone(tiles),
             _ => {
-                let tiles = Rc::new(tiles::comparison(entry));
+                let tiles = Rc::new(tiles::comparison(state, self.tiles_built + 1));
+                // At most seven tiles: the next build's ids start past them.
+                self.tiles_built += 8;
                 self.comparison = Some((index, key, Rc::clone(&tiles)));
                 tiles
             }

@@ -1,57 +1,89 @@
-//! Small images beside the view: the method comparison's channel-sum tiles and the image
-//! list's thumbnails, each built once per attribution result or image.
+//! Small images beside the view: the method comparison's channel-sum tiles (the six methods and
+//! the GAX heatmap at the selected step, each on its own scale or on one shared scale) and the
+//! image list's thumbnails, each built once per change of what they show.
 
 use std::sync::Arc;
 
 use egui::ColorImage;
 
-use super::planes::{channel_sum, thumbnail};
-use crate::app::state::ImageEntry;
-use crate::attribution::Method;
+use super::planes::{abs_max, channel_sum, thumbnail};
+use crate::app::state::{AppState, CompareScale, ImageEntry};
+use crate::ax::HeatmapSource;
 use crate::colormap;
 
-/// One method's tile in the comparison: its channel-sum heatmap on its own scale (±max |sum|,
-/// as AX normalises each map by its own maximum) and CO scores.
+/// One tile in the comparison: a method's (or GAX's) channel-sum heatmap and its CO scores.
 #[derive(Debug, Clone)]
 pub struct Tile {
-    /// The method.
-    pub method: Method,
-    /// The attribution result's id (the tile's content id).
+    /// The method, or GAX.
+    pub source: HeatmapSource,
+    /// The title, e.g. `Saliency` or `GAX step 12`.
+    pub title: String,
+    /// The tile's content id (changes whenever its pixels do).
     pub id: u64,
     /// The channel sum on the scale ±`scale`.
     pub image: Arc<ColorImage>,
-    /// max |channel sum|; 0 for an all-zero map (drawn blank and flagged).
+    /// The colour scale; 0 for an all-zero map (drawn blank and flagged).
     pub scale: f32,
-    /// CO with x + h.
-    pub co_sum: f32,
-    /// CO with x ⊙ h.
-    pub co_mult: f32,
+    /// The CO scores in words, e.g. `CO sum 1.234 · mult 0.567`.
+    pub scores: String,
 }
 
-/// The ids of what [`comparison`] shows for `entry`.
-pub fn comparison_key(entry: &ImageEntry) -> Vec<u64> {
-    entry.attributions.values().map(|a| a.id).collect()
+/// What [`comparison`] shows: the image, its results' ids, the GAX run and step, and the scale.
+pub fn comparison_key(state: &AppState) -> Option<Vec<u64>> {
+    let e = state.current_entry()?;
+    let mut key: Vec<u64> = e.attributions.values().map(|a| a.id).collect();
+    if key.is_empty() {
+        return Some(key);
+    }
+    key.push(u64::from(state.compare_scale == CompareScale::Shared));
+    if let Some(step) = gax_step(state) {
+        key.extend([e.run_id, u64::try_from(step).unwrap_or(u64::MAX)]);
+    }
+    Some(key)
 }
 
-/// The comparison tiles of `entry`'s attribution results, in method order.
-pub fn comparison(entry: &ImageEntry) -> Vec<Tile> {
+/// The GAX step the comparison shows: the selected one, within the run.
+fn gax_step(state: &AppState) -> Option<usize> {
+    let run = state.current_run()?;
+    let last = run.heatmaps.len().checked_sub(1)?;
+    Some(state.timeline.selected.min(last))
+}
+
+/// The comparison tiles of the current image: its methods' results in method order, then the
+/// GAX heatmap at the selected step when there is a run. Empty without method results (there
+/// is nothing to compare).
+pub fn comparison(state: &AppState, first_id: u64) -> Vec<Tile> {
+    let Some(entry) = state.current_entry() else { return Vec::new() };
+    if entry.attributions.is_empty() {
+        return Vec::new();
+    }
     let (h, w) = (entry.image.height, entry.image.width);
-    entry
+    let mut maps: Vec<(HeatmapSource, String, Vec<f32>, String)> = entry
         .attributions
         .iter()
         .map(|(m, a)| {
-            let sum = channel_sum(&a.heatmap, h * w);
-            let scale =
-                sum.iter().fold(0.0_f32, |m, v| if v.is_finite() { m.max(v.abs()) } else { m });
-            let shown = if scale > 0.0 { scale } else { 1.0 };
-            Tile {
-                method: *m,
-                id: a.id,
-                image: Arc::new(colormap::signed_plane(&sum, w, h, shown)),
-                scale,
-                co_sum: a.co_sum,
-                co_mult: a.co_mult,
-            }
+            let scores = format!("CO sum {:.3} · mult {:.3}", a.co_sum, a.co_mult);
+            (HeatmapSource::Method(*m), m.name().to_owned(), channel_sum(&a.heatmap, h * w), scores)
+        })
+        .collect();
+    let method_max = maps.iter().fold(0.0_f32, |m, t| m.max(abs_max(&t.2)));
+    if let (Some(run), Some(step)) = (&entry.run, gax_step(state)) {
+        let co = run.steps.get(step).map_or(f32::NAN, |s| s.co);
+        let sum = channel_sum(&run.heatmaps[step].to_f32(), h * w);
+        maps.push((HeatmapSource::Gax, format!("GAX step {step}"), sum, format!("CO {co:.3}")));
+    }
+    maps.into_iter()
+        .zip(first_id..)
+        .map(|((source, title, sum, scores), id)| {
+            let own = abs_max(&sum);
+            let scale = match state.compare_scale {
+                CompareScale::Shared if method_max > 0.0 => method_max,
+                _ => own,
+            };
+            let shown = if own > 0.0 { scale } else { 0.0 };
+            // An all-zero map is drawn white on any scale; signed_plane takes 0 as 1.
+            let image = Arc::new(colormap::signed_plane(&sum, w, h, shown));
+            Tile { source, title, id, image, scale: shown, scores }
         })
         .collect()
 }
