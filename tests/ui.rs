@@ -172,8 +172,11 @@ fn two_methods_show_their_co() {
             && a.state.pending.is_empty()
     });
     h.get_by_label("Method comparison");
-    let labels = h.query_all_by_label_contains("CO sum").count();
-    assert!(labels >= 2, "CO under each method ({labels})");
+    for tile in ["Saliency tile", "GuidedBackprop tile"] {
+        h.get_by_role_and_label(Role::Image, tile);
+    }
+    let labels = h.query_all_by_label_contains("CO ").count();
+    assert!(labels >= 2, "CO under each tile ({labels})");
     let e = h.state().state.current_entry().expect("entry");
     assert!(e.attributions.keys().map(|m| m.name()).eq(["Saliency", "GuidedBackprop"]));
 }

@@ -135,14 +135,18 @@ mod tests {
 
     #[test]
     fn settings_round_trip_and_bad_entries_fall_back() {
-        let mut state = AppState::default();
-        state.recent = vec![PathBuf::from("a.png"), PathBuf::from("m.json")];
-        state.scale = ScaleMode::Percentile;
-        state.panels.layout = super::super::state::ViewLayout::Focus;
-        state.panels.hidden.insert("change B".to_owned());
-        state.sizes.timeline = 333.0;
-        state.gax.max_steps = 77;
-        state.gax.target_co = f64::INFINITY;
+        let state = AppState {
+            recent: vec![PathBuf::from("a.png"), PathBuf::from("m.json")],
+            scale: ScaleMode::Percentile,
+            panels: ViewPanels {
+                layout: super::super::state::ViewLayout::Focus,
+                hidden: ["change B".to_owned()].into(),
+                ..ViewPanels::default()
+            },
+            sizes: PanelSizes { timeline: 333.0, ..PanelSizes::default() },
+            gax: GaxConfig { max_steps: 77, target_co: f64::INFINITY, ..GaxConfig::default() },
+            ..AppState::default()
+        };
         let mut storage = Memory::default();
         Settings::of(&state).store(&mut storage);
         let mut back = AppState::default();

@@ -20,12 +20,10 @@ pub fn has_tiles(app: &mut App) -> bool {
 /// Draws the comparison.
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
     ui.heading(HEADING);
-    ui.horizontal(|ui| {
-        for s in CompareScale::ALL {
-            ui.selectable_value(&mut app.state.compare_scale, s, s.label());
-        }
-    });
-    ui.small("channel sum; click a tile to show it in the view");
+    for s in CompareScale::ALL {
+        ui.radio_value(&mut app.state.compare_scale, s, s.label());
+    }
+    ui.small("channel sum; CO with x + h | x ⊙ h; click a tile to show it in the view");
     let tiles = app.views.comparison(&app.state);
     let size = ui.available_size();
     let side = layout::tile_side(size.x, size.y, tiles.len(), 3);
@@ -40,7 +38,8 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
                     ui.set_max_width(side);
                     let selected = app.state.view == t.source;
                     let title = egui::RichText::new(&t.title);
-                    ui.label(if selected { title.strong() } else { title });
+                    let title = if selected { title.strong() } else { title };
+                    ui.add(egui::Label::new(title).truncate()).on_hover_text(&t.title);
                     let image = egui::Image::new((id, Vec2::splat(side)))
                         .alt_text(format!("{} tile", t.source.name()))
                         .sense(egui::Sense::click());

@@ -24,7 +24,8 @@ pub struct Tile {
     pub image: Arc<ColorImage>,
     /// The colour scale; 0 for an all-zero map (drawn blank and flagged).
     pub scale: f32,
-    /// The CO scores in words, e.g. `CO sum 1.234 · mult 0.567`.
+    /// The CO scores, short enough for a tile: `CO 1.234 | 0.567` (x + h | x ⊙ h) for a
+    /// method, `CO 12.345` for GAX (its run's variant).
     pub scores: String,
 }
 
@@ -62,7 +63,7 @@ pub fn comparison(state: &AppState, first_id: u64) -> Vec<Tile> {
         .attributions
         .iter()
         .map(|(m, a)| {
-            let scores = format!("CO sum {:.3} · mult {:.3}", a.co_sum, a.co_mult);
+            let scores = format!("CO {:.3} | {:.3}", a.co_sum, a.co_mult);
             (HeatmapSource::Method(*m), m.name().to_owned(), channel_sum(&a.heatmap, h * w), scores)
         })
         .collect();
