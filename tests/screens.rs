@@ -41,7 +41,8 @@ fn assert_main_flow_visible(h: &Harness<'_, App>, screen: Rect, when: &str) {
         assert_inside(&format!("{label} ({when})"), r, screen);
     }
     let timeline_top = h.get_by_label("Timeline").rect().top();
-    let view_right = h.query_by_label("Method comparison").map_or(screen.right(), |n| n.rect().left());
+    let view_right =
+        h.query_by_label("Method comparison").map_or(screen.right(), |n| n.rect().left());
     let view = Rect::from_min_max(screen.min, egui::pos2(view_right, timeline_top));
     for panel in ["image", "heatmap R", "heatmap G", "heatmap B"] {
         let r = h.get_by_role_and_label(Role::Image, panel).rect();
@@ -104,7 +105,8 @@ fn explorer_on_screen(size: [f32; 2], snapshot: &str) {
     h.get_by_label("image: normal_1.png");
     h.state_mut().select_image(1);
     step_until(&mut h, "the second image current and predicted", |a| {
-        a.state.current == Some(1) && a.state.current_entry().is_some_and(|e| e.prediction.is_some())
+        a.state.current == Some(1)
+            && a.state.current_entry().is_some_and(|e| e.prediction.is_some())
     });
     h.get_by_label("image: pneumonia_1.png");
 
@@ -130,6 +132,19 @@ fn explorer_on_screen(size: [f32; 2], snapshot: &str) {
         snapshot,
         &egui_kittest::SnapshotOptions::new().threshold(4.0).max_failed_pixels(4000),
     );
+    // At the last step the change maps show the last change (t−1 → t) and say so.
+    let last = h.query_all_by_label_contains("the last change").count();
+    assert!(last >= 3, "{last} change maps say they show the last change");
+    // Focus mode: the overlay large, the other panels in a strip to switch to.
+    h.get_by_label("focus").click();
+    h.run_steps(2);
+    let large = h.get_by_role_and_label(Role::Image, "overlay").rect();
+    assert!(large.width() >= 300.0, "focused overlay {large:?}");
+    h.get_by_label("focus heatmap R").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.panels.focus, "heatmap R");
+    let large = h.get_by_role_and_label(Role::Image, "heatmap R").rect();
+    assert!(large.width() >= 300.0, "focused heatmap R {large:?}");
 }
 
 #[test]
@@ -218,7 +233,7 @@ fn help_overlay_lists_shortcuts_and_panels() {
     h.run_steps(2);
     assert!(h.state().state.help_open);
     h.get_by_label("Shortcuts");
-    h.get_by_label("← / →");
+    h.get_by_label("Left / Right");
     h.get_by_label("change R, G, B");
     h.key_press(egui::Key::Escape);
     h.run_steps(2);

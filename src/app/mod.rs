@@ -58,6 +58,8 @@ pub struct App {
     ),
     /// The window's context, woken when a background export ends.
     ctx: Option<egui::Context>,
+    /// Where the window keeps its settings between sessions (written on exit).
+    settings_file: Option<settings::FileStorage>,
 }
 
 /// What a background export reports: its status message, or its error.
@@ -111,6 +113,7 @@ impl App {
             views: ViewModels::default(),
             background: crossbeam_channel::unbounded(),
             ctx: Some(ctx.clone()),
+            settings_file: None,
         };
         if let Some(m) = startup.model {
             app.open_model(m);
@@ -121,6 +124,17 @@ impl App {
         for r in startup.runs {
             app.open_run(r);
         }
+        Ok(app)
+    }
+
+    /// Creates the app with the settings in `file`, written back there on exit.
+    pub fn with_settings_file(
+        ctx: &egui::Context,
+        startup: Startup,
+        file: settings::FileStorage,
+    ) -> Result<Self> {
+        let mut app = Self::with_storage(ctx, startup, Some(&file))?;
+        app.settings_file = Some(file);
         Ok(app)
     }
 
@@ -162,6 +176,13 @@ impl eframe::App for App {
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         settings::Settings::of(&self.state).store(storage);
+    }
+
+    fn on_exit(&mut self) {
+        if let Some(mut file) = self.settings_file.take() {
+            self.save(&mut file);
+            eframe::Storage::flush(&mut file);
+        }
     }
 }
 

@@ -111,9 +111,69 @@ impl Settings {
     }
 }
 
+/// eframe's storage interface over a JSON file of key → value strings: what the window keeps
+/// its settings in between sessions. (eframe's own `persistence` feature would rebuild the
+/// whole GPU stack with serde for the same result.) A missing or unreadable file starts empty;
+/// [`eframe::Storage::flush`] writes it atomically.
+#[derive(Debug)]
+pub struct FileStorage {
+    path: PathBuf,
+    entries: std::collections::BTreeMap<String, String>,
+}
+
+impl FileStorage {
+    /// The environment variable that names the settings file (else the user's config folder).
+    pub const PATH_VAR: &str = "HEATMAP_EXPLORER_SETTINGS";
+
+    /// The storage kept in `path`.
+    pub fn open(path: PathBuf) -> Self {
+        let entries = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default();
+        Self { path, entries }
+    }
+
+    /// The settings file: `$HEATMAP_EXPLORER_SETTINGS`, else `heatmap-explorer/settings.json`
+    /// under `$XDG_CONFIG_HOME` or `~/.config`; `None` when there is no home to keep it in.
+    pub fn default_path() -> Option<PathBuf> {
+        let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        if let Some(p) = var(Self::PATH_VAR) {
+            return Some(p);
+        }
+        let config = var("XDG_CONFIG_HOME").or_else(|| var("HOME").map(|h| h.join(".config")))?;
+        Some(config.join("heatmap-explorer").join("settings.json"))
+    }
+}
+
+impl eframe::Storage for FileStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.entries.get(key).cloned()
+    }
+
+    fn set_string(&mut self, key: &str, value: String) {
+        self.entries.insert(key.to_owned(), value);
+    }
+
+    fn remove_string(&mut self, key: &str) {
+        self.entries.remove(key);
+    }
+
+    /// Writes the file; settings that cannot be written are lost, never an error for the app.
+    fn flush(&mut self) {
+        let Ok(json) = serde_json::to_vec_pretty(&self.entries) else { return };
+        if let Some(dir) = self.path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = crate::io::write_atomic(&self.path, &json);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+
+    use eframe::Storage as _;
 
     use super::*;
 
@@ -160,5 +220,20 @@ mod tests {
         let partial = Settings::load(&storage).expect("partial");
         assert_eq!(partial.scale, ScaleMode::PerStep);
         assert!(partial.gax.is_none(), "an incomplete GAX entry is dropped");
+    }
+
+    #[test]
+    fn a_settings_file_survives_a_restart() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("sub").join("settings.json");
+        let mut file = FileStorage::open(path.clone());
+        assert!(file.get_string(KEY).is_none(), "a missing file starts empty");
+        let state = AppState { recent: vec![PathBuf::from("x.png")], ..AppState::default() };
+        Settings::of(&state).store(&mut file);
+        file.flush();
+        let back = Settings::load(&FileStorage::open(path.clone())).expect("settings");
+        assert_eq!(back.recent, state.recent);
+        std::fs::write(&path, b"garbage").expect("write");
+        assert!(FileStorage::open(path).get_string(KEY).is_none(), "a damaged file starts empty");
     }
 }

@@ -23,7 +23,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     for s in CompareScale::ALL {
         ui.radio_value(&mut app.state.compare_scale, s, s.label());
     }
-    ui.small("channel sum; CO with x + h | x ⊙ h; click a tile to show it in the view");
+    ui.small("channel sum; CO with x+h | x*h; click a tile to show it in the view");
     let tiles = app.views.comparison(&app.state);
     let size = ui.available_size();
     let side = layout::tile_side(size.x, size.y, tiles.len(), 3);

@@ -5,7 +5,7 @@ use crate::app::App;
 /// The keyboard and mouse shortcuts, as (keys, what they do).
 pub const SHORTCUTS: [(&str, &str); 7] = [
     ("F1 or ?", "show or hide this help"),
-    ("← / →", "previous / next GAX step"),
+    ("Left / Right", "previous / next GAX step"),
     ("Esc", "close this help"),
     ("scroll over a panel", "zoom all panels"),
     ("drag a panel", "pan all panels"),
@@ -19,7 +19,7 @@ pub const PANELS: [(&str, &str); 12] = [
     ("heatmap R, G, B", "the heatmap h per channel: red raises, blue lowers the input"),
     ("channel sum", "h summed over the channels"),
     ("overlay", "the channel sum over the image"),
-    ("model input", "what the model sees: x + h or x ⊙ h"),
+    ("model input", "what the model sees: x+h or x*h"),
     ("change R, G, B", "|h(t+1) − h(t)| per channel; at the last step the last change"),
     ("Timeline", "CO per GAX step with the target line; loss and similarity beside it"),
     ("Method comparison", "each method's channel sum and CO scores, GAX last"),

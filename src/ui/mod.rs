@@ -50,13 +50,13 @@ pub fn draw(app: &mut App, ui: &mut egui::Ui) {
         app.state.sizes.timeline = r.response.rect.height();
     }
     if app.state.tab != Tab::Toy2d {
-        let r = egui::Panel::left("controls")
-            .resizable(true)
-            .default_size(sizes.controls)
-            .show(ui, |ui| {
+        let r = egui::Panel::left("controls").resizable(true).default_size(sizes.controls).show(
+            ui,
+            |ui| {
                 controls::pinned(app, ui);
                 egui::ScrollArea::vertical().show(ui, |ui| controls::show(app, ui));
-            });
+            },
+        );
         app.state.sizes.controls = r.response.rect.width();
     }
     egui::CentralPanel::default().show(ui, |ui| match app.state.tab {

@@ -30,6 +30,8 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     ui.heading(super::REGION_LABELS[3]);
     let (Some(run), Some(curves)) = (app.state.current_run(), app.views.curves(&app.state)) else {
         ui.label("no GAX run on this image yet: press Run GAX");
+        // Fill the panel, so it keeps its size (the saved one, or the user's) without a run.
+        ui.allocate_space(egui::vec2(0.0, ui.available_height()));
         return;
     };
     let last = run.steps.len().saturating_sub(1);
@@ -137,7 +139,7 @@ fn legend(ui: &mut egui::Ui, target: f64, show_loss: bool) {
 /// A plot with fixed bounds (no zoom or drag: the axis is the view model's) whose y ticks are
 /// `axis`'s, and whose hover label is the step's read-out.
 fn plot<'a>(id: &str, curves: &Rc<Curves>, axis: &Axis, size: [f32; 2]) -> Plot<'a> {
-    let (ticks, labels, hover) = (axis.clone(), axis.clone(), Rc::clone(curves));
+    let (labels, hover, x_labels) = (axis.clone(), Rc::clone(curves), curves.x_axis());
     Plot::new(id)
         .width(size[0])
         .height(size[1])
@@ -146,10 +148,10 @@ fn plot<'a>(id: &str, curves: &Rc<Curves>, axis: &Axis, size: [f32; 2]) -> Plot<
         .allow_scroll(false)
         .allow_boxed_zoom(false)
         .allow_double_click_reset(false)
-        .y_grid_spacer(move |_| {
-            ticks.ticks.iter().map(|&value| GridMark { value, step_size: ticks.step }).collect()
-        })
+        .y_grid_spacer(marks(axis.clone()))
         .y_axis_formatter(move |mark, _| labels.label(mark.value))
+        .x_grid_spacer(marks(curves.x_axis()))
+        .x_axis_formatter(move |mark, _| x_labels.label(mark.value))
         .label_formatter(move |pos| {
             let x = match pos {
                 HoverPosition::NearDataPoint { position, .. }
@@ -157,6 +159,11 @@ fn plot<'a>(id: &str, curves: &Rc<Curves>, axis: &Axis, size: [f32; 2]) -> Plot<
             };
             Some(hover.readout(hover.step_at(x)))
         })
+}
+
+/// Grid marks on `axis`'s ticks.
+fn marks(axis: Axis) -> impl Fn(egui_plot::GridInput) -> Vec<GridMark> {
+    move |_| axis.ticks.iter().map(|&value| GridMark { value, step_size: axis.step }).collect()
 }
 
 /// The CO curve; returns the step a click chose.
@@ -201,7 +208,7 @@ fn loss_plot(ui: &mut egui::Ui, curves: &Rc<Curves>, selected: f64, size: [f32; 
     resp.response.widget_info(|| WidgetInfo::labeled(Role::Image, true, "loss curve"));
 }
 
-/// One accessible node per y tick drawn, over its label left of the plot frame, named
+/// One accessible node per y tick drawn, over its label left of the plot frame (inside `ui`), named
 /// `{prefix} {label}`, so tests and screen readers see the axis as it is drawn.
 fn tick_nodes(ui: &egui::Ui, transform: &egui_plot::PlotTransform, axis: &Axis, prefix: &str) {
     let frame = *transform.frame();
@@ -210,12 +217,12 @@ fn tick_nodes(ui: &egui::Ui, transform: &egui_plot::PlotTransform, axis: &Axis, 
         if !(frame.top() - 0.5..=frame.bottom() + 0.5).contains(&y) {
             continue;
         }
-        let rect = egui::Rect::from_min_max(
-            egui::pos2(frame.left() - 40.0, y - 6.0),
-            egui::pos2(frame.left(), y + 6.0),
-        );
+        // The axis labels sit between the plot's outer edge and its frame.
+        let left = ui.max_rect().left().max(frame.left() - 40.0).min(frame.left() - 1.0);
+        let rect =
+            egui::Rect::from_min_max(egui::pos2(left, y - 6.0), egui::pos2(frame.left(), y + 6.0));
         let name = format!("{prefix} {}", axis.label(v));
-        let r = ui.interact(rect, ui.id().with((prefix, v.to_bits())), Sense::hover());
+        let r = ui.interact(rect, egui::Id::unique((prefix, v.to_bits())), Sense::hover());
         r.widget_info(|| WidgetInfo::labeled(Role::Label, true, &name));
     }
 }

@@ -86,11 +86,7 @@ fn grid(app: &mut App, ui: &mut egui::Ui, view: &ExplorerView) {
 /// One large panel (the overlay unless the user picked another) and a strip of the others,
 /// each a button that brings it to the front.
 fn focus(app: &mut App, ui: &mut egui::Ui, view: &ExplorerView) {
-    let large = view
-        .panels
-        .iter()
-        .position(|p| p.name == app.state.panels.focus)
-        .unwrap_or(0);
+    let large = view.panels.iter().position(|p| p.name == app.state.panels.focus).unwrap_or(0);
     let size = ui.available_size();
     let (side, strip) = layout::focus_sides(size.x, size.y, view.panels.len().saturating_sub(1));
     let mut pick = None;
@@ -144,7 +140,7 @@ fn panel(app: &mut App, ui: &mut egui::Ui, view: &ExplorerView, index: usize, si
     let (uv0, uv1) = app.state.zoom.uv();
     ui.vertical(|ui| {
         ui.set_max_width(side);
-        ui.add(egui::Label::new(&p.title).truncate()).on_hover_text(&p.title);
+        ui.add(egui::Label::new(&p.title).wrap());
         let resp = ui.add(
             egui::Image::new((id, Vec2::splat(side)))
                 .uv(egui::Rect::from_min_max(uv0.into(), uv1.into()))

@@ -149,9 +149,9 @@ impl Change {
     fn title(&self, c: &str) -> String {
         let (from, to) = (self.from, self.to);
         if self.last {
-            format!("change {c} (step {from} → {to}, the last change)")
+            format!("change {c} (step {from} -> {to}, the last change)")
         } else {
-            format!("change {c} (step {from} → {to})")
+            format!("change {c} (step {from} -> {to})")
         }
     }
 }
@@ -174,7 +174,12 @@ fn shown(state: &AppState, key: &ExplorerKey) -> Option<Shown> {
             let t = key.step;
             let s = run.steps.get(t)?;
             let next = if key.has_next {
-                Some(Change { other: run.heatmaps[t + 1].to_f32(), from: t, to: t + 1, last: false })
+                Some(Change {
+                    other: run.heatmaps[t + 1].to_f32(),
+                    from: t,
+                    to: t + 1,
+                    last: false,
+                })
             } else {
                 let before = t.checked_sub(1).and_then(|p| run.heatmaps.get(p));
                 before.map(|b| Change { other: b.to_f32(), from: t - 1, to: t, last: true })

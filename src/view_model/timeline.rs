@@ -93,6 +93,16 @@ impl Curves {
     pub fn x_max(&self) -> f64 {
         to_f64(self.key.steps.saturating_sub(1).max(1))
     }
+
+    /// The step axis: 0 to the last step, ticks on whole steps (1, 2 or 5 × 10^k apart).
+    pub fn x_axis(&self) -> Axis {
+        let max = self.x_max();
+        let step = nice_step(max / (Axis::TICKS + 3.0)).max(1.0);
+        let ticks = std::iter::successors(Some(0.0), |k| Some(k + step))
+            .take_while(|k| *k <= max + 1e-9)
+            .collect();
+        Axis { min: 0.0, max, step, ticks }
+    }
 }
 
 /// A plot axis: its bounds and the values of its ticks, each drawn and labelled.
@@ -149,7 +159,11 @@ impl Axis {
 fn nice_step(raw: f64) -> f64 {
     let raw = if raw.is_finite() && raw > 0.0 { raw } else { 1.0 };
     let base = 10_f64.powf(raw.log10().floor());
-    [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * base).find(|s| *s >= raw * (1.0 - 1e-9)).unwrap_or(10.0 * base)
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * base)
+        .find(|s| *s >= raw * (1.0 - 1e-9))
+        .unwrap_or(10.0 * base)
 }
 
 #[cfg(test)]
@@ -175,7 +189,8 @@ mod tests {
 
     #[test]
     fn the_co_axis_holds_the_curve_and_the_target_on_round_ticks() {
-        let s = |co: f32| StepScalars { co, loss: 0.0, similarity: 1.0, abs_max: 0.5, predicted: 0 };
+        let s =
+            |co: f32| StepScalars { co, loss: 0.0, similarity: 1.0, abs_max: 0.5, predicted: 0 };
         let c = Curves::of(CurveKey { image: 0, run_id: 1, steps: 2 }, &[s(-1.0), s(12.5)]);
         let a = c.co_axis(48.0);
         assert!(a.min <= -1.0 && a.max > 48.0, "{a:?}");
@@ -191,5 +206,12 @@ mod tests {
         assert!(small.ticks.len() >= 3, "{small:?}");
         assert_eq!(small.label(0.02), "0.02");
         assert_eq!(Axis::holding(std::iter::empty()).ticks.first(), Some(&-0.5));
+        // Steps are whole numbers.
+        let steps =
+            Curves::of(CurveKey { image: 0, run_id: 1, steps: 3 }, &[s(0.0), s(0.0), s(0.0)])
+                .x_axis();
+        assert_eq!((steps.label(1.0), steps.ticks), ("1".to_owned(), vec![0.0, 1.0, 2.0]));
+        let long = Curves::of(CurveKey { image: 0, run_id: 1, steps: 501 }, &[]).x_axis();
+        assert_eq!((long.step, long.ticks.len()), (100.0, 6));
     }
 }
