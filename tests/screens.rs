@@ -135,6 +135,12 @@ fn explorer_on_screen(size: [f32; 2], snapshot: &str) {
     // At the last step the change maps show the last change (t−1 → t) and say so.
     let last = h.query_all_by_label_contains("the last change").count();
     assert!(last >= 3, "{last} change maps say they show the last change");
+    // Loss and similarity on a plot of their own, beside a CO curve that keeps its size.
+    h.get_by_label("show loss and similarity").click();
+    h.run_steps(2);
+    assert_inside("loss curve", h.get_by_label("loss curve").rect(), screen);
+    assert!(h.query_all_by_label_contains("loss axis ").count() >= 3, "loss axis ticks");
+    assert_main_flow_visible(&h, screen, "with loss and similarity");
     // Focus mode: the overlay large, the other panels in a strip to switch to.
     h.get_by_label("focus").click();
     h.run_steps(2);

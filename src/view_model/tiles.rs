@@ -110,3 +110,76 @@ pub fn thumbnails(images: &[ImageEntry], old: &[Thumb]) -> Vec<Thumb> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::state::AttributionResult;
+    use crate::attribution::Method;
+    use crate::gax::compact::CompactHeatmap;
+    use crate::gax::{GaxConfig, GaxStep};
+    use crate::io::image::Image;
+    use crate::io::runfile::{ModelIdentity, RunRecord};
+
+    /// A 2×1 image with two methods' maps (channel sums ±0.3 and ±3) and a 2-step GAX run.
+    fn state() -> AppState {
+        let image = Image { width: 2, height: 1, data: vec![0.5; 6] };
+        let mut e = ImageEntry::new("x.png".into(), Arc::new(image.clone()), 1);
+        let result = |id, v: f32, zero| AttributionResult {
+            id,
+            heatmap: Arc::new(vec![v, -v, 0.0, 0.0, 0.0, 0.0]),
+            raw_abs_max: 1.0,
+            co_sum: 1.0,
+            co_mult: 2.0,
+            zero,
+        };
+        e.attributions.insert(Method::Saliency, result(2, 0.3, false));
+        e.attributions.insert(Method::DeepLift, result(3, 3.0, false));
+        e.attributions.insert(Method::Deconvolution, result(4, 0.0, true));
+        let mut run =
+            RunRecord::new(GaxConfig::default(), image, "x".into(), 0, ModelIdentity::default());
+        for (step, v) in [0.5_f32, -1.5].into_iter().enumerate() {
+            run.push(GaxStep {
+                image: 0,
+                step,
+                co: 10.0 * v,
+                loss: 0.0,
+                similarity: 0.0,
+                abs_max: v.abs(),
+                predicted: 0,
+                top: Vec::new(),
+                heatmap: CompactHeatmap::from_f32(1, 2, &[v, 0.0, 0.0, 0.0, 0.0, 0.0]),
+            });
+        }
+        e.run = Some(run);
+        e.run_id = 5;
+        AppState { images: vec![e], current: Some(0), ..AppState::default() }
+    }
+
+    #[test]
+    fn each_map_on_its_own_scale_or_one_shared_and_gax_at_the_selected_step() {
+        let mut s = state();
+        s.timeline.selected = 1;
+        let tiles = comparison(&s, 10);
+        let names: Vec<&str> = tiles.iter().map(|t| t.source.name()).collect();
+        assert_eq!(names, ["Saliency", "Deconvolution", "DeepLift", "GAX"]);
+        let scales: Vec<f32> = tiles.iter().map(|t| t.scale).collect();
+        assert_eq!(scales, [0.3, 0.0, 3.0, 1.5], "own scales; the all-zero map is flagged");
+        // On its own scale a weak map is as saturated as a strong one.
+        assert_eq!(tiles[0].image.pixels[0], tiles[2].image.pixels[0]);
+        assert_eq!(
+            (tiles[3].title.as_str(), tiles[3].scores.as_str()),
+            ("GAX step 1", "CO -15.000")
+        );
+        assert_eq!(tiles.iter().map(|t| t.id).collect::<Vec<_>>(), [10, 11, 12, 13]);
+        s.compare_scale = CompareScale::Shared;
+        let shared = comparison(&s, 20);
+        let scales: Vec<f32> = shared.iter().map(|t| t.scale).collect();
+        assert_eq!(scales, [3.0, 0.0, 3.0, 3.0], "the methods' largest max |sum|");
+        assert_ne!(shared[0].image.pixels[0], shared[2].image.pixels[0]);
+        let key = comparison_key(&s);
+        s.timeline.selected = 0;
+        assert_ne!(comparison_key(&s), key, "another GAX step is another comparison");
+        assert_eq!(comparison(&s, 30)[3].title, "GAX step 0");
+    }
+}
