@@ -135,6 +135,18 @@ fn explorer_on_screen(size: [f32; 2], snapshot: &str) {
     // At the last step the change maps show the last change (t−1 → t) and say so.
     let last = h.query_all_by_label_contains("the last change").count();
     assert!(last >= 3, "{last} change maps say they show the last change");
+    // A click on a tile shows that method in the view with all its channels.
+    h.get_by_role_and_label(Role::Image, "DeepLift tile").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().state.view,
+        heatmap_explorer::ax::HeatmapSource::Method(
+            heatmap_explorer::attribution::Method::DeepLift
+        )
+    );
+    let caption = h.state().views.last_explorer().map(|v| v.caption.clone()).unwrap_or_default();
+    assert!(caption.starts_with("DeepLift: CO sum"), "{caption}");
+    h.get_by_role_and_label(Role::Image, "heatmap B");
     // Loss and similarity on a plot of their own, beside a CO curve that keeps its size.
     h.get_by_label("show loss and similarity").click();
     h.run_steps(2);
