@@ -114,6 +114,19 @@ fn gax_flow_streams_scrubs_and_rescales() {
         .expect("decode"),
     );
     assert!(frames.count() >= total.min(2), "one GIF frame per step");
+    // A cancelled GIF export stops at its next frame and leaves the old file as it was.
+    let run = h.state().state.current_run().cloned().expect("run");
+    let before = std::fs::read(&gif).expect("gif");
+    let frames_left = std::cell::Cell::new(1);
+    let cancel = || frames_left.replace(0) == 0;
+    let r = heatmap_explorer::app::write_gif(&run, &gif, &cancel);
+    assert!(matches!(r, Err(heatmap_explorer::Error::Cancelled)), "{r:?}");
+    assert_eq!(std::fs::read(&gif).expect("gif"), before);
+    h.state_mut().export_gif(&dir.path().join("cancelled.gif"));
+    h.state_mut().cancel_exports();
+    step_until(&mut h, "the cancelled GIF export to end", |a| !a.exports_running());
+    let status = &h.state().state.status;
+    assert!(!status.error, "{}", status.text);
     let run_path = dir.path().join("run.gaxrun");
     h.state_mut().save_run(&run_path);
     step_until(&mut h, "the run saved off the UI thread", |a| !a.exports_running());

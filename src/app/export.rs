@@ -22,9 +22,13 @@ impl App {
         self.state.exports_running += 1;
         self.state.info(format!("writing {what} to {}...", path.display()));
         let spawned = std::thread::Builder::new().name("export".into()).spawn(move || {
-            let r = write()
-                .map(|()| format!("{what} written to {}", path.display()))
-                .map_err(|e| e.to_string());
+            let r = match write() {
+                Ok(()) => Ok(format!("{what} written to {}", path.display())),
+                Err(Error::Cancelled) => {
+                    Ok(format!("{what} cancelled; {} untouched", path.display()))
+                }
+                Err(e) => Err(e.to_string()),
+            };
             let _ = tx.send(r);
             if let Some(ctx) = ctx {
                 ctx.request_repaint();
@@ -155,6 +159,9 @@ impl App {
     pub fn poll_background(&mut self) {
         while let Ok(r) = self.background.1.try_recv() {
             self.state.exports_running = self.state.exports_running.saturating_sub(1);
+            if self.state.exports_running == 0 {
+                self.export_cancel.store(false, std::sync::atomic::Ordering::Relaxed);
+            }
             match r {
                 Ok(message) => self.state.info(message),
                 Err(e) => self.state.error(e),
@@ -163,13 +170,27 @@ impl App {
     }
 
     /// Writes the current GAX run as an animated GIF of the channel-sum heatmap (scale ±3),
-    /// at most 200 frames spread evenly over the run.
+    /// at most 200 frames spread evenly over the run; [`App::cancel_exports`] stops it.
     pub fn export_gif(&mut self, path: &Path) {
-        self.write_run("GIF", path, write_gif);
+        let cancel = self.export_cancel.clone();
+        self.write_run("GIF", path, move |run, p| {
+            write_gif(run, p, &|| cancel.load(std::sync::atomic::Ordering::Relaxed))
+        });
+    }
+
+    /// Asks the exports still running to stop (the GIF export stops at its next frame; the
+    /// file it would replace stays as it was).
+    pub fn cancel_exports(&mut self) {
+        if self.state.exports_running > 0 {
+            self.export_cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
 
-fn write_gif(run: &RunRecord, path: &Path) -> Result<()> {
+/// Writes `run` as an animated GIF of the channel-sum heatmap (scale ±3), at most 200 frames
+/// spread evenly over the run. Returns [`Error::Cancelled`] without touching `path` as soon as
+/// `cancel` says so (checked before every frame and before the write).
+pub fn write_gif(run: &RunRecord, path: &Path, cancel: &dyn Fn() -> bool) -> Result<()> {
     use image::codecs::gif::{GifEncoder, Repeat};
     let (h, w) = (run.image.height, run.image.width);
     let n = h * w;
@@ -189,6 +210,9 @@ fn write_gif(run: &RunRecord, path: &Path) -> Result<()> {
             .chain(std::iter::once(t - 1))
             .collect::<std::collections::BTreeSet<_>>()
         {
+            if cancel() {
+                return Err(Error::Cancelled);
+            }
             let sum = crate::view_model::planes::channel_sum(&run.heatmaps[i].to_f32(), n);
             let frame = to_rgba(&crate::colormap::signed_plane(&sum, w, h, 3.0))?;
             enc.encode_frame(image::Frame::from_parts(
@@ -199,6 +223,9 @@ fn write_gif(run: &RunRecord, path: &Path) -> Result<()> {
             ))
             .map_err(err)?;
         }
+    }
+    if cancel() {
+        return Err(Error::Cancelled);
     }
     crate::io::write_atomic(path, &buf)
 }

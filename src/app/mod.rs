@@ -16,6 +16,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use export::write_gif;
 pub use state::AppState;
 
 use crate::ax::HeatmapSource;
@@ -56,6 +57,8 @@ pub struct App {
         crossbeam_channel::Sender<BackgroundResult>,
         crossbeam_channel::Receiver<BackgroundResult>,
     ),
+    /// Set to ask the running exports to stop; cleared when the last one has ended.
+    export_cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The window's context, woken when a background export ends.
     ctx: Option<egui::Context>,
     /// Where the window keeps its settings between sessions (written on exit).
@@ -112,6 +115,7 @@ impl App {
             textures: Textures::default(),
             views: ViewModels::default(),
             background: crossbeam_channel::unbounded(),
+            export_cancel: Default::default(),
             ctx: Some(ctx.clone()),
             settings_file: None,
         };

@@ -21,6 +21,11 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             if let Some(e) = app.state.current_entry() {
                 ui.label(format!("image: {}", e.name()));
             }
+            if app.state.exports_running > 0
+                && ui.small_button("Cancel export").on_hover_text("Stop the exports").clicked()
+            {
+                app.cancel_exports();
+            }
             if !app.state.pending.is_empty() || app.state.exports_running > 0 {
                 ui.spinner();
             }
