@@ -107,6 +107,18 @@ pub fn kappa(labels: &Tensor, classes: i64) -> Tensor {
     k.scatter_value(1, &labels.view([-1, 1]), 1.0)
 }
 
+/// κ `[N, C]` for `model`: [`kappa`] for single-label models; for a multi-label model +1 at each
+/// row's chosen output and 0 elsewhere (SPEC §10: the other outputs are not rival classes).
+pub fn kappa_for(model: &crate::model::ModelInfo, labels: &Tensor) -> Tensor {
+    if model.multilabel {
+        let n = labels.size()[0];
+        let k = Tensor::zeros([n, model.classes], (Kind::Float, labels.device()));
+        k.scatter_value(1, &labels.view([-1, 1]), 1.0)
+    } else {
+        kappa(labels, model.classes)
+    }
+}
+
 /// CO per row: Σ_c κ_c (y'_c − y_c) on raw logits.
 pub fn co_from_logits(augmented: &Tensor, baseline: &Tensor, kappa: &Tensor) -> Tensor {
     ((augmented - baseline) * kappa).sum_dim_intlist([1_i64].as_slice(), false, Kind::Float)
@@ -148,7 +160,7 @@ pub fn co_and_predictions(
         return Err(Error::invalid(format!("label {bad} is outside 0..{classes}")));
     }
     let lab = Tensor::from_slice(labels).to_device(model.device());
-    let k = kappa(&lab, classes);
+    let k = kappa_for(model.info(), &lab);
     tch::no_grad(|| {
         let y0 = model.forward(x)?;
         crate::model::check_finite(&y0, || "the logits on x".to_owned())?;
@@ -196,7 +208,7 @@ pub fn ax_batch(
     ax_batch_with(model, x, labels, methods, opts, &mut |_, _| Ok(()))
 }
 
-/// [`ax_batch`], handing each method's normalised heatmaps (`[B, 3, H, W]`) to `on_heatmap`.
+/// [`ax_batch`], handing each method's normalised heatmaps (`[B, C, H, W]`) to `on_heatmap`.
 pub fn ax_batch_with(
     model: &Model,
     x: &Tensor,

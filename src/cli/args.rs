@@ -68,7 +68,7 @@ pub struct ModelArgs {
     #[arg(long, conflicts_with_all = ["arch", "torchscript"])]
     pub model: Option<PathBuf>,
     /// A zoo architecture (resnet18, resnet34, resnet50, alexnet, squeezenet1_1,
-    /// resnet34-2class, alexnet-2class).
+    /// resnet34-2class, alexnet-2class, densenet121, xrv-densenet121, xrv-resnet50).
     #[arg(long, requires = "weights")]
     pub arch: Option<String>,
     /// Weights for --arch, a .safetensors file.
@@ -80,7 +80,8 @@ pub struct ModelArgs {
     /// A label file, one label per line.
     #[arg(long)]
     pub labels: Option<PathBuf>,
-    /// Normalisation inside the model's forward.
+    /// Normalisation inside the model's forward (default: xrv for the xrv-* architectures,
+    /// imagenet otherwise).
     #[arg(long, value_enum)]
     pub normalize: Option<Normalize>,
     /// A TorchScript module.
@@ -100,8 +101,10 @@ impl ModelArgs {
                 .weights
                 .clone()
                 .ok_or_else(|| Error::invalid("--arch needs --weights FILE.safetensors"))?;
+            let arch = Arch::parse(arch)?;
+            let normalize = self.normalize.unwrap_or_else(|| arch.default_normalize());
             return Ok(Some(ModelSource::Arch {
-                arch: Arch::parse(arch)?,
+                arch,
                 weights,
                 classes: self.classes,
                 labels: self.labels.clone(),

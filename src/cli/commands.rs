@@ -67,11 +67,11 @@ fn load_image(model: &Model, path: &Path, dicom: &super::args::DicomArgs) -> Res
 fn predict(a: &PredictArgs, device: runtime::DeviceChoice) -> Result<()> {
     let model = load(&a.model, device)?;
     let img = load_image(&model, &a.image, &a.dicom)?;
-    let x = crate::input::to_tensor(&img, model.device())?;
+    let x = crate::input::to_tensor(&img, model.info().channels, model.device())?;
     model.check_input(&x)?;
     let logits = tch::no_grad(|| model.forward(&x))?.to_device(tch::Device::Cpu);
     crate::model::check_finite(&logits, || format!("the logits of {}", a.image.display()))?;
-    let probs = Vec::<f32>::try_from(logits.softmax(1, tch::Kind::Float).view([-1]))?;
+    let probs = Vec::<f32>::try_from(model.info().probabilities(&logits).view([-1]))?;
     let lv = Vec::<f32>::try_from(logits.view([-1]))?;
     let mut order: Vec<usize> = (0..lv.len()).collect();
     order.sort_by(|&i, &j| lv[j].total_cmp(&lv[i]));
@@ -111,7 +111,7 @@ fn attribute(a: &AttributeArgs, device: runtime::DeviceChoice) -> Result<()> {
     let method = Method::parse(&a.method)?;
     let model = load(&a.model, device)?;
     let img = load_image(&model, &a.image, &a.dicom)?;
-    let x = crate::input::to_tensor(&img, model.device())?;
+    let x = crate::input::to_tensor(&img, model.info().channels, model.device())?;
     let targets = a.target.map(|t| vec![t]);
     let opts = Options { abs: a.abs, layer: a.layer.clone() };
     let attr = attribution::attribute(&model, &x, targets.as_deref(), method, &opts)?;
@@ -131,7 +131,7 @@ fn ax_cmd(a: &AxArgs, device: runtime::DeviceChoice) -> Result<()> {
         return Err(Error::invalid("ax needs --image PATH or --data DIR"));
     };
     let img = load_image(&model, path, &a.dicom)?;
-    let x = crate::input::to_tensor(&img, model.device())?;
+    let x = crate::input::to_tensor(&img, model.info().channels, model.device())?;
     let labels = a.label.map(|l| vec![l]);
     let (pred, scores) =
         ax::ax_batch(&model, &x, labels.as_deref(), &methods, &Options::default())?;
@@ -170,7 +170,7 @@ fn gax_cmd(a: &GaxArgs, device: runtime::DeviceChoice) -> Result<()> {
     let images: Vec<Image> =
         a.image.iter().map(|p| load_image(&model, p, &a.dicom)).collect::<Result<_>>()?;
     let refs: Vec<&Image> = images.iter().collect();
-    let x = crate::input::batch(&refs, model.device())?;
+    let x = crate::input::batch(&refs, model.info().channels, model.device())?;
     let predicted = attribution::predict(&model, &x)?;
     let labels: Vec<i64> = match a.label {
         None => predicted.clone(),

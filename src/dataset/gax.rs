@@ -13,7 +13,7 @@ pub(super) struct GaxFinals {
     pub(super) co: Vec<f32>,
     /// The prediction on each image's final x'.
     pub(super) predicted: Vec<i64>,
-    /// The final heatmaps, `[B, 3, H, W]` on the CPU.
+    /// The final heatmaps, `[B, C, H, W]` on the CPU.
     pub(super) heatmaps: tch::Tensor,
 }
 
@@ -51,7 +51,7 @@ pub(super) fn gax_finals(
         co.push(s.co);
         predicted.push(s.predicted);
         let (h, w) = (to_i64(s.heatmap.height), to_i64(s.heatmap.width));
-        maps.push(tch::Tensor::from_slice(&s.heatmap.to_f32()).view([3, h, w]));
+        maps.push(tch::Tensor::from_slice(&s.heatmap.to_f32()).view([-1, h, w]));
     }
     Ok(GaxFinals { co, predicted, heatmaps: tch::Tensor::stack(&maps, 0) })
 }

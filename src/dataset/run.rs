@@ -147,7 +147,7 @@ pub fn run_with_rows(
             .map(|it| crate::input::load_image_with(&it.path, size, &opts.load))
             .collect::<Result<_>>()?;
         let refs: Vec<&Image> = images.iter().collect();
-        let x = crate::input::batch(&refs, model.device())?;
+        let x = crate::input::batch(&refs, model.info().channels, model.device())?;
         let labels: Vec<i64> = batch.iter().map(|it| it.label).collect();
         let masks = batch_masks(dir, batch, size)?;
         let mut lesions: Vec<Vec<Option<LesionScore>>> = Vec::new();
