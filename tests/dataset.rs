@@ -26,6 +26,7 @@ fn opts(out: &Path, methods: Vec<Method>, batch: usize, shard: Option<Shard>) ->
         gax_steps: 0,
         load: Default::default(),
         overwrite: false,
+        target: None,
     }
 }
 
@@ -244,6 +245,7 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
         gax_steps: 3,
         load: Default::default(),
         overwrite: false,
+        target: None,
     };
     let summary = dataset::run(&model, &data, &o, &mut |_| {}, &|| false).expect("run");
     let rows = rows::read(&out).expect("csv");

@@ -227,9 +227,9 @@ pub struct AttributeArgs {
     /// Saliency, InputXGradient, LayerGradCam, Deconvolution, GuidedBackprop or DeepLift.
     #[arg(long)]
     pub method: String,
-    /// Target class (default: the predicted one).
+    /// Target class or pathology, by index or label (default: the highest-scoring one).
     #[arg(long)]
-    pub target: Option<i64>,
+    pub target: Option<String>,
     /// Saliency: absolute value (Captum's default; the paper used signed).
     #[arg(long)]
     pub abs: bool,
@@ -253,10 +253,13 @@ pub struct AxArgs {
     /// DICOM window and frame (with --data: the same for every file).
     #[command(flatten)]
     pub dicom: DicomArgs,
-    /// Ground-truth class of --image (default: the predicted one).
-    #[arg(long)]
-    pub label: Option<i64>,
-    /// An image folder with one subfolder per class.
+    /// Ground-truth class of --image, by index or label (default: the predicted one). For a
+    /// multi-label model the pathology to explain and score (default: the highest-scoring); with
+    /// --data it selects the per-pathology layout PATHOLOGY/positive, PATHOLOGY/negative.
+    #[arg(long, visible_alias = "target")]
+    pub label: Option<String>,
+    /// An image folder with one subfolder per class (or, with --target PATHOLOGY for a
+    /// multi-label model, PATHOLOGY/positive and PATHOLOGY/negative).
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Comma-separated methods, or all.
@@ -293,9 +296,10 @@ pub struct GaxArgs {
     /// DICOM window and frame (with --data: the same for every file).
     #[command(flatten)]
     pub dicom: DicomArgs,
-    /// Label to maximise (default: the predicted class); one value for all images.
-    #[arg(long)]
-    pub label: Option<i64>,
+    /// Label (class or pathology, by index or name) to maximise (default: the predicted class);
+    /// one value for all images.
+    #[arg(long, visible_alias = "target")]
+    pub label: Option<String>,
     /// Adam learning rate.
     #[arg(long, default_value_t = 0.1)]
     pub lr: f64,

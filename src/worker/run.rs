@@ -124,6 +124,7 @@ impl Worker<'_> {
                     gax_steps,
                     load: crate::input::LoadOptions::default(),
                     overwrite: false,
+                    target: None,
                 };
                 let (tx, waker, cancelled) = (self.tx, self.waker, self.cancelled);
                 let mut progress = |p| {
