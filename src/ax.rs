@@ -285,7 +285,7 @@ pub fn ax_batch_read(
     let targets = if chosen { &labels } else { &arg_max };
     let mut per_image: Vec<Vec<AxScore>> = vec![Vec::new(); predicted.len()];
     for &m in methods {
-        let a = attribution::attribute(model, x, Some(targets), m, opts)?;
+        let a = attribution::attribute(model, x, Some(targets.as_slice()), m, opts)?;
         let (h, zero) = normalise(&a)?;
         on_heatmap(m, &h)?;
         let r = co_and_readout(model, x, &h, &labels, &Variant::ALL, readout)?;

@@ -164,7 +164,8 @@ pub fn to_channels(x: &Tensor, channels: i64) -> Result<Tensor> {
         3 => Ok(x.shallow_clone()),
         1 => {
             let r = x.narrow(1, 0, 1);
-            let same = r.eq_tensor(&x.narrow(1, 1, 1)).logical_and(&r.eq_tensor(&x.narrow(1, 2, 1)));
+            let same =
+                r.eq_tensor(&x.narrow(1, 1, 1)).logical_and(&r.eq_tensor(&x.narrow(1, 2, 1)));
             let mean = x.mean_dim([1_i64].as_slice(), true, Kind::Float);
             Ok(r.where_self(&same, &mean))
         }

@@ -52,10 +52,11 @@ fn densenet_attributions_match_captum() {
         let x = array(name, "inputs.npy");
         let t = targets(name);
         let deep = meta(name)["deep_layer"].as_str().expect("deep layer").to_owned();
-        let cases = Method::ALL
-            .iter()
-            .map(|&m| (m, None, m.name().to_owned()))
-            .chain([(Method::LayerGradCam, Some(deep), "LayerGradCam_deep".to_owned())]);
+        let cases = Method::ALL.iter().map(|&m| (m, None, m.name().to_owned())).chain([(
+            Method::LayerGradCam,
+            Some(deep),
+            "LayerGradCam_deep".to_owned(),
+        )]);
         for (m, layer, file) in cases {
             let opts = Options { abs: false, layer };
             let ours = attribution::attribute(&model, &x, Some(&t), m, &opts).expect("attribute");
@@ -109,8 +110,8 @@ fn xrv_gax_trajectory_matches_the_one_channel_loop() {
         let cfg =
             GaxConfig { max_steps: 20, target_co: f64::INFINITY, variant, ..GaxConfig::default() };
         let mut steps = Vec::new();
-        let out = gax::run(&model, &x, &[label], &cfg, &|| false, &mut |s| steps.push(s))
-            .expect("gax");
+        let out =
+            gax::run(&model, &x, &[label], &cfg, &|| false, &mut |s| steps.push(s)).expect("gax");
         assert_eq!(out[0], (StopReason::MaxSteps, 20));
         assert_eq!(steps.len(), 21);
         // W and b of one channel: the heatmap is [1, H, W].
@@ -237,11 +238,7 @@ fn run_cli(args: &[&str]) -> std::process::Output {
         .args(args)
         .output()
         .expect("run");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     out
 }
 
@@ -277,13 +274,12 @@ fn cli_runs_a_one_channel_multilabel_model_and_the_per_pathology_gap() {
     // attribute a pathology by name: a 1-channel .npy.
     let npy = dir.join("a.npy");
     let npy_s = npy.to_str().expect("utf-8");
-    let args =
-        ["attribute", "--model", card, "--image", image, "--method", "GuidedBackprop"];
-    run_cli(&[&args[..], &["--target", "Effusion", "--out", npy_s]].concat());
+    let args = ["attribute", "--model", card, "--image", image, "--method", "GuidedBackprop"];
+    run_cli(&[&args[..], &["--target", "Effusion", "--out", npy_s][..]].concat());
     let (shape, _) = heatmap_explorer::io::npy::read_f32(&npy).expect("npy");
     assert_eq!(shape, vec![1, 64, 64]);
     let bad = std::process::Command::new(env!("CARGO_BIN_EXE_heatmap-explorer"))
-        .args([&args[..], &["--target", "Cough", "--out", npy_s]].concat())
+        .args([&args[..], &["--target", "Cough", "--out", npy_s][..]].concat())
         .output()
         .expect("run");
     assert_eq!(bad.status.code(), Some(1));
@@ -299,7 +295,7 @@ fn cli_runs_a_one_channel_multilabel_model_and_the_per_pathology_gap() {
     let run = dir.join("r.gaxrun");
     let args = ["gax", "--model", card, "--image", image, "--target", "Pneumonia"];
     let rest = ["--max-steps", "2", "--target-co", "1e9", "--quiet", "--out"];
-    run_cli(&[&args[..], &rest[..], &[run.to_str().expect("utf-8")]].concat());
+    run_cli(&[&args[..], &rest[..], &[run.to_str().expect("utf-8")][..]].concat());
     let rec = heatmap_explorer::io::runfile::RunRecord::load(&run).expect("run file");
     assert_eq!((rec.steps.len(), rec.label), (3, 8));
 
@@ -307,8 +303,9 @@ fn cli_runs_a_one_channel_multilabel_model_and_the_per_pathology_gap() {
     let csv = dir.join("gap.csv");
     let data_s = data.to_str().expect("utf-8");
     let args = ["ax", "--model", card, "--data", data_s, "--target", "effusion"];
+    let csv_s = csv.to_str().expect("utf-8");
     let out =
-        run_cli(&[&args[..], &["--methods", "Saliency,DeepLift", "--out", csv.to_str().expect("utf-8")]].concat());
+        run_cli(&[&args[..], &["--methods", "Saliency,DeepLift", "--out", csv_s][..]].concat());
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("5 images") && table.contains("DeepLift"), "{table}");
     let rows = heatmap_explorer::dataset::rows::read(&csv).expect("rows");
@@ -319,4 +316,41 @@ fn cli_runs_a_one_channel_multilabel_model_and_the_per_pathology_gap() {
         assert!(r.predicted == 0 || r.predicted == 1);
         assert_eq!(r.correct, r.predicted == r.label);
     }
+}
+
+#[test]
+fn xrv_resnet50_loads_torchxrayvision_names_with_one_channel() {
+    let random = ModelSource::Random {
+        arch: heatmap_explorer::model::Arch::XrvResnet50,
+        classes: 18,
+        normalize: Normalize::Xrv,
+        seed: 5,
+    };
+    let model = Model::load(&random, tch::Device::Cpu).expect("random xrv-resnet50");
+    assert_eq!((model.info().channels, model.info().input_size), (1, [512, 512]));
+    // torchxrayvision's ResNet keeps torchvision's under `model.`, plus its `op_threshs`.
+    let vars = model.var_store().expect("native").variables();
+    let mut named: Vec<(String, Tensor)> =
+        vars.into_iter().map(|(k, v)| (format!("model.{k}"), v)).collect();
+    named.push(("op_threshs".into(), Tensor::ones([18], (Kind::Float, tch::Device::Cpu))));
+    let tmp = crate::util::temp_dir("xrv-resnet");
+    let path = tmp.path().join("resnet50-res512-all.safetensors");
+    Tensor::write_safetensors(&named, &path).expect("write");
+    let loaded = Model::load(
+        &ModelSource::Arch {
+            arch: heatmap_explorer::model::Arch::XrvResnet50,
+            weights: path,
+            classes: None,
+            labels: None,
+            normalize: Normalize::Xrv,
+        },
+        tch::Device::Cpu,
+    )
+    .expect("torchxrayvision names load");
+    assert_eq!(loaded.info().labels[16], "Lung Opacity");
+    assert!(loaded.info().multilabel);
+    tch::manual_seed(3);
+    let x = Tensor::rand([1, 1, 64, 64], (Kind::Float, tch::Device::Cpu));
+    let (a, b) = tch::no_grad(|| (model.forward(&x), loaded.forward(&x)));
+    assert_eq!(rel_err(&b.expect("loaded"), &a.expect("random")), 0.0);
 }

@@ -85,7 +85,8 @@ pub fn flat_images() -> Tensor {
                 .expect("flat image")
         })
         .collect();
-    heatmap_explorer::input::batch(&images.iter().collect::<Vec<_>>(), 3, Device::Cpu).expect("batch")
+    heatmap_explorer::input::batch(&images.iter().collect::<Vec<_>>(), 3, Device::Cpu)
+        .expect("batch")
 }
 
 /// Integers listed under `key` in a model's reference metadata.

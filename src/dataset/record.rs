@@ -59,9 +59,13 @@ impl RunRecord {
             shard: opts.shard.map(|s| format!("{}/{}", s.index, s.count)).unwrap_or_default(),
             window: format!("{:?}", opts.load.window),
             frame: opts.load.frame,
-            target: opts
-                .target
-                .map(|t| usize::try_from(t).ok().and_then(|i| info.labels.get(i)).cloned().unwrap_or_default()),
+            target: opts.target.map(|t| {
+                usize::try_from(t)
+                    .ok()
+                    .and_then(|i| info.labels.get(i))
+                    .cloned()
+                    .unwrap_or_default()
+            }),
         })
     }
 

@@ -121,9 +121,10 @@ pub fn run_with_rows(
     let (items, readout) = match opts.target {
         Some(t) => {
             let info = model.info();
-            let name = usize::try_from(t).ok().and_then(|i| info.labels.get(i)).ok_or_else(|| {
-                Error::invalid(format!("output {t} is outside 0..{}", info.classes))
-            })?;
+            let name =
+                usize::try_from(t).ok().and_then(|i| info.labels.get(i)).ok_or_else(|| {
+                    Error::invalid(format!("output {t} is outside 0..{}", info.classes))
+                })?;
             (super::scan::scan_pathology(dir, name)?, ax::Readout::Positive(t))
         }
         None => (scan(dir, &model.info().labels)?, ax::Readout::ArgMax),

@@ -123,7 +123,8 @@ pub fn scan_pathology(dir: &Path, pathology: &str) -> Result<Vec<Item>> {
     let mut items = Vec::new();
     for (sub, label) in [("negative", 0), ("positive", 1)] {
         let Some(d) = sorted_entries(&folder)?.into_iter().find(|p| {
-            p.is_dir() && p.file_name().is_some_and(|n| n.to_string_lossy().eq_ignore_ascii_case(sub))
+            p.is_dir()
+                && p.file_name().is_some_and(|n| n.to_string_lossy().eq_ignore_ascii_case(sub))
         }) else {
             continue;
         };
@@ -131,8 +132,10 @@ pub fn scan_pathology(dir: &Path, pathology: &str) -> Result<Vec<Item>> {
         let mut files = Vec::new();
         walk_images(&d, &mut files)?;
         for path in files {
-            let tail =
-                path.strip_prefix(&d).map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or_default();
+            let tail = path
+                .strip_prefix(&d)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
             items.push(Item { rel: format!("{name}/{sub_name}/{tail}"), path, label });
         }
     }

@@ -159,9 +159,7 @@ impl Arch {
     /// The bias of the classification head's last layer, if it has one.
     pub fn head_bias(self) -> Option<&'static str> {
         match self {
-            Self::Resnet18 | Self::Resnet34 | Self::Resnet50 | Self::XrvResnet50 => {
-                Some("fc.bias")
-            }
+            Self::Resnet18 | Self::Resnet34 | Self::Resnet50 | Self::XrvResnet50 => Some("fc.bias"),
             Self::Alexnet => Some("classifier.6.bias"),
             Self::Squeezenet1_1 => Some("classifier.1.bias"),
             Self::Densenet121 | Self::XrvDensenet121 => Some("classifier.bias"),

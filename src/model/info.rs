@@ -58,11 +58,7 @@ impl ModelInfo {
     /// Output probabilities `[N, C]` from logits: sigmoids for a multi-label model, a softmax
     /// otherwise.
     pub fn probabilities(&self, logits: &tch::Tensor) -> tch::Tensor {
-        if self.multilabel {
-            logits.sigmoid()
-        } else {
-            logits.softmax(1, tch::Kind::Float)
-        }
+        if self.multilabel { logits.sigmoid() } else { logits.softmax(1, tch::Kind::Float) }
     }
 
     /// The output index named by `target`: an index, or a label (exact, then ignoring case).
@@ -81,7 +77,12 @@ impl ModelInfo {
             .ok_or_else(|| {
                 Error::invalid(format!(
                     "no output named '{t}'; outputs: {}",
-                    self.labels.iter().filter(|l| !l.is_empty()).cloned().collect::<Vec<_>>().join(", ")
+                    self.labels
+                        .iter()
+                        .filter(|l| !l.is_empty())
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
             })
     }

@@ -29,7 +29,8 @@ impl Net {
         let vs = nn::VarStore::new(device);
         let root = vs.root();
         let io = (channels, classes);
-        let resnet = |kind, layers, fc_bias| Self::Res(ResNet::new(&root, kind, layers, io, fc_bias));
+        let resnet =
+            |kind, layers, fc_bias| Self::Res(ResNet::new(&root, kind, layers, io, fc_bias));
         let net = match arch {
             Arch::Resnet18 => resnet(BlockKind::Basic, [2, 2, 2, 2], true),
             Arch::Resnet34 => resnet(BlockKind::Basic, [3, 4, 6, 3], true),

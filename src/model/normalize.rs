@@ -24,9 +24,9 @@ impl Normalize {
             "imagenet" => Ok(Self::Imagenet),
             "none" => Ok(Self::None),
             "xrv" => Ok(Self::Xrv),
-            _ => Err(Error::invalid(format!(
-                "unknown normalisation '{s}' (imagenet, none or xrv)"
-            ))),
+            _ => {
+                Err(Error::invalid(format!("unknown normalisation '{s}' (imagenet, none or xrv)")))
+            }
         }
     }
 

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::{Receiver, Sender};
-use tch::Kind;
 
 use super::handle::Waker;
 use super::protocol::{ClassScore, Command, Event, JobId};
