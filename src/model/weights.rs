@@ -49,14 +49,7 @@ pub fn load_safetensors(vs: &VarStore, arch: Arch, path: &Path) -> Result<()> {
             }
         }
     }
-    if !bad.is_empty() {
-        return Err(Error::NonFinite(format!(
-            "weights {} ({} tensors: {})",
-            path.display(),
-            bad.len(),
-            bad.join(", ")
-        )));
-    }
+    check_none_bad(&bad, || format!("weights {}", path.display()), "tensors")?;
     let mut missing: Vec<_> = vars.keys().filter(|k| !seen.contains(*k)).cloned().collect();
     missing.sort();
     unexpected.sort();
@@ -144,6 +137,19 @@ pub fn all_finite(t: &Tensor) -> bool {
         return true;
     }
     tch::no_grad(|| t.isfinite().all().int64_value(&[]) != 0)
+}
+
+/// An [`Error::NonFinite`] naming `what` and every entry of `bad` (tensors holding NaN or ±∞), if
+/// there are any; `kind` says what the entries are ("tensors", "parameters").
+pub(crate) fn check_none_bad(
+    bad: &[String],
+    what: impl FnOnce() -> String,
+    kind: &str,
+) -> Result<()> {
+    if bad.is_empty() {
+        return Ok(());
+    }
+    Err(Error::NonFinite(format!("{} ({} {kind}: {})", what(), bad.len(), bad.join(", "))))
 }
 
 /// An [`Error::NonFinite`] naming `what` when `t` holds NaN or ±∞.
