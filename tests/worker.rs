@@ -21,18 +21,24 @@ fn spawn() -> (WorkerHandle, Arc<AtomicUsize>) {
 }
 
 fn load_small(h: &mut WorkerHandle) {
+    let info = load_random(h, Arch::Squeezenet1_1, 2, Normalize::None);
+    assert_eq!(info.classes, 2);
+}
+
+/// Loads a seeded random model of `arch` in the worker and returns what it is.
+fn load_random(
+    h: &mut WorkerHandle,
+    arch: Arch,
+    classes: i64,
+    normalize: Normalize,
+) -> heatmap_explorer::model::ModelInfo {
     let job = h.next_job();
-    let source = ModelSource::Random {
-        arch: Arch::Squeezenet1_1,
-        classes: 2,
-        normalize: Normalize::None,
-        seed: 1,
-    };
+    let source = ModelSource::Random { arch, classes, normalize, seed: 1 };
     h.send(Command::LoadModel { job, source, device: DeviceChoice::Cpu }).expect("send");
-    match h.recv_timeout(Duration::from_secs(30)) {
+    match h.recv_timeout(Duration::from_secs(60)) {
         Some(Event::ModelLoaded { job: j, info, .. }) => {
             assert_eq!(j, job);
-            assert_eq!(info.classes, 2);
+            info
         }
         other => panic!("expected ModelLoaded, got {other:?}"),
     }
@@ -165,20 +171,8 @@ fn a_panic_inside_the_worker_is_reported_and_the_next_command_runs() {
 #[test]
 fn a_one_channel_multilabel_model_runs_methods_and_gax_through_the_worker() {
     let (mut h, _) = spawn();
-    let job = h.next_job();
-    let source = ModelSource::Random {
-        arch: Arch::XrvDensenet121,
-        classes: 18,
-        normalize: Normalize::Xrv,
-        seed: 2,
-    };
-    h.send(Command::LoadModel { job, source, device: DeviceChoice::Cpu }).expect("send");
-    match h.recv_timeout(Duration::from_secs(60)) {
-        Some(Event::ModelLoaded { info, .. }) => {
-            assert_eq!((info.channels, info.multilabel, info.classes), (1, true, 18));
-        }
-        other => panic!("expected ModelLoaded, got {other:?}"),
-    }
+    let info = load_random(&mut h, Arch::XrvDensenet121, 18, Normalize::Xrv);
+    assert_eq!((info.channels, info.multilabel, info.classes), (1, true, 18));
     let job = h.next_job();
     h.send(Command::Predict { job, image: image(), top_k: 3 }).expect("send");
     match h.recv_timeout(Duration::from_secs(60)) {
