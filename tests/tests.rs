@@ -20,6 +20,7 @@ mod flat;
 mod gax;
 mod parity;
 mod radiology;
+mod screens;
 mod slurm;
 mod toy2d;
 mod train;

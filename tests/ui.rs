@@ -21,7 +21,7 @@ fn harness() -> Harness<'static, App> {
 }
 
 /// Steps frames until `cond` holds (worker events arrive asynchronously).
-fn step_until(h: &mut Harness<'static, App>, what: &str, cond: impl Fn(&App) -> bool) {
+pub(crate) fn step_until(h: &mut Harness<'_, App>, what: &str, cond: impl Fn(&App) -> bool) {
     let end = Instant::now() + Duration::from_secs(120);
     while !cond(h.state()) {
         assert!(
@@ -171,9 +171,12 @@ fn two_methods_show_their_co() {
         a.state.current_entry().is_some_and(|e| e.attributions.len() == 2)
             && a.state.pending.is_empty()
     });
-    h.get_by_label("Method comparison (channel sum, scale ±3)");
-    let labels = h.query_all_by_label_contains("CO sum").count();
-    assert!(labels >= 2, "CO under each method ({labels})");
+    h.get_by_label("Method comparison");
+    for tile in ["Saliency tile", "GuidedBackprop tile"] {
+        h.get_by_role_and_label(Role::Image, tile);
+    }
+    let labels = h.query_all_by_label_contains("CO ").count();
+    assert!(labels >= 2, "CO under each tile ({labels})");
     let e = h.state().state.current_entry().expect("entry");
     assert!(e.attributions.keys().map(|m| m.name()).eq(["Saliency", "GuidedBackprop"]));
 }

@@ -128,7 +128,16 @@ fn ax_cmd(a: &AxArgs, device: runtime::DeviceChoice) -> Result<()> {
     let methods = Method::parse_list(&a.methods)?;
     let model = load(&a.model, device)?;
     if let Some(dir) = &a.data {
-        return super::dataset::ax_data(&model, dir, &methods, a);
+        return match super::dataset::ax_data(&model, dir, &methods, a) {
+            // Even single images do not fit on the GPU: the rows so far stay, the run resumes on
+            // the CPU.
+            Err(e) if e.is_out_of_memory() && model.device().is_cuda() => {
+                eprintln!("warning: {e}; even one image does not fit, resuming on the CPU");
+                let cpu = Model::load(&a.model.require()?, tch::Device::Cpu)?;
+                super::dataset::ax_data(&cpu, dir, &methods, a)
+            }
+            r => r,
+        };
     }
     let Some(path) = &a.image else {
         return Err(Error::invalid("ax needs --image PATH or --data DIR"));

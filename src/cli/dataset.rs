@@ -33,7 +33,12 @@ pub fn ax_data(model: &Model, dir: &Path, methods: &[Method], args: &AxArgs) -> 
         target,
     };
     let mut bar = Progress::new("images", 0, false);
+    let mut splits = 0;
     let mut report = |p: dataset::Progress| {
+        if p.splits > splits {
+            splits = p.splits;
+            bar.note(&format!("out of memory: batch split in two and retried ({splits} so far)"));
+        }
         let message = format!("{:.2} images/s, {:.0} s left", p.rate, p.eta);
         bar.set(p.done as u64, p.total as u64, &message);
     };
