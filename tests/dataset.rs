@@ -26,6 +26,7 @@ fn opts(out: &Path, methods: Vec<Method>, batch: usize, shard: Option<Shard>) ->
         gax_steps: 0,
         load: Default::default(),
         overwrite: false,
+        target: None,
     }
 }
 
@@ -57,7 +58,7 @@ fn end_to_end_rows_split_and_statistics() {
         let img = heatmap_explorer::input::load_image(&p, [256, 256]).expect("img");
         let pred = attribution::predict(
             &model,
-            &heatmap_explorer::input::to_tensor(&img, tch::Device::Cpu).expect("tensor"),
+            &heatmap_explorer::input::to_tensor(&img, 3, tch::Device::Cpu).expect("tensor"),
         )
         .expect("predict")[0];
         let row = rows.iter().find(|r| r.image == format!("{class}/img_002.png")).expect("row");
@@ -244,6 +245,7 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
         gax_steps: 3,
         load: Default::default(),
         overwrite: false,
+        target: None,
     };
     let summary = dataset::run(&model, &data, &o, &mut |_| {}, &|| false).expect("run");
     let rows = rows::read(&out).expect("csv");
@@ -260,7 +262,7 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
         .find(|r| r.image.starts_with("PNEUMONIA") && r.method.name() == "Saliency")
         .expect("row");
     let img = heatmap_explorer::input::load_image(&data.join(&row.image), [256, 256]).expect("img");
-    let x = heatmap_explorer::input::to_tensor(&img, tch::Device::Cpu).expect("tensor");
+    let x = heatmap_explorer::input::to_tensor(&img, 3, tch::Device::Cpu).expect("tensor");
     let pred = attribution::predict(&model, &x).expect("predict");
     let a = attribution::attribute(
         &model,

@@ -289,7 +289,7 @@ fn images_follow_the_model_input_size() {
     let model = heatmap_explorer::model::Model::load(&ModelSource::Card(card), tch::Device::Cpu)
         .expect("model");
     let img = heatmap_explorer::input::load_image(&sample, [128, 128]).expect("image");
-    let x = heatmap_explorer::input::to_tensor(&img, tch::Device::Cpu).expect("tensor");
+    let x = heatmap_explorer::input::to_tensor(&img, 3, tch::Device::Cpu).expect("tensor");
     let logits =
         Vec::<f32>::try_from(model.forward(&x).expect("forward").view([-1])).expect("logits");
     let best = if logits[0] >= logits[1] { 0 } else { 1 };

@@ -83,6 +83,11 @@ pub struct RunOptions {
     pub load: crate::input::LoadOptions,
     /// Start afresh: delete the CSV, its summary and its run record first, instead of resuming.
     pub overwrite: bool,
+    /// One output of a multi-label model (a pathology): the data folder has the per-pathology
+    /// layout (`PATHOLOGY/positive`, `PATHOLOGY/negative`), labels and predictions are 1/0 for
+    /// that output (predicted 1 when its logit is positive), heatmaps explain it and CO weighs
+    /// it alone.
+    pub target: Option<i64>,
 }
 
 /// The batches of `items` this shard processes.
@@ -115,7 +120,17 @@ pub fn run_with_rows(
     progress: &mut dyn FnMut(Progress),
     cancel: &dyn Fn() -> bool,
 ) -> Result<(Summary, Vec<Row>)> {
-    let items = scan(dir, &model.info().labels)?;
+    let items = match opts.target {
+        Some(t) => {
+            let info = model.info();
+            let name =
+                usize::try_from(t).ok().and_then(|i| info.labels.get(i)).ok_or_else(|| {
+                    Error::invalid(format!("output {t} is outside 0..{}", info.classes))
+                })?;
+            super::scan::scan_pathology(dir, name)?
+        }
+        None => scan(dir, &model.info().labels)?,
+    };
     let expected = (opts.methods.len() + usize::from(opts.gax_steps > 0)) * 2;
     let record = RunRecord::new(model, dir, opts)?;
     if opts.overwrite {
@@ -206,8 +221,13 @@ fn score_batch(
         .map(|it| crate::input::load_image_with(&it.path, size, &opts.load))
         .collect::<Result<_>>()?;
     let refs: Vec<&Image> = images.iter().collect();
-    let x = crate::input::batch(&refs, model.device())?;
-    let labels: Vec<i64> = batch.iter().map(|it| it.label).collect();
+    let x = crate::input::batch(&refs, model.info().channels, model.device())?;
+    // A per-pathology run scores its one output; labels then are the 1/0 of the folders.
+    let readout = opts.target.map_or(ax::Readout::ArgMax, ax::Readout::Positive);
+    let labels: Vec<i64> = match opts.target {
+        Some(t) => vec![t; batch.len()],
+        None => batch.iter().map(|it| it.label).collect(),
+    };
     let masks = batch_masks(dir, batch, size)?;
     let mut lesions: Vec<Vec<Option<LesionScore>>> = Vec::new();
     let mut on_heatmap = |_: Method, h: &tch::Tensor| -> Result<()> {
@@ -216,10 +236,10 @@ fn score_batch(
         }
         Ok(())
     };
-    let (pred, scores) = ax::ax_batch_with(
+    let (pred, scores) = ax::ax_batch_read(
         model,
         &x,
-        Some(&labels),
+        (Some(&labels), readout),
         &opts.methods,
         &Options::default(),
         &mut on_heatmap,
@@ -235,8 +255,14 @@ fn score_batch(
     }
     if opts.gax_steps > 0 {
         for variant in Variant::ALL {
-            let finals =
-                super::gax::gax_finals(model, &x, &labels, variant, opts.gax_steps, cancel)?;
+            let finals = super::gax::gax_finals(
+                model,
+                &x,
+                (&labels, readout),
+                variant,
+                opts.gax_steps,
+                cancel,
+            )?;
             let les = match &masks {
                 Some(m) => lesion::score(&finals.heatmaps, m)?,
                 None => vec![None; batch.len()],

@@ -67,6 +67,8 @@ impl Model {
             hash: hash::file_hash(path)?,
             native: false,
             default_layer: String::new(),
+            channels: 3,
+            multilabel: false,
         };
         Ok(Self::finish(Backend::Script(module), info, device))
     }
