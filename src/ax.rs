@@ -107,6 +107,18 @@ pub fn kappa(labels: &Tensor, classes: i64) -> Tensor {
     k.scatter_value(1, &labels.view([-1, 1]), 1.0)
 }
 
+/// κ `[N, C]` for `model`: [`kappa`] for single-label models; for a multi-label model +1 at each
+/// row's chosen output and 0 elsewhere (SPEC §10: the other outputs are not rival classes).
+pub fn kappa_for(model: &crate::model::ModelInfo, labels: &Tensor) -> Tensor {
+    if model.multilabel {
+        let n = labels.size()[0];
+        let k = Tensor::zeros([n, model.classes], (Kind::Float, labels.device()));
+        k.scatter_value(1, &labels.view([-1, 1]), 1.0)
+    } else {
+        kappa(labels, model.classes)
+    }
+}
+
 /// CO per row: Σ_c κ_c (y'_c − y_c) on raw logits.
 pub fn co_from_logits(augmented: &Tensor, baseline: &Tensor, kappa: &Tensor) -> Tensor {
     ((augmented - baseline) * kappa).sum_dim_intlist([1_i64].as_slice(), false, Kind::Float)
@@ -124,6 +136,27 @@ pub fn normalise(a: &Tensor) -> Result<(Tensor, Vec<bool>)> {
     Ok((h, flags))
 }
 
+/// How a prediction is read from logits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Readout {
+    /// The arg-max class.
+    #[default]
+    ArgMax,
+    /// One output of a multi-label model as a yes/no finding: 1 when its logit is positive
+    /// (sigmoid above 0.5), else 0.
+    Positive(i64),
+}
+
+impl Readout {
+    /// The predictions `[N]` (int64) for logits `[N, C]`.
+    pub fn read(self, logits: &Tensor) -> Tensor {
+        match self {
+            Self::ArgMax => logits.argmax(1, false),
+            Self::Positive(t) => logits.select(1, t).gt(0.0).to_kind(Kind::Int64),
+        }
+    }
+}
+
 /// CO scores of heatmap `h` for every image, one per variant.
 pub fn co_scores(
     model: &Model,
@@ -135,7 +168,7 @@ pub fn co_scores(
     Ok(co_and_predictions(model, x, h, labels, variants)?.into_iter().map(|(co, _)| co).collect())
 }
 
-/// CO scores of heatmap `h` and the model's prediction on x', per variant and image.
+/// CO scores of heatmap `h` and the model's prediction (arg-max) on x', per variant and image.
 pub fn co_and_predictions(
     model: &Model,
     x: &Tensor,
@@ -143,12 +176,24 @@ pub fn co_and_predictions(
     labels: &[i64],
     variants: &[Variant],
 ) -> Result<Vec<(Vec<f32>, Vec<i64>)>> {
+    co_and_readout(model, x, h, labels, variants, Readout::ArgMax)
+}
+
+/// [`co_and_predictions`] with the prediction on x' read by `readout`.
+pub fn co_and_readout(
+    model: &Model,
+    x: &Tensor,
+    h: &Tensor,
+    labels: &[i64],
+    variants: &[Variant],
+    readout: Readout,
+) -> Result<Vec<(Vec<f32>, Vec<i64>)>> {
     let classes = model.info().classes;
     if let Some(bad) = labels.iter().find(|&&l| l < 0 || l >= classes) {
         return Err(Error::invalid(format!("label {bad} is outside 0..{classes}")));
     }
     let lab = Tensor::from_slice(labels).to_device(model.device());
-    let k = kappa(&lab, classes);
+    let k = kappa_for(model.info(), &lab);
     tch::no_grad(|| {
         let y0 = model.forward(x)?;
         crate::model::check_finite(&y0, || "the logits on x".to_owned())?;
@@ -159,7 +204,7 @@ pub fn co_and_predictions(
                 crate::model::check_finite(&y, || format!("the logits on x' ({})", v.name()))?;
                 let co =
                     Vec::<f32>::try_from(co_from_logits(&y, &y0, &k).to_device(tch::Device::Cpu))?;
-                let pred = Vec::<i64>::try_from(y.argmax(1, false).to_device(tch::Device::Cpu))?;
+                let pred = Vec::<i64>::try_from(readout.read(&y).to_device(tch::Device::Cpu))?;
                 Ok((co, pred))
             })
             .collect()
@@ -196,7 +241,7 @@ pub fn ax_batch(
     ax_batch_with(model, x, labels, methods, opts, &mut |_, _| Ok(()))
 }
 
-/// [`ax_batch`], handing each method's normalised heatmaps (`[B, 3, H, W]`) to `on_heatmap`.
+/// [`ax_batch`], handing each method's normalised heatmaps (`[B, C, H, W]`) to `on_heatmap`.
 pub fn ax_batch_with(
     model: &Model,
     x: &Tensor,
@@ -205,8 +250,30 @@ pub fn ax_batch_with(
     opts: &Options,
     on_heatmap: &mut dyn FnMut(Method, &Tensor) -> Result<()>,
 ) -> Result<(Vec<i64>, Vec<Vec<AxScore>>)> {
-    let predicted = attribution::predict(model, x)?;
-    let labels = labels.map_or_else(|| predicted.clone(), <[i64]>::to_vec);
+    ax_batch_read(model, x, (labels, Readout::ArgMax), methods, opts, on_heatmap)
+}
+
+/// [`ax_batch_with`] with predictions (on x and x') read by `readout`. `labels` are the outputs
+/// CO weighs (default: the arg-max class). Attributions explain the arg-max class of a
+/// single-label model and, for a multi-label model or a [`Readout::Positive`] one, the output
+/// in `labels` (the chosen pathology).
+pub fn ax_batch_read(
+    model: &Model,
+    x: &Tensor,
+    (labels, readout): (Option<&[i64]>, Readout),
+    methods: &[Method],
+    opts: &Options,
+    on_heatmap: &mut dyn FnMut(Method, &Tensor) -> Result<()>,
+) -> Result<(Vec<i64>, Vec<Vec<AxScore>>)> {
+    let arg_max = attribution::predict(model, x)?;
+    let predicted = match readout {
+        Readout::ArgMax => arg_max.clone(),
+        Readout::Positive(_) => {
+            let y = tch::no_grad(|| model.forward(x))?;
+            Vec::<i64>::try_from(readout.read(&y).to_device(tch::Device::Cpu))?
+        }
+    };
+    let labels = labels.map_or_else(|| arg_max.clone(), <[i64]>::to_vec);
     if labels.len() != predicted.len() {
         return Err(Error::invalid(format!(
             "{} labels for {} images",
@@ -214,12 +281,14 @@ pub fn ax_batch_with(
             predicted.len()
         )));
     }
+    let chosen = model.info().multilabel || readout != Readout::ArgMax;
+    let targets = if chosen { &labels } else { &arg_max };
     let mut per_image: Vec<Vec<AxScore>> = vec![Vec::new(); predicted.len()];
     for &m in methods {
-        let a = attribution::attribute(model, x, Some(&predicted), m, opts)?;
+        let a = attribution::attribute(model, x, Some(targets.as_slice()), m, opts)?;
         let (h, zero) = normalise(&a)?;
         on_heatmap(m, &h)?;
-        let r = co_and_predictions(model, x, &h, &labels, &Variant::ALL)?;
+        let r = co_and_readout(model, x, &h, &labels, &Variant::ALL, readout)?;
         let ((sum, psum), (mult, pmult)) = (&r[0], &r[1]);
         for (i, scores) in per_image.iter_mut().enumerate() {
             scores.push(AxScore {

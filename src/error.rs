@@ -84,6 +84,19 @@ impl Error {
         Self::Invalid(message.into())
     }
 
+    /// Whether this is libtorch running out of memory (CUDA or CPU allocator): the caller may
+    /// retry with less work at once or on another device.
+    pub fn is_out_of_memory(&self) -> bool {
+        match self {
+            Self::Torch(e) => {
+                let m = e.to_string();
+                m.contains("out of memory") || m.contains("not enough memory")
+            }
+            Self::InCard { source, .. } => source.is_out_of_memory(),
+            _ => false,
+        }
+    }
+
     /// An [`Error::Format`] for `path`.
     pub fn format(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         Self::Format { path: path.into(), message: message.into() }

@@ -138,20 +138,39 @@ pub fn resize(raster: &Raster, size: [usize; 2]) -> Result<Image> {
     Ok(Image { width: w, height: h, data })
 }
 
-/// The image as a `[1, 3, H, W]` float tensor on `device`.
-pub fn to_tensor(image: &Image, device: Device) -> Result<Tensor> {
+/// The image as a `[1, channels, H, W]` float tensor on `device` (see [`to_channels`]).
+pub fn to_tensor(image: &Image, channels: i64, device: Device) -> Result<Tensor> {
     let (h, w) = (dim(image.height)?, dim(image.width)?);
-    Ok(Tensor::from_slice(&image.data).view([1, 3, h, w]).to_device(device))
+    let x = Tensor::from_slice(&image.data).view([1, 3, h, w]);
+    Ok(to_channels(&x, channels)?.to_device(device))
 }
 
-/// A batch `[N, 3, H, W]` from images of one size.
-pub fn batch(images: &[&Image], device: Device) -> Result<Tensor> {
+/// A batch `[N, channels, H, W]` from images of one size.
+pub fn batch(images: &[&Image], channels: i64, device: Device) -> Result<Tensor> {
     let Some(first) = images.first() else { return Err(Error::invalid("no images")) };
     if images.iter().any(|i| i.width != first.width || i.height != first.height) {
         return Err(Error::invalid("images in one batch must have the same size"));
     }
-    let ts = images.iter().map(|i| to_tensor(i, Device::Cpu)).collect::<Result<Vec<_>>>()?;
+    let ts =
+        images.iter().map(|i| to_tensor(i, channels, Device::Cpu)).collect::<Result<Vec<_>>>()?;
     Ok(Tensor::cat(&ts, 0).to_kind(Kind::Float).to_device(device))
+}
+
+/// An RGB batch `[N, 3, H, W]` as `channels` channels: as it is for 3; for 1, the gray value,
+/// which is the channel mean (SPEC §9) and, where the three channels are equal (a grayscale
+/// file replicated, every DICOM image), exactly that value.
+pub fn to_channels(x: &Tensor, channels: i64) -> Result<Tensor> {
+    match channels {
+        3 => Ok(x.shallow_clone()),
+        1 => {
+            let r = x.narrow(1, 0, 1);
+            let same =
+                r.eq_tensor(&x.narrow(1, 1, 1)).logical_and(&r.eq_tensor(&x.narrow(1, 2, 1)));
+            let mean = x.mean_dim([1_i64].as_slice(), true, Kind::Float);
+            Ok(r.where_self(&same, &mean))
+        }
+        c => Err(Error::invalid(format!("{c} input channels: a model takes 1 or 3"))),
+    }
 }
 
 #[cfg(test)]
@@ -169,5 +188,18 @@ mod tests {
         let small = resize(&r, [2, 3]).expect("resized");
         assert_eq!((small.height, small.width, small.data.len()), (2, 3, 18));
         assert_eq!(&small.data[..6], &small.data[12..]);
+    }
+
+    #[test]
+    fn one_channel_is_the_exact_gray_or_the_mean() {
+        let gray = Image { width: 2, height: 1, data: vec![0.1, 0.7, 0.1, 0.7, 0.1, 0.7] };
+        let t = to_tensor(&gray, 1, Device::Cpu).expect("gray");
+        assert_eq!(t.size(), vec![1, 1, 1, 2]);
+        assert_eq!(Vec::<f32>::try_from(t.view([-1])).ok(), Some(vec![0.1, 0.7]));
+        let rgb = Image { width: 1, height: 1, data: vec![0.0, 0.3, 0.6] };
+        let v = Vec::<f32>::try_from(to_tensor(&rgb, 1, Device::Cpu).expect("rgb").view([-1]));
+        assert!((v.expect("values")[0] - 0.3).abs() < 1e-7);
+        assert!(to_tensor(&rgb, 2, Device::Cpu).is_err());
+        assert_eq!(to_tensor(&rgb, 3, Device::Cpu).expect("3").size(), vec![1, 3, 1, 1]);
     }
 }

@@ -49,7 +49,15 @@ pub fn open_window(startup: app::Startup) -> Result<()> {
         "heatmap-explorer",
         options,
         Box::new(move |cc| {
-            Ok(Box::new(app::App::from_creation(cc, startup)?) as Box<dyn eframe::App>)
+            let app = match app::settings::FileStorage::default_path() {
+                Some(p) => app::App::with_settings_file(
+                    &cc.egui_ctx,
+                    startup,
+                    app::settings::FileStorage::open(p),
+                )?,
+                None => app::App::from_creation(cc, startup)?,
+            };
+            Ok(Box::new(app) as Box<dyn eframe::App>)
         }),
     )
     .map_err(|e| Error::invalid(format!("could not open the window: {e}")))

@@ -26,6 +26,7 @@ fn opts(out: &Path, methods: Vec<Method>, batch: usize, shard: Option<Shard>) ->
         gax_steps: 0,
         load: Default::default(),
         overwrite: false,
+        target: None,
     }
 }
 
@@ -57,7 +58,7 @@ fn end_to_end_rows_split_and_statistics() {
         let img = heatmap_explorer::input::load_image(&p, [256, 256]).expect("img");
         let pred = attribution::predict(
             &model,
-            &heatmap_explorer::input::to_tensor(&img, tch::Device::Cpu).expect("tensor"),
+            &heatmap_explorer::input::to_tensor(&img, 3, tch::Device::Cpu).expect("tensor"),
         )
         .expect("predict")[0];
         let row = rows.iter().find(|r| r.image == format!("{class}/img_002.png")).expect("row");
@@ -244,6 +245,7 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
         gax_steps: 3,
         load: Default::default(),
         overwrite: false,
+        target: None,
     };
     let summary = dataset::run(&model, &data, &o, &mut |_| {}, &|| false).expect("run");
     let rows = rows::read(&out).expect("csv");
@@ -260,7 +262,7 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
         .find(|r| r.image.starts_with("PNEUMONIA") && r.method.name() == "Saliency")
         .expect("row");
     let img = heatmap_explorer::input::load_image(&data.join(&row.image), [256, 256]).expect("img");
-    let x = heatmap_explorer::input::to_tensor(&img, tch::Device::Cpu).expect("tensor");
+    let x = heatmap_explorer::input::to_tensor(&img, 3, tch::Device::Cpu).expect("tensor");
     let pred = attribution::predict(&model, &x).expect("predict");
     let a = attribution::attribute(
         &model,
@@ -440,5 +442,50 @@ fn sigkilled_cli_runs_resume_to_the_same_bytes() {
     assert_eq!(
         std::fs::read(dataset::summary_path(&out)).expect("summary"),
         std::fs::read(dataset::summary_path(&full)).expect("summary")
+    );
+}
+
+#[test]
+fn out_of_memory_batches_are_split_and_give_the_rows_of_smaller_batches() {
+    use std::process::Command;
+    let dir = temp_dir("oom");
+    let data = dir.path().join("data");
+    make_dataset(&data, 2);
+    let card =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/phantom_squeezenet.json");
+    let ax = |out: &Path, batch: &str, fault: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_heatmap-explorer"));
+        c.args(["ax", "--methods", "Saliency", "--batch", batch, "--model"])
+            .arg(&card)
+            .arg("--data")
+            .arg(&data)
+            .arg("--out")
+            .arg(out);
+        if let Some(f) = fault {
+            c.env("HEATMAP_EXPLORER_FAULT", f);
+        }
+        c.output().expect("run")
+    };
+    let pairs = dir.path().join("pairs.csv");
+    let run = ax(&pairs, "2", None);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    // The batch of 4 fails as a GPU out of memory would and is split into the pairs above.
+    let split = dir.path().join("split.csv");
+    let run = ax(&split, "4", Some("oom-above-batch=2"));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("out of memory: batch split in two and retried (1 so far)"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&split).expect("split"), std::fs::read(&pairs).expect("pairs"));
+    // When not even one image fits (and there is no GPU to leave), the run stops with one line.
+    let none = dir.path().join("none.csv");
+    let run = ax(&none, "4", Some("oom-above-batch=0"));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: libtorch:") && stderr.contains("CUDA out of memory"),
+        "{stderr}"
     );
 }

@@ -19,6 +19,8 @@ mod dicom;
 mod flat;
 mod gax;
 mod parity;
+mod radiology;
+mod screens;
 mod slurm;
 mod toy2d;
 mod train;

@@ -35,8 +35,7 @@ pub fn meta(name: &str) -> serde_json::Value {
 /// Loads a reference model from its safetensors weights.
 pub fn load_model(name: &str) -> Model {
     let m = meta(name);
-    let normalize =
-        if m["normalize"] == "imagenet" { Normalize::Imagenet } else { Normalize::None };
+    let normalize = Normalize::parse(m["normalize"].as_str().expect("normalize")).expect("known");
     let source = ModelSource::Arch {
         arch: Arch::parse(name).expect("arch"),
         weights: model_dir(name).join("weights.safetensors"),
@@ -86,7 +85,8 @@ pub fn flat_images() -> Tensor {
                 .expect("flat image")
         })
         .collect();
-    heatmap_explorer::input::batch(&images.iter().collect::<Vec<_>>(), Device::Cpu).expect("batch")
+    heatmap_explorer::input::batch(&images.iter().collect::<Vec<_>>(), 3, Device::Cpu)
+        .expect("batch")
 }
 
 /// Integers listed under `key` in a model's reference metadata.

@@ -21,18 +21,24 @@ fn spawn() -> (WorkerHandle, Arc<AtomicUsize>) {
 }
 
 fn load_small(h: &mut WorkerHandle) {
+    let info = load_random(h, Arch::Squeezenet1_1, 2, Normalize::None);
+    assert_eq!(info.classes, 2);
+}
+
+/// Loads a seeded random model of `arch` in the worker and returns what it is.
+fn load_random(
+    h: &mut WorkerHandle,
+    arch: Arch,
+    classes: i64,
+    normalize: Normalize,
+) -> heatmap_explorer::model::ModelInfo {
     let job = h.next_job();
-    let source = ModelSource::Random {
-        arch: Arch::Squeezenet1_1,
-        classes: 2,
-        normalize: Normalize::None,
-        seed: 1,
-    };
+    let source = ModelSource::Random { arch, classes, normalize, seed: 1 };
     h.send(Command::LoadModel { job, source, device: DeviceChoice::Cpu }).expect("send");
-    match h.recv_timeout(Duration::from_secs(30)) {
+    match h.recv_timeout(Duration::from_secs(60)) {
         Some(Event::ModelLoaded { job: j, info, .. }) => {
             assert_eq!(j, job);
-            assert_eq!(info.classes, 2);
+            info
         }
         other => panic!("expected ModelLoaded, got {other:?}"),
     }
@@ -165,4 +171,59 @@ fn a_panic_inside_the_worker_is_reported_and_the_next_command_runs() {
         Some(Event::Prediction { job: j, .. }) => assert_eq!(j, job),
         other => panic!("expected a prediction, got {other:?}"),
     }
+}
+
+#[test]
+fn a_one_channel_multilabel_model_runs_methods_and_gax_through_the_worker() {
+    let (mut h, _) = spawn();
+    let info = load_random(&mut h, Arch::XrvDensenet121, 18, Normalize::Xrv);
+    assert_eq!((info.channels, info.multilabel, info.classes), (1, true, 18));
+    let job = h.next_job();
+    h.send(Command::Predict { job, image: image(), top_k: 3 }).expect("send");
+    match h.recv_timeout(Duration::from_secs(60)) {
+        Some(Event::Prediction { top, .. }) => {
+            for c in &top {
+                assert!((c.prob - 1.0 / (1.0 + (-c.logit).exp())).abs() < 1e-5, "sigmoid: {c:?}");
+            }
+        }
+        other => panic!("expected Prediction, got {other:?}"),
+    }
+    let job = h.next_job();
+    let methods = vec![heatmap_explorer::attribution::Method::DeepLift];
+    let options = Default::default();
+    let cmd = Command::Attribute {
+        job,
+        image: image(),
+        methods,
+        target: Some(7),
+        label: Some(7),
+        options,
+    };
+    h.send(cmd).expect("send");
+    match h.recv_timeout(Duration::from_secs(60)) {
+        Some(Event::Attribution { heatmap, co_sum, .. }) => {
+            let n = 96 * 96;
+            assert_eq!(heatmap.len(), 3 * n, "three planes for the explorer");
+            assert_eq!(heatmap[..n], heatmap[2 * n..]);
+            assert!(co_sum.is_finite());
+        }
+        other => panic!("expected Attribution, got {other:?}"),
+    }
+    let job = h.next_job();
+    let config = GaxConfig { max_steps: 2, target_co: f64::INFINITY, ..GaxConfig::default() };
+    h.send(Command::StartGax { job, images: vec![image()], labels: vec![7], config })
+        .expect("send");
+    let mut steps = 0;
+    loop {
+        match h.recv_timeout(Duration::from_secs(60)) {
+            Some(Event::GaxStep { step, .. }) => {
+                assert_eq!(step.heatmap.channels(), 3);
+                steps += 1;
+            }
+            Some(Event::GaxFinished { .. }) => break,
+            Some(Event::Finished { .. }) => {}
+            other => panic!("expected GAX events, got {other:?}"),
+        }
+    }
+    assert_eq!(steps, 3);
 }

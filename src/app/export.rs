@@ -22,9 +22,13 @@ impl App {
         self.state.exports_running += 1;
         self.state.info(format!("writing {what} to {}...", path.display()));
         let spawned = std::thread::Builder::new().name("export".into()).spawn(move || {
-            let r = write()
-                .map(|()| format!("{what} written to {}", path.display()))
-                .map_err(|e| e.to_string());
+            let r = match write() {
+                Ok(()) => Ok(format!("{what} written to {}", path.display())),
+                Err(Error::Cancelled) => {
+                    Ok(format!("{what} cancelled; {} untouched", path.display()))
+                }
+                Err(e) => Err(e.to_string()),
+            };
             let _ = tx.send(r);
             if let Some(ctx) = ctx {
                 ctx.request_repaint();
@@ -135,17 +139,33 @@ impl App {
         });
     }
 
-    /// Exports what the model saw for the current image: its `[3, H, W]` input in [0, 1],
-    /// before the model's own normalisation.
+    /// Exports what the model saw for the current image: its `[3, H, W]` input in [0, 1]
+    /// (`[1, H, W]` for a 1-channel model), before the model's own normalisation.
     pub fn export_model_input_npy(&mut self, path: &Path) {
         let Some(image) = self.state.current_entry().map(|e| std::sync::Arc::clone(&e.image))
         else {
             self.state.error("no image");
             return;
         };
+        let one_channel = self.state.model.as_ref().is_some_and(|m| m.channels == 1);
         let target = path.to_owned();
         self.in_background(self.ctx.clone(), "model input".into(), path, move || {
-            crate::io::npy::write_f32(&target, &[3, image.height, image.width], &image.data)
+            let (h, w) = (image.height, image.width);
+            if one_channel {
+                // A 1-channel model gets the grey value as `input::to_channels` makes it: the
+                // plane where the channels agree, else their mean.
+                let n = h * w;
+                let d = &image.data;
+                let mean: Vec<f32> = (0..n)
+                    .map(|i| {
+                        let (r, g, b) = (d[i], d[n + i], d[2 * n + i]);
+                        if r == g && g == b { r } else { (r + g + b) / 3.0 }
+                    })
+                    .collect();
+                crate::io::npy::write_f32(&target, &[1, h, w], &mean)
+            } else {
+                crate::io::npy::write_f32(&target, &[3, h, w], &image.data)
+            }
         });
     }
 
@@ -171,6 +191,9 @@ impl App {
     pub fn poll_background(&mut self) {
         while let Ok(r) = self.background.1.try_recv() {
             self.state.exports_running = self.state.exports_running.saturating_sub(1);
+            if self.state.exports_running == 0 {
+                self.export_cancel.store(false, std::sync::atomic::Ordering::Relaxed);
+            }
             match r {
                 Ok(message) => self.state.info(message),
                 Err(e) => self.state.error(e),
@@ -179,13 +202,27 @@ impl App {
     }
 
     /// Writes the current GAX run as an animated GIF of the channel-sum heatmap (scale ±3),
-    /// at most 200 frames spread evenly over the run.
+    /// at most 200 frames spread evenly over the run; [`App::cancel_exports`] stops it.
     pub fn export_gif(&mut self, path: &Path) {
-        self.write_run("GIF", path, write_gif);
+        let cancel = self.export_cancel.clone();
+        self.write_run("GIF", path, move |run, p| {
+            write_gif(run, p, &|| cancel.load(std::sync::atomic::Ordering::Relaxed))
+        });
+    }
+
+    /// Asks the exports still running to stop (the GIF export stops at its next frame; the
+    /// file it would replace stays as it was).
+    pub fn cancel_exports(&mut self) {
+        if self.state.exports_running > 0 {
+            self.export_cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 }
 
-fn write_gif(run: &RunRecord, path: &Path) -> Result<()> {
+/// Writes `run` as an animated GIF of the channel-sum heatmap (scale ±3), at most 200 frames
+/// spread evenly over the run. Returns [`Error::Cancelled`] without touching `path` as soon as
+/// `cancel` says so (checked before every frame and before the write).
+pub fn write_gif(run: &RunRecord, path: &Path, cancel: &dyn Fn() -> bool) -> Result<()> {
     use image::codecs::gif::{GifEncoder, Repeat};
     let (h, w) = (run.image.height, run.image.width);
     let n = h * w;
@@ -205,6 +242,9 @@ fn write_gif(run: &RunRecord, path: &Path) -> Result<()> {
             .chain(std::iter::once(t - 1))
             .collect::<std::collections::BTreeSet<_>>()
         {
+            if cancel() {
+                return Err(Error::Cancelled);
+            }
             let sum = crate::view_model::planes::channel_sum(&run.heatmaps[i].to_f32(), n);
             let frame = to_rgba(&crate::colormap::signed_plane(&sum, w, h, 3.0))?;
             enc.encode_frame(image::Frame::from_parts(
@@ -215,6 +255,9 @@ fn write_gif(run: &RunRecord, path: &Path) -> Result<()> {
             ))
             .map_err(err)?;
         }
+    }
+    if cancel() {
+        return Err(Error::Cancelled);
     }
     crate::io::write_atomic(path, &buf)
 }

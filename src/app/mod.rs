@@ -9,13 +9,16 @@ mod export;
 mod intents;
 mod logic;
 pub mod review;
+pub mod settings;
 pub mod state;
 pub mod toy2d;
+pub mod view_state;
 
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use export::write_gif;
 pub use state::AppState;
 
 use crate::ax::HeatmapSource;
@@ -56,8 +59,12 @@ pub struct App {
         crossbeam_channel::Sender<BackgroundResult>,
         crossbeam_channel::Receiver<BackgroundResult>,
     ),
+    /// Set to ask the running exports to stop; cleared when the last one has ended.
+    export_cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The window's context, woken when a background export ends.
     ctx: Option<egui::Context>,
+    /// Where the window keeps its settings between sessions (written on exit).
+    settings_file: Option<settings::FileStorage>,
 }
 
 /// What a background export reports: its status message, or its error.
@@ -72,6 +79,16 @@ impl std::fmt::Debug for App {
 impl App {
     /// Creates the app; the worker wakes `ctx` after every event.
     pub fn new(ctx: &egui::Context, startup: Startup) -> Result<Self> {
+        Self::with_storage(ctx, startup, None)
+    }
+
+    /// Creates the app with the settings kept in `storage` (from an earlier session), then
+    /// opens what `startup` names.
+    pub fn with_storage(
+        ctx: &egui::Context,
+        startup: Startup,
+        storage: Option<&dyn eframe::Storage>,
+    ) -> Result<Self> {
         let waker_ctx = ctx.clone();
         let worker = WorkerHandle::spawn(Arc::new(move || waker_ctx.request_repaint()))?;
         let mut state = AppState {
@@ -89,6 +106,9 @@ impl App {
                 "unavailable".to_owned()
             }
         };
+        if let Some(settings) = storage.and_then(settings::Settings::load) {
+            settings.apply(&mut state);
+        }
         state.info("ready: open a model and an image (File menu or drag and drop)");
         state.auto_gax = startup.auto_gax;
         let mut app = Self {
@@ -97,7 +117,9 @@ impl App {
             textures: Textures::default(),
             views: ViewModels::default(),
             background: crossbeam_channel::unbounded(),
+            export_cancel: Default::default(),
             ctx: Some(ctx.clone()),
+            settings_file: None,
         };
         if let Some(m) = startup.model {
             app.open_model(m);
@@ -111,9 +133,20 @@ impl App {
         Ok(app)
     }
 
-    /// Creates the app from eframe's creation context.
+    /// Creates the app with the settings in `file`, written back there on exit.
+    pub fn with_settings_file(
+        ctx: &egui::Context,
+        startup: Startup,
+        file: settings::FileStorage,
+    ) -> Result<Self> {
+        let mut app = Self::with_storage(ctx, startup, Some(&file))?;
+        app.settings_file = Some(file);
+        Ok(app)
+    }
+
+    /// Creates the app from eframe's creation context, with the settings in its storage.
     pub fn from_creation(cc: &eframe::CreationContext<'_>, startup: Startup) -> Result<Self> {
-        Self::new(&cc.egui_ctx, startup)
+        Self::with_storage(&cc.egui_ctx, startup, cc.storage)
     }
 }
 
@@ -145,6 +178,17 @@ impl eframe::App for App {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         crate::ui::draw(self, ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        settings::Settings::of(&self.state).store(storage);
+    }
+
+    fn on_exit(&mut self) {
+        if let Some(mut file) = self.settings_file.take() {
+            self.save(&mut file);
+            eframe::Storage::flush(&mut file);
+        }
     }
 }
 

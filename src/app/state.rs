@@ -13,6 +13,8 @@ use crate::model::{ModelInfo, ModelSource};
 use crate::runtime::DeviceChoice;
 use crate::worker::{ClassScore, JobId};
 
+pub use super::view_state::{CompareScale, ScaleMode, ViewLayout, ViewPanels, ZoomPan};
+
 /// One method's result on one image.
 #[derive(Debug, Clone)]
 pub struct AttributionResult {
@@ -87,35 +89,6 @@ impl ImageEntry {
     /// The predicted class, once known.
     pub fn predicted(&self) -> Option<i64> {
         self.prediction.as_ref().and_then(|p| p.first()).map(|c| c.class)
-    }
-}
-
-/// How heatmap values map to colours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ScaleMode {
-    /// ±1 (heatmaps live in (−1, 1)).
-    #[default]
-    Fixed,
-    /// ± the shown step's abs max.
-    PerStep,
-    /// ± the whole run's abs max.
-    WholeRun,
-    /// ± the 99th percentile of |h| at the shown step.
-    Percentile,
-}
-
-impl ScaleMode {
-    /// All modes, in menu order.
-    pub const ALL: [Self; 4] = [Self::Fixed, Self::PerStep, Self::WholeRun, Self::Percentile];
-
-    /// The menu text.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Fixed => "fixed ±1",
-            Self::PerStep => "per-step abs max",
-            Self::WholeRun => "whole-run abs max",
-            Self::Percentile => "99th percentile",
-        }
     }
 }
 
@@ -198,6 +171,14 @@ pub struct AppState {
     pub view: HeatmapSource,
     /// Heatmap overlay opacity.
     pub opacity: f32,
+    /// How the method comparison's tiles are scaled.
+    pub compare_scale: CompareScale,
+    /// How the central view arranges its panels.
+    pub panels: ViewPanels,
+    /// The help overlay is open.
+    pub help_open: bool,
+    /// The resizable panels' sizes (kept between sessions).
+    pub sizes: super::settings::PanelSizes,
     /// Show loss and similarity with the CO curve.
     pub show_loss: bool,
     /// Status line.
@@ -355,42 +336,5 @@ impl AppState {
             .as_ref()
             .and_then(|m| usize::try_from(class).ok().and_then(|c| m.labels.get(c)).cloned())
             .unwrap_or_else(|| format!("class {class}"))
-    }
-}
-
-/// Linked zoom and pan of every image panel.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ZoomPan {
-    /// Magnification (1 = whole image).
-    pub zoom: f32,
-    /// Centre of the view in [0, 1] image coordinates.
-    pub center: [f32; 2],
-}
-
-impl Default for ZoomPan {
-    fn default() -> Self {
-        Self { zoom: 1.0, center: [0.5, 0.5] }
-    }
-}
-
-impl ZoomPan {
-    /// Zooms by a scroll of `scroll` points towards `center` (fractions of the image).
-    pub fn zoom_at(&mut self, scroll: f32, center: [f32; 2]) {
-        self.zoom = (self.zoom * (1.0 + scroll * 0.002)).clamp(1.0, 32.0);
-        self.center = center;
-    }
-
-    /// Pans by a drag of `delta` panel sides.
-    pub fn pan(&mut self, delta: [f32; 2]) {
-        self.center[0] -= delta[0] / self.zoom;
-        self.center[1] -= delta[1] / self.zoom;
-    }
-
-    /// The visible part of the image as a UV rectangle.
-    pub fn uv(&self) -> ([f32; 2], [f32; 2]) {
-        let half = 0.5 / self.zoom.max(1.0);
-        let cx = self.center[0].clamp(half, 1.0 - half);
-        let cy = self.center[1].clamp(half, 1.0 - half);
-        ([cx - half, cy - half], [cx + half, cy + half])
     }
 }

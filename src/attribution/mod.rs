@@ -42,7 +42,7 @@ fn input_gradient(model: &Model, x: &Tensor, targets: &Tensor, relu: ReluMode) -
     }
 }
 
-/// Attributions `[N, 3, H, W]` of `method` for the batch `x` (pixels in [0, 1]) and one target
+/// Attributions `[N, C, H, W]` (C = the model's channels) of `method` for the batch `x` (pixels in [0, 1]) and one target
 /// class per image (`None`: each image's predicted class).
 pub fn attribute(
     model: &Model,
@@ -112,8 +112,8 @@ fn deeplift(model: &Model, x: &Tensor, targets: &Tensor) -> Result<Tensor> {
     Ok((x - baseline) * g)
 }
 
-/// Signed Grad-CAM at `layer`, bilinearly upsampled (align_corners = false) and copied to 3
-/// channels.
+/// Signed Grad-CAM at `layer`, bilinearly upsampled (align_corners = false) and copied to the
+/// input's channels.
 fn grad_cam(model: &Model, x: &Tensor, targets: &Tensor, layer: &str) -> Result<Tensor> {
     let mut ctx = Ctx::tapping(layer);
     let logits = model.forward_ctx(x, &mut ctx)?;
@@ -138,5 +138,5 @@ fn grad_cam(model: &Model, x: &Tensor, targets: &Tensor, layer: &str) -> Result<
     let cam = (w * &a).sum_dim_intlist([1_i64].as_slice(), true, Kind::Float);
     let size = x.size();
     let up = cam.upsample_bilinear2d([size[2], size[3]], false, None, None);
-    Ok(up.expand([size[0], 3, size[2], size[3]], false).contiguous())
+    Ok(up.expand([size[0], size[1], size[2], size[3]], false).contiguous())
 }

@@ -68,7 +68,7 @@ pub struct ModelArgs {
     #[arg(long, conflicts_with_all = ["arch", "torchscript"])]
     pub model: Option<PathBuf>,
     /// A zoo architecture (resnet18, resnet34, resnet50, alexnet, squeezenet1_1,
-    /// resnet34-2class, alexnet-2class).
+    /// resnet34-2class, alexnet-2class, densenet121, xrv-densenet121, xrv-resnet50).
     #[arg(long, requires = "weights")]
     pub arch: Option<String>,
     /// Weights for --arch, a .safetensors file.
@@ -80,7 +80,8 @@ pub struct ModelArgs {
     /// A label file, one label per line.
     #[arg(long)]
     pub labels: Option<PathBuf>,
-    /// Normalisation inside the model's forward.
+    /// Normalisation inside the model's forward (default: xrv for the xrv-* architectures,
+    /// imagenet otherwise).
     #[arg(long, value_enum)]
     pub normalize: Option<Normalize>,
     /// A TorchScript module.
@@ -100,8 +101,10 @@ impl ModelArgs {
                 .weights
                 .clone()
                 .ok_or_else(|| Error::invalid("--arch needs --weights FILE.safetensors"))?;
+            let arch = Arch::parse(arch)?;
+            let normalize = self.normalize.unwrap_or_else(|| arch.default_normalize());
             return Ok(Some(ModelSource::Arch {
-                arch: Arch::parse(arch)?,
+                arch,
                 weights,
                 classes: self.classes,
                 labels: self.labels.clone(),
@@ -224,9 +227,9 @@ pub struct AttributeArgs {
     /// Saliency, InputXGradient, LayerGradCam, Deconvolution, GuidedBackprop or DeepLift.
     #[arg(long)]
     pub method: String,
-    /// Target class (default: the predicted one).
+    /// Target class or pathology, by index or label (default: the highest-scoring one).
     #[arg(long)]
-    pub target: Option<i64>,
+    pub target: Option<String>,
     /// Saliency: absolute value (Captum's default; the paper used signed).
     #[arg(long)]
     pub abs: bool,
@@ -250,10 +253,13 @@ pub struct AxArgs {
     /// DICOM window and frame (with --data: the same for every file).
     #[command(flatten)]
     pub dicom: DicomArgs,
-    /// Ground-truth class of --image (default: the predicted one).
-    #[arg(long)]
-    pub label: Option<i64>,
-    /// An image folder with one subfolder per class.
+    /// Ground-truth class of --image, by index or label (default: the predicted one). For a
+    /// multi-label model the pathology to explain and score (default: the highest-scoring); with
+    /// --data it selects the per-pathology layout PATHOLOGY/positive, PATHOLOGY/negative.
+    #[arg(long, visible_alias = "target")]
+    pub label: Option<String>,
+    /// An image folder with one subfolder per class (or, with --target PATHOLOGY for a
+    /// multi-label model, PATHOLOGY/positive and PATHOLOGY/negative).
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Comma-separated methods, or all.
@@ -290,9 +296,10 @@ pub struct GaxArgs {
     /// DICOM window and frame (with --data: the same for every file).
     #[command(flatten)]
     pub dicom: DicomArgs,
-    /// Label to maximise (default: the predicted class); one value for all images.
-    #[arg(long)]
-    pub label: Option<i64>,
+    /// Label (class or pathology, by index or name) to maximise (default: the predicted class);
+    /// one value for all images.
+    #[arg(long, visible_alias = "target")]
+    pub label: Option<String>,
     /// Adam learning rate.
     #[arg(long, default_value_t = 0.1)]
     pub lr: f64,

@@ -67,11 +67,11 @@ fn load_image(model: &Model, path: &Path, dicom: &super::args::DicomArgs) -> Res
 fn predict(a: &PredictArgs, device: runtime::DeviceChoice) -> Result<()> {
     let model = load(&a.model, device)?;
     let img = load_image(&model, &a.image, &a.dicom)?;
-    let x = crate::input::to_tensor(&img, model.device())?;
+    let x = crate::input::to_tensor(&img, model.info().channels, model.device())?;
     model.check_input(&x)?;
     let logits = tch::no_grad(|| model.forward(&x))?.to_device(tch::Device::Cpu);
     crate::model::check_finite(&logits, || format!("the logits of {}", a.image.display()))?;
-    let probs = Vec::<f32>::try_from(logits.softmax(1, tch::Kind::Float).view([-1]))?;
+    let probs = Vec::<f32>::try_from(model.info().probabilities(&logits).view([-1]))?;
     let lv = Vec::<f32>::try_from(logits.view([-1]))?;
     let mut order: Vec<usize> = (0..lv.len()).collect();
     order.sort_by(|&i, &j| lv[j].total_cmp(&lv[i]));
@@ -88,6 +88,7 @@ fn predict(a: &PredictArgs, device: runtime::DeviceChoice) -> Result<()> {
             .collect();
         let v = serde_json::json!({
             "image": a.image,
+            "multilabel": model.info().multilabel,
             "predicted": order[0],
             "label": labels.get(order[0]),
             "top": top,
@@ -111,12 +112,14 @@ fn attribute(a: &AttributeArgs, device: runtime::DeviceChoice) -> Result<()> {
     let method = Method::parse(&a.method)?;
     let model = load(&a.model, device)?;
     let img = load_image(&model, &a.image, &a.dicom)?;
-    let x = crate::input::to_tensor(&img, model.device())?;
-    let targets = a.target.map(|t| vec![t]);
+    let x = crate::input::to_tensor(&img, model.info().channels, model.device())?;
+    let targets = a.target.as_deref().map(|t| model.info().output_index(t)).transpose()?;
+    let targets = targets.map(|t| vec![t]);
     let opts = Options { abs: a.abs, layer: a.layer.clone() };
     let attr = attribution::attribute(&model, &x, targets.as_deref(), method, &opts)?;
     let v = Vec::<f32>::try_from(attr.to_device(tch::Device::Cpu).view([-1]))?;
-    crate::io::npy::write_f32(&a.out, &[3, img.height, img.width], &v)?;
+    let channels = crate::convert::to_usize(model.info().channels);
+    crate::io::npy::write_f32(&a.out, &[channels, img.height, img.width], &v)?;
     eprintln!("{method} written to {}", a.out.display());
     Ok(())
 }
@@ -125,14 +128,24 @@ fn ax_cmd(a: &AxArgs, device: runtime::DeviceChoice) -> Result<()> {
     let methods = Method::parse_list(&a.methods)?;
     let model = load(&a.model, device)?;
     if let Some(dir) = &a.data {
-        return super::dataset::ax_data(&model, dir, &methods, a);
+        return match super::dataset::ax_data(&model, dir, &methods, a) {
+            // Even single images do not fit on the GPU: the rows so far stay, the run resumes on
+            // the CPU.
+            Err(e) if e.is_out_of_memory() && model.device().is_cuda() => {
+                eprintln!("warning: {e}; even one image does not fit, resuming on the CPU");
+                let cpu = Model::load(&a.model.require()?, tch::Device::Cpu)?;
+                super::dataset::ax_data(&cpu, dir, &methods, a)
+            }
+            r => r,
+        };
     }
     let Some(path) = &a.image else {
         return Err(Error::invalid("ax needs --image PATH or --data DIR"));
     };
     let img = load_image(&model, path, &a.dicom)?;
-    let x = crate::input::to_tensor(&img, model.device())?;
-    let labels = a.label.map(|l| vec![l]);
+    let x = crate::input::to_tensor(&img, model.info().channels, model.device())?;
+    let label = a.label.as_deref().map(|l| model.info().output_index(l)).transpose()?;
+    let labels = label.map(|l| vec![l]);
     let (pred, scores) =
         ax::ax_batch(&model, &x, labels.as_deref(), &methods, &Options::default())?;
     let mut co = serde_json::Map::new();
@@ -144,7 +157,7 @@ fn ax_cmd(a: &AxArgs, device: runtime::DeviceChoice) -> Result<()> {
         }
     }
     let mut v =
-        serde_json::json!({"predicted": pred[0], "label": a.label.unwrap_or(pred[0]), "co": co});
+        serde_json::json!({"predicted": pred[0], "label": label.unwrap_or(pred[0]), "co": co});
     if !flagged.is_empty() {
         v["zero_attribution"] = serde_json::json!(flagged);
     }
@@ -170,13 +183,15 @@ fn gax_cmd(a: &GaxArgs, device: runtime::DeviceChoice) -> Result<()> {
     let images: Vec<Image> =
         a.image.iter().map(|p| load_image(&model, p, &a.dicom)).collect::<Result<_>>()?;
     let refs: Vec<&Image> = images.iter().collect();
-    let x = crate::input::batch(&refs, model.device())?;
+    let x = crate::input::batch(&refs, model.info().channels, model.device())?;
     let predicted = attribution::predict(&model, &x)?;
-    let labels: Vec<i64> = match a.label {
+    let label = a.label.as_deref().map(|l| model.info().output_index(l)).transpose()?;
+    let labels: Vec<i64> = match label {
         None => predicted.clone(),
         Some(l) => {
+            // A multi-label model's outputs are findings, not rival classes: any may be chosen.
             for (p, path) in predicted.iter().zip(&a.image) {
-                if *p != l && !a.force {
+                if *p != l && !a.force && !model.info().multilabel {
                     return Err(Error::invalid(format!(
                         "{}: the model predicts class {p}, not the label {l}; the paper runs GAX \
                          on correctly predicted images only (add --force to maximise class {l} \

@@ -12,6 +12,16 @@ use crate::model::Model;
 
 /// `ax --data DIR`.
 pub fn ax_data(model: &Model, dir: &Path, methods: &[Method], args: &AxArgs) -> Result<()> {
+    let target = match &args.label {
+        Some(l) if model.info().multilabel => Some(model.info().output_index(l)?),
+        Some(_) => {
+            return Err(crate::error::Error::invalid(
+                "--target/--label with --data names a pathology of a multi-label model; a \
+                 single-label model takes its labels from the class folders",
+            ));
+        }
+        None => None,
+    };
     let opts = RunOptions {
         methods: methods.to_vec(),
         batch: args.batch.max(1),
@@ -20,9 +30,15 @@ pub fn ax_data(model: &Model, dir: &Path, methods: &[Method], args: &AxArgs) -> 
         gax_steps: args.gax_steps,
         load: args.dicom.options(),
         overwrite: args.overwrite,
+        target,
     };
     let mut bar = Progress::new("images", 0, false);
+    let mut splits = 0;
     let mut report = |p: dataset::Progress| {
+        if p.splits > splits {
+            splits = p.splits;
+            bar.note(&format!("out of memory: batch split in two and retried ({splits} so far)"));
+        }
         let message = format!("{:.2} images/s, {:.0} s left", p.rate, p.eta);
         bar.set(p.done as u64, p.total as u64, &message);
     };

@@ -1,7 +1,7 @@
 //! The GAX rows of a dataset run: a batched GAX run per variant, of which each image's last
 //! step is scored.
 
-use crate::ax::Variant;
+use crate::ax::{Readout, Variant};
 use crate::convert::to_i64;
 use crate::error::{Error, Result};
 use crate::gax::{GaxConfig, GaxStep};
@@ -13,19 +13,25 @@ pub(super) struct GaxFinals {
     pub(super) co: Vec<f32>,
     /// The prediction on each image's final x'.
     pub(super) predicted: Vec<i64>,
-    /// The final heatmaps, `[B, 3, H, W]` on the CPU.
+    /// The final heatmaps, `[B, C, H, W]` on the CPU.
     pub(super) heatmaps: tch::Tensor,
 }
 
+/// Runs GAX for `steps` on the batch; predictions on the final x' are read by `readout` (for
+/// [`Readout::Positive`] from the chosen output's sigmoid, so every output is reported).
 pub(super) fn gax_finals(
     model: &Model,
     x: &tch::Tensor,
-    labels: &[i64],
+    (labels, readout): (&[i64], Readout),
     variant: Variant,
     steps: usize,
     cancel: &dyn Fn() -> bool,
 ) -> Result<GaxFinals> {
-    let cfg = GaxConfig { max_steps: steps, variant, top_k: 1, ..GaxConfig::default() };
+    let top_k = match readout {
+        Readout::ArgMax => 1,
+        Readout::Positive(_) => crate::convert::to_usize(model.info().classes),
+    };
+    let cfg = GaxConfig { max_steps: steps, variant, top_k, ..GaxConfig::default() };
     let n = labels.len();
     let mut last: Vec<Option<GaxStep>> = vec![None; n];
     let outcome = crate::gax::engine::run(model, x, labels, &cfg, cancel, &mut |s| {
@@ -49,9 +55,14 @@ pub(super) fn gax_finals(
     for s in last {
         let s = s.ok_or_else(|| Error::invalid("GAX reported no step for an image"))?;
         co.push(s.co);
-        predicted.push(s.predicted);
+        predicted.push(match readout {
+            Readout::ArgMax => s.predicted,
+            Readout::Positive(t) => {
+                i64::from(s.top.iter().any(|&(class, prob)| class == t && prob > 0.5))
+            }
+        });
         let (h, w) = (to_i64(s.heatmap.height), to_i64(s.heatmap.width));
-        maps.push(tch::Tensor::from_slice(&s.heatmap.to_f32()).view([3, h, w]));
+        maps.push(tch::Tensor::from_slice(&s.heatmap.to_f32()).view([-1, h, w]));
     }
     Ok(GaxFinals { co, predicted, heatmaps: tch::Tensor::stack(&maps, 0) })
 }

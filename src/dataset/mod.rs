@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 pub use record::{RunRecord, record_path};
 pub use rows::Row;
 pub use run::{Progress, RunOptions, Shard, run, run_with_rows, shard_batches};
-pub use scan::{Item, list_images, scan};
+pub use scan::{Item, list_images, scan, scan_pathology};
 pub use stats::Summary;
 
 /// The method column of GAX rows.

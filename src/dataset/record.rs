@@ -33,6 +33,9 @@ pub struct RunRecord {
     pub window: String,
     /// The DICOM frame.
     pub frame: usize,
+    /// The pathology of a per-pathology run (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 /// The record file beside `csv`: `results.csv` → `results.run.json`.
@@ -56,6 +59,13 @@ impl RunRecord {
             shard: opts.shard.map(|s| format!("{}/{}", s.index, s.count)).unwrap_or_default(),
             window: format!("{:?}", opts.load.window),
             frame: opts.load.frame,
+            target: opts.target.map(|t| {
+                usize::try_from(t)
+                    .ok()
+                    .and_then(|i| info.labels.get(i))
+                    .cloned()
+                    .unwrap_or_default()
+            }),
         })
     }
 
@@ -105,13 +115,15 @@ impl RunRecord {
         }
         check("DICOM window", self.window.clone(), other.window.clone());
         check("DICOM frame", self.frame.to_string(), other.frame.to_string());
+        let target = |t: &Option<String>| t.clone().unwrap_or_else(|| "(all classes)".to_owned());
+        check("pathology", target(&self.target), target(&other.target));
         d
     }
 
     /// A short digest of what decides the numbers (not the shard or the data path), for file
     /// names.
     pub fn digest(&self) -> String {
-        let text = format!(
+        let mut text = format!(
             "{}|{}|{}|{}|{}|{}|{}",
             self.arch,
             self.weights,
@@ -121,6 +133,10 @@ impl RunRecord {
             self.window,
             self.frame
         );
+        if let Some(t) = &self.target {
+            text.push('|');
+            text.push_str(t);
+        }
         crate::model::text_hash(&text).chars().take(8).collect()
     }
 }
@@ -235,6 +251,7 @@ mod tests {
             shard: "0/2".into(),
             window: "File".into(),
             frame: 0,
+            target: None,
         }
     }
 

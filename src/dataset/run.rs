@@ -49,6 +49,8 @@ pub struct Progress {
     pub rate: f64,
     /// Seconds left at that rate.
     pub eta: f64,
+    /// Batches this run split in two after running out of (GPU) memory.
+    pub splits: usize,
 }
 
 impl Progress {
@@ -81,6 +83,11 @@ pub struct RunOptions {
     pub load: crate::input::LoadOptions,
     /// Start afresh: delete the CSV, its summary and its run record first, instead of resuming.
     pub overwrite: bool,
+    /// One output of a multi-label model (a pathology): the data folder has the per-pathology
+    /// layout (`PATHOLOGY/positive`, `PATHOLOGY/negative`), labels and predictions are 1/0 for
+    /// that output (predicted 1 when its logit is positive), heatmaps explain it and CO weighs
+    /// it alone.
+    pub target: Option<i64>,
 }
 
 /// The batches of `items` this shard processes.
@@ -113,7 +120,17 @@ pub fn run_with_rows(
     progress: &mut dyn FnMut(Progress),
     cancel: &dyn Fn() -> bool,
 ) -> Result<(Summary, Vec<Row>)> {
-    let items = scan(dir, &model.info().labels)?;
+    let items = match opts.target {
+        Some(t) => {
+            let info = model.info();
+            let name =
+                usize::try_from(t).ok().and_then(|i| info.labels.get(i)).ok_or_else(|| {
+                    Error::invalid(format!("output {t} is outside 0..{}", info.classes))
+                })?;
+            super::scan::scan_pathology(dir, name)?
+        }
+        None => scan(dir, &model.info().labels)?,
+    };
     let expected = (opts.methods.len() + usize::from(opts.gax_steps > 0)) * 2;
     let record = RunRecord::new(model, dir, opts)?;
     if opts.overwrite {
@@ -134,7 +151,7 @@ pub fn run_with_rows(
         batches.iter().flat_map(|b| b.iter()).filter(|it| done.contains(&it.rel)).count();
     let start = Instant::now();
     let mut new_images = 0_usize;
-    let size = model.info().image_size();
+    let mut splits = 0_usize;
     for batch in batches {
         if batch.iter().all(|it| done.contains(&it.rel)) {
             continue;
@@ -142,53 +159,7 @@ pub fn run_with_rows(
         if cancel() {
             return Err(Error::Cancelled);
         }
-        let images: Vec<Image> = batch
-            .iter()
-            .map(|it| crate::input::load_image_with(&it.path, size, &opts.load))
-            .collect::<Result<_>>()?;
-        let refs: Vec<&Image> = images.iter().collect();
-        let x = crate::input::batch(&refs, model.device())?;
-        let labels: Vec<i64> = batch.iter().map(|it| it.label).collect();
-        let masks = batch_masks(dir, batch, size)?;
-        let mut lesions: Vec<Vec<Option<LesionScore>>> = Vec::new();
-        let mut on_heatmap = |_: Method, h: &tch::Tensor| -> Result<()> {
-            if let Some(m) = &masks {
-                lesions.push(lesion::score(h, m)?);
-            }
-            Ok(())
-        };
-        let (pred, scores) = ax::ax_batch_with(
-            model,
-            &x,
-            Some(&labels),
-            &opts.methods,
-            &Options::default(),
-            &mut on_heatmap,
-        )?;
-        let mut out = Vec::with_capacity(batch.len() * expected);
-        for (i, ((it, &p), sc)) in batch.iter().zip(&pred).zip(&scores).enumerate() {
-            for (k, s) in sc.iter().enumerate() {
-                let les = lesions.get(k).and_then(|v| v.get(i).copied().flatten());
-                let method = HeatmapSource::Method(s.method);
-                out.push(row(it, p, method, Variant::Sum, s.sum, s.predicted_sum, les));
-                out.push(row(it, p, method, Variant::Mult, s.mult, s.predicted_mult, les));
-            }
-        }
-        if opts.gax_steps > 0 {
-            for variant in Variant::ALL {
-                let finals =
-                    super::gax::gax_finals(model, &x, &labels, variant, opts.gax_steps, cancel)?;
-                let les = match &masks {
-                    Some(m) => lesion::score(&finals.heatmaps, m)?,
-                    None => vec![None; batch.len()],
-                };
-                for (i, (it, &p)) in batch.iter().zip(&pred).enumerate() {
-                    let l = les.get(i).copied().flatten();
-                    let (co, pa) = (finals.co[i], finals.predicted[i]);
-                    out.push(row(it, p, HeatmapSource::Gax, variant, co, pa, l));
-                }
-            }
-        }
+        let mut out = score_split(model, dir, batch, opts, expected, cancel, &mut splits)?;
         // Images of this batch already in the file (a cut-off append) keep their rows.
         out.retain(|r| !done.contains(&r.image));
         out.sort_by_cached_key(Row::key);
@@ -202,12 +173,108 @@ pub fn run_with_rows(
             total,
             rate,
             eta: to_f64(total - finished) / rate.max(1e-9),
+            splits,
         });
     }
     let all = rows::read(&opts.out)?;
     let summary = stats::summarise(&all);
     write_summary(&opts.out, &summary)?;
     Ok((summary, all))
+}
+
+/// The rows of one batch; a batch that runs out of memory is split in two and each half scored
+/// on its own (down to single images), counting the splits in `splits`.
+fn score_split(
+    model: &Model,
+    dir: &Path,
+    batch: &[Item],
+    opts: &RunOptions,
+    expected: usize,
+    cancel: &dyn Fn() -> bool,
+    splits: &mut usize,
+) -> Result<Vec<Row>> {
+    match score_batch(model, dir, batch, opts, expected, cancel) {
+        Err(e) if e.is_out_of_memory() && batch.len() > 1 => {
+            *splits += 1;
+            let (a, b) = batch.split_at(batch.len() / 2);
+            let mut rows = score_split(model, dir, a, opts, expected, cancel, splits)?;
+            rows.extend(score_split(model, dir, b, opts, expected, cancel, splits)?);
+            Ok(rows)
+        }
+        r => r,
+    }
+}
+
+/// The rows of one batch: AX for every method and variant, and GAX when asked for.
+fn score_batch(
+    model: &Model,
+    dir: &Path,
+    batch: &[Item],
+    opts: &RunOptions,
+    expected: usize,
+    cancel: &dyn Fn() -> bool,
+) -> Result<Vec<Row>> {
+    crate::io::injected_out_of_memory(batch.len())?;
+    let size = model.info().image_size();
+    let images: Vec<Image> = batch
+        .iter()
+        .map(|it| crate::input::load_image_with(&it.path, size, &opts.load))
+        .collect::<Result<_>>()?;
+    let refs: Vec<&Image> = images.iter().collect();
+    let x = crate::input::batch(&refs, model.info().channels, model.device())?;
+    // A per-pathology run scores its one output; labels then are the 1/0 of the folders.
+    let readout = opts.target.map_or(ax::Readout::ArgMax, ax::Readout::Positive);
+    let labels: Vec<i64> = match opts.target {
+        Some(t) => vec![t; batch.len()],
+        None => batch.iter().map(|it| it.label).collect(),
+    };
+    let masks = batch_masks(dir, batch, size)?;
+    let mut lesions: Vec<Vec<Option<LesionScore>>> = Vec::new();
+    let mut on_heatmap = |_: Method, h: &tch::Tensor| -> Result<()> {
+        if let Some(m) = &masks {
+            lesions.push(lesion::score(h, m)?);
+        }
+        Ok(())
+    };
+    let (pred, scores) = ax::ax_batch_read(
+        model,
+        &x,
+        (Some(&labels), readout),
+        &opts.methods,
+        &Options::default(),
+        &mut on_heatmap,
+    )?;
+    let mut out = Vec::with_capacity(batch.len() * expected);
+    for (i, ((it, &p), sc)) in batch.iter().zip(&pred).zip(&scores).enumerate() {
+        for (k, s) in sc.iter().enumerate() {
+            let les = lesions.get(k).and_then(|v| v.get(i).copied().flatten());
+            let method = HeatmapSource::Method(s.method);
+            out.push(row(it, p, method, Variant::Sum, s.sum, s.predicted_sum, les));
+            out.push(row(it, p, method, Variant::Mult, s.mult, s.predicted_mult, les));
+        }
+    }
+    if opts.gax_steps > 0 {
+        for variant in Variant::ALL {
+            let finals = super::gax::gax_finals(
+                model,
+                &x,
+                (&labels, readout),
+                variant,
+                opts.gax_steps,
+                cancel,
+            )?;
+            let les = match &masks {
+                Some(m) => lesion::score(&finals.heatmaps, m)?,
+                None => vec![None; batch.len()],
+            };
+            for (i, (it, &p)) in batch.iter().zip(&pred).enumerate() {
+                let l = les.get(i).copied().flatten();
+                let (co, pa) = (finals.co[i], finals.predicted[i]);
+                out.push(row(it, p, HeatmapSource::Gax, variant, co, pa, l));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The lesion masks of a batch as `[B, H, W]`, when at least one image has a mask file (images

@@ -1,5 +1,6 @@
 //! Listing an ImageFolder tree: one subfolder per class, images found recursively, class
-//! indices matched to the model's labels.
+//! indices matched to the model's labels; or, for one output of a multi-label model, the
+//! per-pathology layout `PATHOLOGY/positive`, `PATHOLOGY/negative` (labels 1 and 0).
 
 use std::path::{Path, PathBuf};
 
@@ -106,6 +107,55 @@ pub fn scan(dir: &Path, labels: &[String]) -> Result<Vec<Item>> {
         return Err(Error::invalid(format!("{}: no images in the class folders", dir.display())));
     }
     // In the CSV's order (the `image` string), so a run's file is sorted as `merge` sorts.
+    items.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok(items)
+}
+
+/// Lists the per-pathology layout of `pathology` (one of a multi-label model's outputs):
+/// `DIR/PATHOLOGY/positive/**` (label 1) and `DIR/PATHOLOGY/negative/**` (label 0), the folder
+/// names matched case-insensitively (a space in the pathology may be written `_`). Other
+/// pathologies' folders are left alone.
+pub fn scan_pathology(dir: &Path, pathology: &str) -> Result<Vec<Item>> {
+    let same = |name: &str| {
+        let norm = |s: &str| s.to_ascii_lowercase().replace(' ', "_");
+        norm(name) == norm(pathology)
+    };
+    let folder = sorted_entries(dir)?
+        .into_iter()
+        .find(|p| p.is_dir() && p.file_name().is_some_and(|n| same(&n.to_string_lossy())))
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "{}: no folder for '{pathology}' (expected {pathology}/positive and \
+                 {pathology}/negative)",
+                dir.display()
+            ))
+        })?;
+    let name = folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut items = Vec::new();
+    for (sub, label) in [("negative", 0), ("positive", 1)] {
+        let Some(d) = sorted_entries(&folder)?.into_iter().find(|p| {
+            p.is_dir()
+                && p.file_name().is_some_and(|n| n.to_string_lossy().eq_ignore_ascii_case(sub))
+        }) else {
+            continue;
+        };
+        let sub_name = d.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let mut files = Vec::new();
+        walk_images(&d, &mut files)?;
+        for path in files {
+            let tail = path
+                .strip_prefix(&d)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
+            items.push(Item { rel: format!("{name}/{sub_name}/{tail}"), path, label });
+        }
+    }
+    if items.is_empty() {
+        return Err(Error::invalid(format!(
+            "{}: no images in {name}/positive or {name}/negative",
+            dir.display()
+        )));
+    }
     items.sort_by(|a, b| a.rel.cmp(&b.rel));
     Ok(items)
 }

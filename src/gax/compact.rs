@@ -2,14 +2,14 @@
 
 use half::f16;
 
-/// A `[3, H, W]` heatmap in half precision.
+/// A `[C, H, W]` heatmap in half precision (C = 3, or 1 for a 1-channel model).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompactHeatmap {
     /// Height.
     pub height: usize,
     /// Width.
     pub width: usize,
-    /// `3 · H · W` values, channel-major.
+    /// `C · H · W` values, channel-major.
     pub data: Vec<f16>,
 }
 
@@ -17,6 +17,22 @@ impl CompactHeatmap {
     /// Compresses f32 values.
     pub fn from_f32(height: usize, width: usize, values: &[f32]) -> Self {
         Self { height, width, data: values.iter().map(|&v| f16::from_f32(v)).collect() }
+    }
+
+    /// The number of channels C.
+    pub fn channels(&self) -> usize {
+        self.data.len() / (self.height * self.width).max(1)
+    }
+
+    /// The heatmap with three channels: a 1-channel heatmap repeated in each (the explorer and
+    /// run files draw and store three planes), any other as it is.
+    #[must_use]
+    pub fn into_three_channels(self) -> Self {
+        if self.channels() != 1 {
+            return self;
+        }
+        let data = self.data.repeat(3);
+        Self { data, ..self }
     }
 
     /// The values as f32.
@@ -47,5 +63,8 @@ mod tests {
             assert!((a - b).abs() < 1e-3);
         }
         assert_eq!(c.to_le_bytes().len(), 24);
+        assert_eq!(c.channels(), 3);
+        let one = CompactHeatmap::from_f32(2, 2, &v[..4]).into_three_channels();
+        assert_eq!((one.channels(), &one.data[..4]), (3, &one.data[8..]));
     }
 }

@@ -41,7 +41,8 @@ impl StopReason {
     }
 }
 
-/// Runs GAX on the batch `x` (`[B, 3, H, W]`, pixels in [0, 1]) with one label per image.
+/// Runs GAX on the batch `x` (`[B, C, H, W]`, pixels in [0, 1], C the model's channels; W and b
+/// have its shape) with one label per image.
 ///
 /// `on_step` receives every step of every image, in step order; `cancel` is checked before
 /// every step. Returns each image's stop reason and final step.
@@ -66,7 +67,7 @@ pub fn run(
     }
     let dev = model.device();
     let x_all = x.to_kind(Kind::Float).to_device(dev).detach();
-    let k_all = ax::kappa(&Tensor::from_slice(labels).to_device(dev), classes);
+    let k_all = ax::kappa_for(model.info(), &Tensor::from_slice(labels).to_device(dev));
     let y0_all = tch::no_grad(|| model.forward(&x_all))?.detach();
     let top_k = to_i64(cfg.top_k.max(1)).min(classes);
     let p = Problem { model, cfg, top_k };

@@ -123,9 +123,9 @@ pub struct GaxStep {
     pub abs_max: f32,
     /// The predicted class on x'.
     pub predicted: i64,
-    /// Top classes on x' as (class, probability).
+    /// Top classes on x' as (class, probability: sigmoid for a multi-label model).
     pub top: Vec<(i64, f32)>,
-    /// The heatmap `[3, H, W]`.
+    /// The heatmap `[C, H, W]` (C = the model's input channels).
     pub heatmap: CompactHeatmap,
 }
 

@@ -29,7 +29,7 @@ pub(crate) const FIXED: usize = 5;
 pub(crate) struct Readout {
     /// Per image `[co, loss, similarity, abs_max, predicted, k probabilities, k classes]`.
     pub scalars: Vec<f32>,
-    /// Per image its heatmap `[3, H, W]`, halved on the device.
+    /// Per image its heatmap `[C, H, W]`, halved on the device.
     pub heat: Vec<Vec<half::f16>>,
 }
 
@@ -57,7 +57,7 @@ pub(crate) struct Problem<'a> {
 struct Evaluation {
     /// Per-image loss, still attached to the autograd graph.
     loss: Tensor,
-    /// The heatmaps `[n, 3, H, W]` (detached).
+    /// The heatmaps `[n, C, H, W]` (detached).
     heat: Tensor,
     /// The packed per-image scalars (see [`Readout::scalars`]).
     scalars: Tensor,
@@ -101,7 +101,7 @@ impl Batch {
         let loss = -&co + sim.reciprocal() * p.cfg.lambda;
         let y = y.detach();
         let heat = heat.detach();
-        let (probs, classes) = y.softmax(1, Kind::Float).topk(p.top_k, 1, true, true);
+        let (probs, classes) = p.model.info().probabilities(&y).topk(p.top_k, 1, true, true);
         let column = |t: &Tensor| t.detach().to_kind(Kind::Float).unsqueeze(1);
         let scalars = Tensor::cat(
             &[

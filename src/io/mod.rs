@@ -5,9 +5,10 @@ pub mod image;
 pub mod npy;
 pub mod runfile;
 
-/// Set to `die-before-rename` to make [`write_atomic`] end the process after writing its
-/// temporary file and before renaming it (how the tests check that a killed save loses
-/// nothing).
+/// Fault injection for the tests. `die-before-rename` makes [`write_atomic`] end the process
+/// after writing its temporary file and before renaming it (a killed save loses nothing);
+/// `oom-above-batch=N` makes every dataset batch of more than N images fail as a CUDA
+/// out-of-memory error would (batches are split and retried).
 pub const FAULT_VAR: &str = "HEATMAP_EXPLORER_FAULT";
 
 /// Writes `bytes` to `path` atomically: a uniquely named temporary file in the same folder,
@@ -41,4 +42,17 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
         let _ = std::fs::remove_file(&tmp);
         Error::io(path, e)
     })
+}
+
+/// The out-of-memory error `oom-above-batch=N` in [`FAULT_VAR`] asks for, when `batch` > N.
+pub(crate) fn injected_out_of_memory(batch: usize) -> crate::Result<()> {
+    let limit = std::env::var(FAULT_VAR)
+        .ok()
+        .and_then(|v| v.strip_prefix("oom-above-batch=").and_then(|n| n.parse::<usize>().ok()));
+    match limit {
+        Some(n) if batch > n => Err(crate::error::Error::Torch(tch::TchError::Torch(format!(
+            "CUDA out of memory (injected by {FAULT_VAR} for a batch of {batch})"
+        )))),
+        _ => Ok(()),
+    }
 }

@@ -109,7 +109,7 @@ impl RunRecord {
             abs_max: s.abs_max,
             predicted: s.predicted,
         });
-        self.heatmaps.push(s.heatmap);
+        self.heatmaps.push(s.heatmap.into_three_channels());
     }
 
     /// Writes the run to `path` atomically.

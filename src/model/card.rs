@@ -16,8 +16,8 @@ pub enum Labels {
     File(PathBuf),
 }
 
-/// A model card (`{"arch", "classes", "labels", "normalize", "input_size", "weights"}` plus
-/// free-form provenance).
+/// A model card (`{"arch", "classes", "labels", "normalize", "input_size", "weights"}`, the
+/// optional `"channels"` and `"multilabel"` of SPEC §10, plus free-form provenance).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ModelCard {
     /// Architecture name, e.g. `squeezenet1_1` or `resnet34-2class`.
@@ -35,6 +35,12 @@ pub struct ModelCard {
     pub input_size: [i64; 2],
     /// The weights file, relative to the card.
     pub weights: PathBuf,
+    /// Input channels, 1 or 3 (absent: what the weights' first convolution takes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<i64>,
+    /// Independent sigmoid outputs (absent: true for torchxrayvision's architectures only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multilabel: Option<bool>,
     /// Anything else: data, training command, accuracy.
     #[serde(flatten)]
     pub provenance: serde_json::Map<String, serde_json::Value>,

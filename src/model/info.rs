@@ -30,6 +30,11 @@ pub struct ModelInfo {
     pub native: bool,
     /// The default Grad-CAM layer.
     pub default_layer: String,
+    /// Input channels: 1 (grayscale models such as torchxrayvision's) or 3.
+    pub channels: i64,
+    /// Independent sigmoid outputs (pathologies) rather than mutually exclusive classes: CO
+    /// weighs the chosen output alone and probabilities are sigmoids (SPEC §10).
+    pub multilabel: bool,
 }
 
 impl ModelInfo {
@@ -40,12 +45,46 @@ impl ModelInfo {
             classes,
             labels: default_labels(Some(arch), classes),
             normalize,
-            input_size: [256, 256],
+            input_size: arch.default_input_size(),
             source: String::new(),
             hash: String::new(),
             native: true,
             default_layer: arch.default_layer().to_owned(),
+            channels: arch.default_channels(),
+            multilabel: arch.is_xrv(),
         }
+    }
+
+    /// Output probabilities `[N, C]` from logits: sigmoids for a multi-label model, a softmax
+    /// otherwise.
+    pub fn probabilities(&self, logits: &tch::Tensor) -> tch::Tensor {
+        if self.multilabel { logits.sigmoid() } else { logits.softmax(1, tch::Kind::Float) }
+    }
+
+    /// The output index named by `target`: an index, or a label (exact, then ignoring case).
+    pub fn output_index(&self, target: &str) -> Result<i64> {
+        let t = target.trim();
+        if let Ok(i) = t.parse::<i64>() {
+            if (0..self.classes).contains(&i) {
+                return Ok(i);
+            }
+            return Err(Error::invalid(format!("output {i} is outside 0..{}", self.classes)));
+        }
+        let find = |eq: &dyn Fn(&str) -> bool| self.labels.iter().position(|l| eq(l));
+        find(&|l| l == t)
+            .or_else(|| find(&|l| l.eq_ignore_ascii_case(t)))
+            .map(crate::convert::to_i64)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "no output named '{t}'; outputs: {}",
+                    self.labels
+                        .iter()
+                        .filter(|l| !l.is_empty())
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
     }
 
     /// [`Self::input_size`] as the `[height, width]` images are decoded to.
@@ -55,10 +94,13 @@ impl ModelInfo {
 }
 
 /// The labels of a model without a label list: the paper's two classes for its two-class
-/// architectures, `class N` otherwise.
+/// architectures, torchxrayvision's 18 pathologies for its models, `class N` otherwise.
 pub(super) fn default_labels(arch: Option<Arch>, classes: i64) -> Vec<String> {
     if classes == 2 && matches!(arch, Some(Arch::Resnet34TwoClass | Arch::AlexnetTwoClass)) {
         return vec!["NORMAL".to_owned(), "PNEUMONIA".to_owned()];
+    }
+    if classes == 18 && arch.is_some_and(Arch::is_xrv) {
+        return super::arch::XRV_PATHOLOGIES.iter().map(|&l| l.to_owned()).collect();
     }
     (0..classes).map(|c| format!("class {c}")).collect()
 }
@@ -81,13 +123,36 @@ pub(super) fn checked_labels(
 /// The class count of `arch` (its default when none is given), when the architecture allows it.
 pub(super) fn checked_classes(arch: Arch, classes: Option<i64>) -> Result<i64> {
     let c = classes.unwrap_or_else(|| arch.default_classes());
-    if arch.fixed_classes() && c != 2 {
-        return Err(Error::invalid(format!("{arch} always has 2 classes")));
+    if let Some(fixed) = arch.fixed_classes()
+        && c != fixed
+    {
+        return Err(Error::invalid(format!("{arch} always has {fixed} classes")));
     }
     if c < 1 {
         return Err(Error::invalid("a model needs at least one class"));
     }
     Ok(c)
+}
+
+/// `channels`, when it is 1 or 3 and `normalize` fits it.
+pub(super) fn checked_channels(channels: i64, normalize: Normalize, origin: &Path) -> Result<i64> {
+    if channels != 1 && channels != 3 {
+        return Err(Error::format(
+            origin,
+            format!("{channels} input channels: a model takes 1 (grayscale) or 3 (RGB)"),
+        ));
+    }
+    if !normalize.fits_channels(channels) {
+        return Err(Error::format(
+            origin,
+            format!(
+                "{} normalisation is per RGB channel and cannot apply to a {channels}-channel \
+                 model; use xrv or none",
+                normalize.name()
+            ),
+        ));
+    }
+    Ok(channels)
 }
 
 /// `size` (`[height, width]`), when both sides are in `1..=8192`.
@@ -116,5 +181,24 @@ mod tests {
         assert_eq!(checked_classes(Arch::Resnet18, None).ok(), Some(1000));
         assert!(checked_labels(vec!["a".into()], 2, p).is_err());
         assert_eq!(default_labels(Some(Arch::AlexnetTwoClass), 2)[1], "PNEUMONIA");
+        assert_eq!(default_labels(Some(Arch::XrvDensenet121), 18)[8], "Pneumonia");
+        assert!(checked_classes(Arch::XrvDensenet121, Some(2)).is_err());
+        assert!(checked_channels(1, Normalize::Imagenet, p).is_err());
+        assert!(checked_channels(2, Normalize::None, p).is_err());
+        assert_eq!(checked_channels(1, Normalize::Xrv, p).ok(), Some(1));
+    }
+
+    #[test]
+    fn output_index_by_name_or_number() {
+        let info = ModelInfo::native(Arch::XrvDensenet121, 18, Normalize::Xrv);
+        assert_eq!(info.output_index("Effusion").ok(), Some(7));
+        assert_eq!(info.output_index("effusion").ok(), Some(7));
+        assert_eq!(info.output_index("3").ok(), Some(3));
+        assert!(info.output_index("18").is_err());
+        let err = info.output_index("Cough").expect_err("unknown");
+        assert!(err.to_string().contains("Lung Opacity"), "{err}");
+        assert!(info.multilabel && info.channels == 1);
+        let p = info.probabilities(&tch::Tensor::from_slice(&[0.0_f32, 2.0]).view([1, 2]));
+        assert_eq!(Vec::<f32>::try_from(p.view([-1])).ok().map(|v| v[0]), Some(0.5));
     }
 }

@@ -17,8 +17,14 @@ impl Model {
         let TrainableSpec { arch, classes, labels, normalize, input_size, init, seed, head_bias } =
             spec;
         let classes = checked_classes(arch, Some(classes))?;
+        if arch.default_channels() != 3 {
+            return Err(Error::invalid(format!(
+                "{arch} takes 1-channel input; training runs on RGB batches (use densenet121 or \
+                 resnet50 and fine-tune from exported weights)"
+            )));
+        }
         tch::manual_seed(seed);
-        let (vs, net) = Net::build(arch, classes, device);
+        let (vs, net) = Net::build(arch, 3, classes, device);
         torchvision_init(&vs, arch)?;
         if let Some(value) = head_bias {
             let name = arch.head_bias().ok_or_else(|| {
@@ -97,7 +103,8 @@ pub(super) fn seeded_weights(vs: &nn::VarStore, seed: i64) -> Result<()> {
                 let fan_in: i64 = size[1..].iter().product();
                 let bound = (6.0 / crate::convert::to_f32(to_usize(fan_in.max(1)))).sqrt();
                 (0..count).map(|_| (2.0 * next() - 1.0) * bound).collect()
-            } else if name.contains("bn") || name.contains("downsample.1") {
+            } else if name.contains("bn") || name.contains("norm") || name.contains("downsample.1")
+            {
                 // BatchNorm scale and shift.
                 if name.ends_with("weight") {
                     (0..count).map(|_| 0.9 + 0.2 * next()).collect()

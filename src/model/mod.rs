@@ -10,6 +10,7 @@ pub mod alexnet;
 pub mod arch;
 pub mod card;
 pub mod ctx;
+pub mod densenet;
 mod hash;
 mod info;
 mod init;
@@ -41,7 +42,8 @@ enum Backend {
     Script(CModule),
 }
 
-/// A classifier taking [0, 1] pixels `[N, 3, H, W]` and returning raw logits `[N, C]`.
+/// A classifier taking [0, 1] pixels `[N, channels, H, W]` (1 or 3 channels) and returning raw
+/// logits `[N, C]`.
 pub struct Model {
     kind: Backend,
     /// Per-channel mean and std subtracted and divided inside the forward, if any.
@@ -87,6 +89,13 @@ impl Model {
 
     /// Logits for [0, 1] pixels, with the given per-forward context.
     pub fn forward_ctx(&self, x: &Tensor, ctx: &mut Ctx) -> Result<Tensor> {
+        let s = x.size();
+        if s.len() != 4 || s[1] != self.info.channels {
+            return Err(Error::invalid(format!(
+                "expected an image batch [N, {c}, H, W] for this {c}-channel model, got {s:?}",
+                c = self.info.channels
+            )));
+        }
         let xn = match &self.norm {
             Some((mean, std)) => (x - mean) / std,
             None => x.shallow_clone(),
@@ -117,16 +126,19 @@ impl Model {
         }
         let mut ctx = Ctx { seen_layers: Some(Vec::new()), ..Ctx::default() };
         let [h, w] = self.info.input_size;
-        let x = Tensor::zeros([1, 3, h, w], (Kind::Float, self.device));
+        let x = Tensor::zeros([1, self.info.channels, h, w], (Kind::Float, self.device));
         let _logits = tch::no_grad(|| self.forward_ctx(&x, &mut ctx))?;
         Ok(ctx.seen_layers.unwrap_or_default())
     }
 
-    /// Checks that `x` is a float batch `[N, 3, H, W]` on which this model can run.
+    /// Checks that `x` is a float batch `[N, channels, H, W]` on which this model can run.
     pub fn check_input(&self, x: &Tensor) -> Result<()> {
         let s = x.size();
-        if s.len() != 4 || s[1] != 3 {
-            return Err(Error::invalid(format!("expected an image batch [N, 3, H, W], got {s:?}")));
+        let c = self.info.channels;
+        if s.len() != 4 || s[1] != c {
+            return Err(Error::invalid(format!(
+                "expected an image batch [N, {c}, H, W] for this {c}-channel model, got {s:?}"
+            )));
         }
         if s[0] < 1 {
             return Err(Error::invalid("empty batch"));

@@ -60,15 +60,16 @@ pub struct ResNet {
 }
 
 impl ResNet {
-    /// Builds the network under `root`; `fc_bias` is false for the paper's two-class head.
+    /// Builds the network under `root` for `channels` input channels (torchxrayvision's
+    /// ResNet50 takes 1); `fc_bias` is false for the paper's two-class head.
     pub fn new(
         root: &nn::Path<'_>,
         kind: BlockKind,
         layers: [usize; 4],
-        classes: i64,
+        (channels, classes): (i64, i64),
         fc_bias: bool,
     ) -> Self {
-        let conv1 = Conv::new(&(root / "conv1"), 3, 64, 7, 2, 3, false);
+        let conv1 = Conv::new(&(root / "conv1"), channels, 64, 7, 2, 3, false);
         let bn1 = Bn::new(&(root / "bn1"), 64);
         let expansion = if kind == BlockKind::Basic { 1 } else { 4 };
         let mut inplanes = 64;
@@ -125,7 +126,7 @@ impl ResNet {
         Self { conv1, bn1, stages, fc }
     }
 
-    /// Logits for a normalised batch `[N, 3, H, W]`.
+    /// Logits for a normalised batch `[N, channels, H, W]`.
     pub fn forward(&self, x: &Tensor, ctx: &mut Ctx) -> Tensor {
         let c1 = ctx.tap("conv1", self.conv1.forward(x));
         let b1 = ctx.tap("bn1", self.bn1.forward(&c1, ctx.train));

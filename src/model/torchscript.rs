@@ -32,14 +32,11 @@ impl Model {
             .filter(|(_, t)| !super::all_finite(t))
             .map(|(n, _)| n)
             .collect();
-        if !bad.is_empty() {
-            return Err(Error::NonFinite(format!(
-                "TorchScript module {} ({} parameters: {})",
-                path.display(),
-                bad.len(),
-                bad.join(", ")
-            )));
-        }
+        super::weights::check_none_bad(
+            &bad,
+            || format!("TorchScript module {}", path.display()),
+            "parameters",
+        )?;
         let probe = Tensor::zeros([1, 3, 256, 256], (Kind::Float, device));
         let x = match normalize.tensors(device) {
             Some((mean, std)) => (&probe - mean) / std,
@@ -70,6 +67,8 @@ impl Model {
             hash: hash::file_hash(path)?,
             native: false,
             default_layer: String::new(),
+            channels: 3,
+            multilabel: false,
         };
         Ok(Self::finish(Backend::Script(module), info, device))
     }

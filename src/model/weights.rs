@@ -49,14 +49,7 @@ pub fn load_safetensors(vs: &VarStore, arch: Arch, path: &Path) -> Result<()> {
             }
         }
     }
-    if !bad.is_empty() {
-        return Err(Error::NonFinite(format!(
-            "weights {} ({} tensors: {})",
-            path.display(),
-            bad.len(),
-            bad.join(", ")
-        )));
-    }
+    check_none_bad(&bad, || format!("weights {}", path.display()), "tensors")?;
     let mut missing: Vec<_> = vars.keys().filter(|k| !seen.contains(*k)).cloned().collect();
     missing.sort();
     unexpected.sort();
@@ -112,12 +105,51 @@ pub fn load_matching(vs: &VarStore, arch: Arch, path: &Path) -> Result<usize> {
     Ok(n)
 }
 
+/// The input channels of `arch`'s first convolution as stored in the safetensors file `path`
+/// (read from the header alone), or `None` when the file does not hold that tensor (the full
+/// load then reports it missing).
+pub fn first_conv_channels(path: &Path, arch: Arch) -> Result<Option<i64>> {
+    use std::io::Read as _;
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut len = [0_u8; 8];
+    if f.read_exact(&mut len).is_err() {
+        return Ok(None);
+    }
+    let n = u64::from_le_bytes(len);
+    // safetensors caps its header at 100 MB.
+    if n > 100_000_000 {
+        return Ok(None);
+    }
+    let mut header = Vec::new();
+    f.take(n).read_to_end(&mut header).map_err(|e| Error::io(path, e))?;
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&header) else { return Ok(None) };
+    let Some(entries) = json.as_object() else { return Ok(None) };
+    let shape = entries
+        .iter()
+        .find(|(name, _)| arch.map_weight_name(name).as_deref() == Some(arch.first_conv()))
+        .and_then(|(_, v)| v["shape"].as_array().cloned());
+    Ok(shape.and_then(|s| s.get(1).and_then(serde_json::Value::as_i64)))
+}
+
 /// Whether every value of `t` is finite (no NaN, no ±∞); integer tensors always are.
 pub fn all_finite(t: &Tensor) -> bool {
     if !t.is_floating_point() || t.numel() == 0 {
         return true;
     }
     tch::no_grad(|| t.isfinite().all().int64_value(&[]) != 0)
+}
+
+/// An [`Error::NonFinite`] naming `what` and every entry of `bad` (tensors holding NaN or ±∞), if
+/// there are any; `kind` says what the entries are ("tensors", "parameters").
+pub(crate) fn check_none_bad(
+    bad: &[String],
+    what: impl FnOnce() -> String,
+    kind: &str,
+) -> Result<()> {
+    if bad.is_empty() {
+        return Ok(());
+    }
+    Err(Error::NonFinite(format!("{} ({} {kind}: {})", what(), bad.len(), bad.join(", "))))
 }
 
 /// An [`Error::NonFinite`] naming `what` when `t` holds NaN or ±∞.

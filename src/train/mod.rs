@@ -348,6 +348,8 @@ pub fn train(
         normalize: opts.normalize.name().to_owned(),
         input_size: opts.input_size,
         weights: PathBuf::from(format!("{}.safetensors", opts.name)),
+        channels: None,
+        multilabel: None,
         provenance,
     };
     let card_path = opts.out.join(format!("{}.json", opts.name));

@@ -5,21 +5,42 @@ use crate::attribution::{Method, Options};
 use crate::ax::HeatmapSource;
 use crate::ax::Variant;
 
-/// Draws the controls.
-pub fn show(app: &mut App, ui: &mut egui::Ui) {
+/// Draws the heading and the primary actions, pinned above the scrolling sections so they are
+/// visible on any screen (a 1366×768 laptop included).
+pub fn pinned(app: &mut App, ui: &mut egui::Ui) {
     ui.heading(super::REGION_LABELS[1]);
-    model_section(app, ui);
+    let running = app.state.gax_job.is_some();
+    ui.horizontal_wrapped(|ui| {
+        if ui.add_enabled(!running, egui::Button::new("Run GAX")).clicked() {
+            app.run_gax();
+        }
+        if ui.add_enabled(running, egui::Button::new("Stop")).clicked() {
+            app.stop();
+        }
+        if ui.button("Run methods").clicked() {
+            let methods = app.state.methods.clone();
+            app.run_methods(methods, Options::default());
+        }
+    });
     ui.separator();
-    images_section(app, ui);
-    super::window::show(app, ui);
-    ui.separator();
-    gax_section(app, ui);
-    ui.separator();
-    methods_section(app, ui);
+}
+
+/// Draws the sections, each collapsible.
+pub fn show(app: &mut App, ui: &mut egui::Ui) {
+    egui::CollapsingHeader::new("Model").default_open(true).show(ui, |ui| model_section(app, ui));
+    egui::CollapsingHeader::new("Images").default_open(true).show(ui, |ui| images_section(app, ui));
+    if app.current_dicom().is_some() {
+        egui::CollapsingHeader::new("Window")
+            .default_open(true)
+            .show(ui, |ui| super::window::show(app, ui));
+    }
+    egui::CollapsingHeader::new("GAX").default_open(true).show(ui, |ui| gax_section(app, ui));
+    egui::CollapsingHeader::new("Methods")
+        .default_open(true)
+        .show(ui, |ui| methods_section(app, ui));
 }
 
 fn model_section(app: &mut App, ui: &mut egui::Ui) {
-    ui.strong("Model");
     let Some(m) = app.state.model.clone() else {
         ui.label("no model loaded (File > Open model card...)");
         return;
@@ -87,7 +108,6 @@ fn class_picker(
 }
 
 fn images_section(app: &mut App, ui: &mut egui::Ui) {
-    ui.strong("Images");
     if app.state.images.is_empty() {
         ui.label("drop images here or use File > Open image...");
     }
@@ -124,7 +144,6 @@ fn images_section(app: &mut App, ui: &mut egui::Ui) {
 }
 
 fn gax_section(app: &mut App, ui: &mut egui::Ui) {
-    ui.strong("GAX");
     let cfg = &mut app.state.gax;
     let running = app.state.gax_job.is_some();
     ui.add_enabled_ui(!running, |ui| {
@@ -143,14 +162,6 @@ fn gax_section(app: &mut App, ui: &mut egui::Ui) {
                 .prefix("max steps "),
         );
     });
-    ui.horizontal(|ui| {
-        if ui.add_enabled(!running, egui::Button::new("Run GAX")).clicked() {
-            app.run_gax();
-        }
-        if ui.add_enabled(running, egui::Button::new("Stop")).clicked() {
-            app.stop();
-        }
-    });
     if let Some(run) = app.state.current_run() {
         let last = run.steps.last();
         ui.label(format!("steps: {}", run.steps.len().saturating_sub(1)));
@@ -162,7 +173,6 @@ fn gax_section(app: &mut App, ui: &mut egui::Ui) {
 }
 
 fn methods_section(app: &mut App, ui: &mut egui::Ui) {
-    ui.strong("Methods");
     for m in Method::ALL {
         let mut on = app.state.methods.contains(&m);
         if ui.checkbox(&mut on, m.name()).changed() {
@@ -173,10 +183,6 @@ fn methods_section(app: &mut App, ui: &mut egui::Ui) {
                 app.state.methods.retain(|x| *x != m);
             }
         }
-    }
-    if ui.button("Run methods").clicked() {
-        let methods = app.state.methods.clone();
-        app.run_methods(methods, Options::default());
     }
     let Some(entry) = app.state.current_entry() else { return };
     if entry.attributions.is_empty() {

@@ -78,8 +78,12 @@ fn run_controls(app: &mut App, ui: &mut egui::Ui) {
         }
     });
     if let Some(p) = app.state.dataset.progress {
+        let splits = match p.splits {
+            0 => String::new(),
+            n => format!(" ({n} batches split after running out of memory)"),
+        };
         ui.add(egui::ProgressBar::new(p.fraction()).text(format!(
-            "{}/{} images, {:.2} images/s, {:.0} s left",
+            "{}/{} images, {:.2} images/s, {:.0} s left{splits}",
             p.done, p.total, p.rate, p.eta
         )));
     }

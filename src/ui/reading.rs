@@ -24,7 +24,11 @@ pub fn show(app: &mut App, ui: &mut egui::Ui, explorer: Option<&ExplorerView>) {
     let ctx = ui.ctx().clone();
     let id = app.textures.show(&ctx, "reading", revision, &view.image, TextureOptions::LINEAR);
     let facts = &view.source.facts;
-    let max = [ui.available_width().clamp(160.0, 640.0), 480.0];
+    // At most about half the height, so the heatmap panels below keep room.
+    let max = [
+        ui.available_width().clamp(160.0, 640.0),
+        (ui.available_height() * 0.5).clamp(160.0, 480.0),
+    ];
     let size = fitted_size(view.source.size(), facts.pixel_spacing, max);
     let (uv0, uv1) = app.state.zoom.uv();
     let uv = egui::Rect::from_min_max(uv0.into(), uv1.into());

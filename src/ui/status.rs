@@ -18,6 +18,14 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             ui.label(format!("device: {}", app.state.device));
+            if let Some(e) = app.state.current_entry() {
+                ui.label(format!("image: {}", e.name()));
+            }
+            if app.state.exports_running > 0
+                && ui.small_button("Cancel export").on_hover_text("Stop the exports").clicked()
+            {
+                app.cancel_exports();
+            }
             if !app.state.pending.is_empty() || app.state.exports_running > 0 {
                 ui.spinner();
             }

@@ -110,5 +110,11 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             ui.separator();
             ui.label(format!("model: {} · {} classes", m.arch, m.classes));
         }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let help = ui.selectable_label(app.state.help_open, "Help (F1)");
+            if help.on_hover_text("shortcuts and what each panel shows").clicked() {
+                app.state.help_open = !app.state.help_open;
+            }
+        });
     });
 }

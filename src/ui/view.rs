@@ -1,16 +1,18 @@
 //! The central view: the image, the heatmap's R, G, B channels as signed panels with one shared
-//! colour bar, the channel sum, the change map, an overlay and the model's input, plus the
-//! method comparison grid. Hover shows raw values; scroll zooms and drag pans all panels. The
-//! panels come ready-made from the view model (`crate::view_model::explorer`).
+//! colour bar, the channel sum, the change map, an overlay and the model's input, as a grid of
+//! the panels the user chose or in focus mode (one large panel and a strip of small ones).
+//! Hover shows raw values; scroll zooms and drag pans all panels. The panels come ready-made
+//! from the view model (`crate::view_model::explorer`), their sizes from
+//! `crate::view_model::layout`.
 
 use egui::{Color32, TextureOptions, Vec2};
 
 use crate::app::App;
-use crate::app::state::ScaleMode;
-use crate::ax::HeatmapSource;
+use crate::app::state::{ScaleMode, ViewLayout};
 use crate::colormap;
 use crate::view_model::ExplorerView;
 use crate::view_model::explorer::Panel;
+use crate::view_model::layout;
 
 /// Draws the view.
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
@@ -26,6 +28,11 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         if ui.button("reset zoom").clicked() {
             st.zoom = Default::default();
         }
+        ui.separator();
+        for l in ViewLayout::ALL {
+            ui.selectable_value(&mut st.panels.layout, l, l.label());
+        }
+        panels_menu(app, ui);
     });
     let (view, again) = app.explorer_view();
     if let Some(after) = again {
@@ -35,35 +42,22 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         ui.label("open an image (File > Open image... or drop a file on the window)");
         return;
     };
-    if app.current_dicom().is_some() {
-        egui::ScrollArea::vertical().id_salt("reading_scroll").show(ui, |ui| {
-            ui.horizontal_top(|ui| {
-                ui.vertical(|ui| super::reading::show(app, ui, Some(&*view)));
-                ui.vertical(|ui| super::reading::model_input(app, ui));
-            });
-            if view.has_heatmap {
-                caption(ui, &view);
-                grid(app, ui, &view);
-            } else {
-                ui.label("run GAX or a method to see a heatmap");
-            }
+    // A DICOM image is read at full resolution under its window, beside what the model saw.
+    let dicom = app.current_dicom().is_some();
+    if dicom {
+        ui.horizontal_top(|ui| {
+            ui.vertical(|ui| super::reading::show(app, ui, Some(&*view)));
+            ui.vertical(|ui| super::reading::model_input(app, ui));
         });
-        return;
     }
     if !view.has_heatmap {
         ui.label("run GAX or a method to see a heatmap");
-        if let Some(image) = view.panels.first() {
+        if !dicom && let Some(image) = view.panels.first() {
             let id = texture(app, ui.ctx(), &view, image);
             ui.add(egui::Image::new((id, Vec2::splat(320.0))).alt_text("image"));
         }
         return;
     }
-    caption(ui, &view);
-    egui::ScrollArea::both().show(ui, |ui| grid(app, ui, &view));
-}
-
-/// The heatmap's caption, abs max and colour bar.
-fn caption(ui: &mut egui::Ui, view: &ExplorerView) {
     ui.horizontal(|ui| {
         ui.label(&view.caption);
         ui.separator();
@@ -71,20 +65,76 @@ fn caption(ui: &mut egui::Ui, view: &ExplorerView) {
         ui.separator();
         colour_bar(ui, view.scale);
     });
+    match app.state.panels.layout {
+        ViewLayout::Grid => grid(app, ui, &view),
+        ViewLayout::Focus => focus(app, ui, &view),
+    }
 }
 
-/// The panels, four to a row, and the method comparison.
+/// The panels the user chose, four (or as many as fit) to a row, sized so a row fits the view.
 fn grid(app: &mut App, ui: &mut egui::Ui, view: &ExplorerView) {
-    let side = ((ui.available_width() - 40.0) / 4.0).clamp(96.0, 320.0);
-    egui::Grid::new("panels").spacing([8.0, 8.0]).show(ui, |ui| {
-        for i in 0..view.panels.len() {
-            panel(app, ui, view, i, side);
-            if i % 4 == 3 {
-                ui.end_row();
+    let shown: Vec<usize> = (0..view.panels.len())
+        .filter(|&i| !app.state.panels.hidden.contains(view.panels[i].name))
+        .collect();
+    let size = ui.available_size();
+    let columns = layout::grid_columns(size.x, shown.len());
+    let side = layout::grid_side(size.x, size.y, columns);
+    egui::ScrollArea::both().show(ui, |ui| {
+        egui::Grid::new("panels").spacing([layout::GAP, layout::GAP]).show(ui, |ui| {
+            for (k, &i) in shown.iter().enumerate() {
+                panel(app, ui, view, i, side);
+                if k % columns == columns - 1 {
+                    ui.end_row();
+                }
+            }
+        });
+    });
+}
+
+/// One large panel (the overlay unless the user picked another) and a strip of the others,
+/// each a button that brings it to the front.
+fn focus(app: &mut App, ui: &mut egui::Ui, view: &ExplorerView) {
+    let large = view.panels.iter().position(|p| p.name == app.state.panels.focus).unwrap_or(0);
+    let size = ui.available_size();
+    let (side, strip) = layout::focus_sides(size.x, size.y, view.panels.len().saturating_sub(1));
+    let mut pick = None;
+    ui.horizontal_top(|ui| {
+        panel(app, ui, view, large, side);
+        egui::ScrollArea::vertical().id_salt("focus strip").show(ui, |ui| {
+            for (_, p) in view.panels.iter().enumerate().filter(|(i, _)| *i != large) {
+                let id = texture(app, ui.ctx(), view, p);
+                let button = egui::Button::image(egui::Image::new((id, Vec2::splat(strip))));
+                let r = ui.add(button).on_hover_text(&p.title);
+                r.widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::Button, true, format!("focus {}", p.name))
+                });
+                if r.clicked() {
+                    pick = Some(p.name);
+                }
+                ui.small(p.name);
+            }
+        });
+    });
+    if let Some(name) = pick {
+        app.state.panels.focus = name.to_owned();
+    }
+}
+
+/// A menu of the grid's panels, each with a checkbox that shows or hides it.
+fn panels_menu(app: &mut App, ui: &mut egui::Ui) {
+    ui.menu_button("panels", |ui| {
+        for name in crate::view_model::explorer::PANEL_NAMES {
+            let hidden = &mut app.state.panels.hidden;
+            let mut on = !hidden.contains(name);
+            if ui.checkbox(&mut on, name).changed() {
+                if on {
+                    hidden.remove(name);
+                } else {
+                    hidden.insert(name.to_owned());
+                }
             }
         }
     });
-    comparison(app, ui);
 }
 
 fn texture(app: &mut App, ctx: &egui::Context, view: &ExplorerView, p: &Panel) -> egui::TextureId {
@@ -97,11 +147,12 @@ fn panel(app: &mut App, ui: &mut egui::Ui, view: &ExplorerView, index: usize, si
     let id = texture(app, ui.ctx(), view, p);
     let (uv0, uv1) = app.state.zoom.uv();
     ui.vertical(|ui| {
-        ui.label(&p.title);
+        ui.set_max_width(side);
+        ui.add(egui::Label::new(&p.title).wrap());
         let resp = ui.add(
             egui::Image::new((id, Vec2::splat(side)))
                 .uv(egui::Rect::from_min_max(uv0.into(), uv1.into()))
-                .alt_text(p.title.clone())
+                .alt_text(p.name)
                 .sense(egui::Sense::click_and_drag()),
         );
         if let Some(pos) = resp.hover_pos() {
@@ -151,45 +202,4 @@ fn colour_bar(ui: &mut egui::Ui, scale: f32) {
     }
     painter.rect_stroke(rect, 0.0, egui::Stroke::new(1.0, Color32::GRAY), egui::StrokeKind::Inside);
     ui.label(format!("{scale:.3}"));
-}
-
-fn comparison(app: &mut App, ui: &mut egui::Ui) {
-    let tiles = app.views.comparison(&app.state);
-    if tiles.is_empty() {
-        return;
-    }
-    let gax_co = app.state.current_run().and_then(|r| r.steps.last()).map(|s| s.co);
-    ui.separator();
-    ui.strong("Method comparison (channel sum, scale ±3)");
-    let ctx = ui.ctx().clone();
-    let mut pick = None;
-    ui.horizontal_wrapped(|ui| {
-        for t in tiles.iter() {
-            let name = format!("cmp {}", t.method);
-            let id = app.textures.show(&ctx, &name, t.id, &t.image, TextureOptions::NEAREST);
-            ui.vertical(|ui| {
-                ui.label(t.method.name());
-                let image = egui::Image::new((id, Vec2::splat(128.0)))
-                    .alt_text(t.method.name())
-                    .sense(egui::Sense::click());
-                if ui.add(image).clicked() {
-                    pick = Some(t.method);
-                }
-                ui.label(format!("CO sum {:.3}", t.co_sum));
-                ui.label(format!("CO mult {:.3}", t.co_mult));
-            });
-        }
-        if let Some(co) = gax_co {
-            ui.vertical(|ui| {
-                ui.label("GAX");
-                if ui.button("show GAX").clicked() {
-                    app.state.view = HeatmapSource::Gax;
-                }
-                ui.label(format!("CO {co:.3}"));
-            });
-        }
-    });
-    if let Some(m) = pick {
-        app.state.view = HeatmapSource::Method(m);
-    }
 }

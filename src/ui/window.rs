@@ -16,8 +16,6 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
 
 fn section(app: &mut App, ui: &mut egui::Ui) {
     let Some(d) = app.current_dicom().cloned() else { return };
-    ui.separator();
-    ui.strong("Window");
     egui::Grid::new("dicom_facts").num_columns(2).show(ui, |ui| {
         for (k, v) in d.source.fact_rows() {
             ui.label(k);

@@ -69,6 +69,20 @@ impl ExplorerKey {
     }
 }
 
+/// The names of the panels a heatmap view has, in grid order (the change maps only for GAX).
+pub const PANEL_NAMES: [&str; 10] = [
+    "image",
+    "heatmap R",
+    "heatmap G",
+    "heatmap B",
+    "channel sum",
+    "overlay",
+    "model input",
+    "change R",
+    "change G",
+    "change B",
+];
+
 /// One panel: a colour image, its title, and the values under it for the hover read-out.
 #[derive(Debug, Clone)]
 pub struct Panel {
@@ -124,11 +138,32 @@ impl ExplorerView {
     }
 }
 
-/// The heatmap on show: values `[3, H, W]`, the next step's (GAX), variant, the run's max |h|
-/// and the caption.
+/// The change maps of a GAX step: |h[to] − h[from]|, the heatmap of the other step, and
+/// whether this is the last change of the run shown at its last step (t−1 → t).
+struct Change {
+    other: Vec<f32>,
+    from: usize,
+    to: usize,
+    last: bool,
+}
+
+impl Change {
+    /// The change panel's title for channel `c`.
+    fn title(&self, c: &str) -> String {
+        let (from, to) = (self.from, self.to);
+        if self.last {
+            format!("change {c} (step {from} -> {to}, the last change)")
+        } else {
+            format!("change {c} (step {from} -> {to})")
+        }
+    }
+}
+
+/// The heatmap on show: values `[3, H, W]`, its change maps (GAX: `Some(None)` before a
+/// second step), variant, the run's max |h| and the caption.
 struct Shown {
     heat: Vec<f32>,
-    next: Option<Option<Vec<f32>>>,
+    next: Option<Option<Change>>,
     variant: Variant,
     whole_max: f32,
     caption: String,
@@ -141,7 +176,17 @@ fn shown(state: &AppState, key: &ExplorerKey) -> Option<Shown> {
             let run = e.run.as_ref()?;
             let t = key.step;
             let s = run.steps.get(t)?;
-            let next = key.has_next.then(|| run.heatmaps[t + 1].to_f32());
+            let next = if key.has_next {
+                Some(Change {
+                    other: run.heatmaps[t + 1].to_f32(),
+                    from: t,
+                    to: t + 1,
+                    last: false,
+                })
+            } else {
+                let before = t.checked_sub(1).and_then(|p| run.heatmaps.get(p));
+                before.map(|b| Change { other: b.to_f32(), from: t - 1, to: t, last: true })
+            };
             Some(Shown {
                 heat: run.heatmaps.get(t)?.to_f32(),
                 next: Some(next),
@@ -224,12 +269,17 @@ pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
         format!("model input ({})", if s.variant == Variant::Sum { "x+h" } else { "x*h" });
     panels.push(panel(input_title, "model input", xp[..n].to_vec(), colormap::rgb(&xp, w, h)));
     if let Some(next) = s.next {
-        let change = next.map_or_else(|| vec![0.0; 3 * n], |nx| abs_change(heat, &nx));
-        for (k, name) in ["change R", "change G", "change B"].into_iter().enumerate() {
+        let change = next.as_ref().map_or_else(|| vec![0.0; 3 * n], |c| abs_change(heat, &c.other));
+        for (k, (c, name)) in
+            [("R", "change R"), ("G", "change G"), ("B", "change B")].into_iter().enumerate()
+        {
             let v = change[k * n..(k + 1) * n].to_vec();
             // |h[t+1] − h[t]| ≤ 2 always; one fixed scale keeps frames comparable across the run.
             let img = colormap::magnitude_plane(&v, w, h, 0.1);
-            panels.push(panel(name, name, v, img));
+            let title = next
+                .as_ref()
+                .map_or_else(|| format!("change {c}: none yet (one step)"), |ch| ch.title(c));
+            panels.push(panel(title, name, v, img));
         }
     }
     Some(ExplorerView {

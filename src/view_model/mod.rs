@@ -5,6 +5,7 @@
 
 pub mod dataset;
 pub mod explorer;
+pub mod layout;
 pub mod model_input;
 pub mod planes;
 pub mod tiles;
@@ -18,7 +19,7 @@ pub use dataset::DatasetView;
 pub use explorer::ExplorerView;
 pub use model_input::ModelInputView;
 pub use tiles::{Thumb, Tile};
-pub use timeline::Curves;
+pub use timeline::{Axis, Curves};
 pub use window::DicomView;
 
 use crate::app::state::AppState;
@@ -27,13 +28,18 @@ use crate::app::state::AppState;
 /// colour mapping never crowds out a frame.
 const STREAM_REBUILD: Duration = Duration::from_millis(50);
 
+/// The comparison tiles last built: the image, their key, the tiles and when they were built.
+type CachedTiles = (usize, Vec<u64>, Rc<Vec<Tile>>, Instant);
+
 /// The cached view models.
 #[derive(Default)]
 pub struct ViewModels {
     explorer: Option<(Rc<ExplorerView>, Instant)>,
     /// Central views built so far (each build's revision).
     builds: u64,
-    comparison: Option<(usize, Vec<u64>, Rc<Vec<Tile>>)>,
+    comparison: Option<CachedTiles>,
+    /// Comparison tiles built so far (each tile's content id).
+    tiles_built: u64,
     thumbs: Rc<Vec<Thumb>>,
     curves: Option<Rc<Curves>>,
     dataset: Option<Rc<DatasetView>>,
@@ -82,21 +88,30 @@ impl ViewModels {
         self.explorer.as_ref().map(|(v, _)| Rc::clone(v))
     }
 
-    /// The method comparison tiles of the current image.
+    /// The comparison tiles of the current image (its methods, then GAX at the selected step).
+    /// While a run streams, a new step alone rebuilds them at most every 50 ms.
     pub fn comparison(&mut self, state: &AppState) -> Rc<Vec<Tile>> {
-        let Some((index, entry)) = state.current.and_then(|i| Some((i, state.images.get(i)?)))
-        else {
+        let (Some(index), Some(key)) = (state.current, tiles::comparison_key(state)) else {
             return Rc::default();
         };
-        let key = tiles::comparison_key(entry);
-        match &self.comparison {
-            Some((i, k, tiles)) if *i == index && *k == key => Rc::clone(tiles),
-            _ => {
-                let tiles = Rc::new(tiles::comparison(entry));
-                self.comparison = Some((index, key, Rc::clone(&tiles)));
-                tiles
+        let now = Instant::now();
+        if let Some((i, k, tiles, built)) = &self.comparison
+            && *i == index
+        {
+            let streaming = state.gax_running() && state.timeline.follow;
+            // The key ends with the GAX step; all before it names the same maps.
+            let n = key.len().saturating_sub(1);
+            let same_maps = k.len() == key.len() && k[..n] == key[..n];
+            let fresh = now.saturating_duration_since(*built) < STREAM_REBUILD;
+            if *k == key || (streaming && same_maps && fresh) {
+                return Rc::clone(tiles);
             }
         }
+        let tiles = Rc::new(tiles::comparison(state, self.tiles_built + 1));
+        // At most seven tiles: the next build's ids start past them.
+        self.tiles_built += 8;
+        self.comparison = Some((index, key, Rc::clone(&tiles), now));
+        tiles
     }
 
     /// The image list's thumbnails, one per open image.

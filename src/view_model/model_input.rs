@@ -48,10 +48,18 @@ pub fn build(
     let n = w * h;
     let planes: Vec<&[f32]> = img.data.chunks(n.max(1)).take(3).collect();
     let replicated = planes.len() == 3 && planes[0] == planes[1] && planes[1] == planes[2];
-    let mut lines = vec![format!(
-        "{w} × {h} × 3 channels{}",
-        if replicated { ": one grey plane replicated to R, G and B" } else { " (R, G, B)" }
-    )];
+    let one_channel = model.is_some_and(|m| m.channels == 1);
+    let mut lines = vec![if one_channel {
+        format!(
+            "{w} × {h} × 1 channel{}",
+            if replicated { ": the grey plane" } else { ": the mean of R, G and B" }
+        )
+    } else {
+        format!(
+            "{w} × {h} × 3 channels{}",
+            if replicated { ": one grey plane replicated to R, G and B" } else { " (R, G, B)" }
+        )
+    }];
     let (lo, hi, mean) = stats(&img.data);
     lines.push(format!("values {lo:.4} to {hi:.4}, mean {mean:.4} (the [0, 1] scale)"));
     lines.push(match model {

@@ -21,7 +21,7 @@ pub struct ClassScore {
     pub class: i64,
     /// Raw logit.
     pub logit: f32,
-    /// Softmax probability.
+    /// Probability: softmax, or sigmoid for a multi-label model.
     pub prob: f32,
 }
 
@@ -179,7 +179,7 @@ pub enum Event {
         job: JobId,
         /// The method.
         method: Method,
-        /// The AX heatmap h = a / max|a|, `[3, H, W]`.
+        /// The AX heatmap h = a / max|a|, `[3, H, W]` (a 1-channel model's repeated in each).
         heatmap: Vec<f32>,
         /// max|a| before normalisation.
         raw_abs_max: f32,

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crossbeam_channel::{Receiver, Sender};
-use tch::Kind;
 
 use super::handle::Waker;
 use super::protocol::{ClassScore, Command, Event, JobId};
@@ -65,7 +64,7 @@ impl Worker<'_> {
             }
             Command::Attribute { job, image, methods, target, label, options } => {
                 let model = self.model()?;
-                let x = crate::input::to_tensor(&image, model.device())?;
+                let x = crate::input::to_tensor(&image, model.info().channels, model.device())?;
                 let target = match target {
                     Some(t) => t,
                     None => attribution::predict(model, &x)?[0],
@@ -79,7 +78,9 @@ impl Worker<'_> {
                     let raw_abs_max = f32::try_from(a.abs().max())?;
                     let (h, zero) = ax::normalise(&a)?;
                     let co = ax::co_scores(model, &x, &h, &[label], &Variant::ALL)?;
-                    let heatmap = Vec::<f32>::try_from(h.to_device(tch::Device::Cpu).view([-1]))?;
+                    // The explorer draws three planes; a 1-channel heatmap shows in each.
+                    let h3 = h.expand([-1, 3, -1, -1], false).contiguous();
+                    let heatmap = Vec::<f32>::try_from(h3.to_device(tch::Device::Cpu).view([-1]))?;
                     let ev = Event::Attribution {
                         job,
                         method,
@@ -98,13 +99,14 @@ impl Worker<'_> {
             Command::StartGax { job, images, labels, config } => {
                 let model = self.model()?;
                 let refs: Vec<&Image> = images.iter().map(AsRef::as_ref).collect();
-                let x = crate::input::batch(&refs, model.device())?;
+                let x = crate::input::batch(&refs, model.info().channels, model.device())?;
                 let tx = self.tx;
                 let waker = self.waker;
                 let cancelled = self.cancelled;
                 let gone = std::cell::Cell::new(false);
                 let cancel = || gone.get() || job.0 <= cancelled.load(Ordering::Relaxed);
-                let mut on_step = |s: gax::GaxStep| {
+                let mut on_step = |mut s: gax::GaxStep| {
+                    s.heatmap = s.heatmap.into_three_channels();
                     if tx.send(Event::GaxStep { job, step: Box::new(s) }).is_err() {
                         gone.set(true);
                     }
@@ -123,6 +125,7 @@ impl Worker<'_> {
                     gax_steps,
                     load: crate::input::LoadOptions::default(),
                     overwrite: false,
+                    target: None,
                 };
                 let (tx, waker, cancelled) = (self.tx, self.waker, self.cancelled);
                 let mut progress = |p| {
@@ -155,11 +158,11 @@ impl Worker<'_> {
 }
 
 fn predict_top(model: &Model, image: &Image, top_k: usize) -> Result<Vec<ClassScore>> {
-    let x = crate::input::to_tensor(image, model.device())?;
+    let x = crate::input::to_tensor(image, model.info().channels, model.device())?;
     model.check_input(&x)?;
     let logits = tch::no_grad(|| model.forward(&x))?.to_device(tch::Device::Cpu);
     crate::model::check_finite(&logits, || "the logits (the model's output)".to_owned())?;
-    let probs = logits.softmax(1, Kind::Float);
+    let probs = model.info().probabilities(&logits);
     let k = to_i64(top_k).clamp(1, model.info().classes);
     let (_, idx) = logits.topk(k, 1, true, true);
     let idx = Vec::<i64>::try_from(idx.view([-1]))?;
@@ -185,7 +188,7 @@ fn score_file(
     let classes = predict_top(model, &image, usize::MAX)?;
     let co = match (co_method, classes.first()) {
         (Some(m), Some(best)) => {
-            let x = crate::input::to_tensor(&image, model.device())?;
+            let x = crate::input::to_tensor(&image, model.info().channels, model.device())?;
             let t = [best.class];
             let a = attribution::attribute(model, &x, Some(&t), m, &Default::default())?;
             let (h, _) = ax::normalise(&a)?;
