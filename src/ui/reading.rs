@@ -17,7 +17,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui, explorer: Option<&ExplorerView>) {
         Ok(r) => format!("window {}", r.readout()),
         Err(e) => format!("window: {e}"),
     };
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label(&readout);
         ui.checkbox(&mut app.state.reading.model_input, "what the model saw");
     });
@@ -34,6 +34,8 @@ pub fn show(app: &mut App, ui: &mut egui::Ui, explorer: Option<&ExplorerView>) {
     let uv = egui::Rect::from_min_max(uv0.into(), uv1.into());
     let resp = ui.add(
         egui::Image::new((id, Vec2::from(size)))
+            .fit_to_exact_size(Vec2::from(size))
+            .maintain_aspect_ratio(false)
             .uv(uv)
             .alt_text("DICOM image (drag: window width and level)")
             .sense(egui::Sense::click_and_drag()),

@@ -45,10 +45,16 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     // A DICOM image is read at full resolution under its window, beside what the model saw.
     let dicom = app.current_dicom().is_some();
     if dicom {
-        ui.horizontal_top(|ui| {
-            ui.vertical(|ui| super::reading::show(app, ui, Some(&*view)));
-            ui.vertical(|ui| super::reading::model_input(app, ui));
-        });
+        // Side by side when the view is wide enough, else one above the other.
+        if ui.available_width() >= 700.0 {
+            ui.horizontal_top(|ui| {
+                ui.vertical(|ui| super::reading::show(app, ui, Some(&*view)));
+                ui.vertical(|ui| super::reading::model_input(app, ui));
+            });
+        } else {
+            super::reading::show(app, ui, Some(&*view));
+            super::reading::model_input(app, ui);
+        }
     }
     if !view.has_heatmap {
         ui.label("run GAX or a method to see a heatmap");

@@ -92,15 +92,20 @@ fn header(app: &mut App, ui: &mut egui::Ui, entries: &[hx_formats::dicom::Header
         return;
     }
     ui.label("shown here only: no export writes patient name, ID or birth date");
-    egui::ScrollArea::vertical().id_salt("dicom_header").max_height(260.0).show(ui, |ui| {
-        egui::Grid::new("dicom_header_grid").num_columns(3).striped(true).show(ui, |ui| {
-            for e in entries {
-                let indent = "  ".repeat(e.depth);
-                ui.label(format!("{indent}({:04X},{:04X})", e.tag.0, e.tag.1));
-                ui.label(format!("{} {}", e.name, e.vr));
-                ui.label(&e.value);
-                ui.end_row();
-            }
-        });
-    });
+    // Scrolls both ways: long values must not widen the controls panel.
+    let width = ui.available_width();
+    egui::ScrollArea::both().id_salt("dicom_header").max_height(260.0).max_width(width).show(
+        ui,
+        |ui| {
+            egui::Grid::new("dicom_header_grid").num_columns(3).striped(true).show(ui, |ui| {
+                for e in entries {
+                    let indent = "  ".repeat(e.depth);
+                    ui.label(format!("{indent}({:04X},{:04X})", e.tag.0, e.tag.1));
+                    ui.label(format!("{} {}", e.name, e.vr));
+                    ui.label(&e.value);
+                    ui.end_row();
+                }
+            });
+        },
+    );
 }
