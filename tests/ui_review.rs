@@ -68,6 +68,8 @@ fn review_marks_survive_dropping_the_app_and_export_without_identifiers() {
     });
     h.get_by_label("prediction and heatmaps hidden (blinded read)");
     assert_eq!(h.query_all_by_label_contains("predicted ").count(), 0);
+    assert_eq!(h.query_all_by_label_contains("prediction (top 5)").count(), 0, "controls too");
+    h.get_by_label("prediction: hidden (blinded read)");
     h.key_press(egui::Key::V);
     h.run_steps(2);
     h.get_by_label_contains("predicted ");

@@ -63,6 +63,10 @@ fn model_section(app: &mut App, ui: &mut egui::Ui) {
         ui.end_row();
     });
     let Some(entry) = app.state.current_entry() else { return };
+    if blinded(app) {
+        ui.label("prediction: hidden (blinded read)");
+        return;
+    }
     let Some(pred) = entry.prediction.clone() else {
         ui.label("prediction: ...");
         return;
@@ -184,6 +188,9 @@ fn methods_section(app: &mut App, ui: &mut egui::Ui) {
             }
         }
     }
+    if blinded(app) {
+        return;
+    }
     let Some(entry) = app.state.current_entry() else { return };
     if entry.attributions.is_empty() {
         return;
@@ -211,4 +218,10 @@ fn methods_section(app: &mut App, ui: &mut egui::Ui) {
     if has_run && ui.button("Show GAX").clicked() {
         app.state.view = HeatmapSource::Gax;
     }
+}
+
+/// Whether the review tab hides the model's view of the case on show (blinded read).
+fn blinded(app: &App) -> bool {
+    let r = &app.state.review;
+    app.state.tab == crate::app::state::Tab::Review && r.current.is_some_and(|i| !r.visible(i))
 }
