@@ -1,35 +1,20 @@
 //! GAX run files: every step's heatmap and scalars, the input image, the model's identity, the
 //! config and versions, in one safetensors file (readable from Python with
-//! `safetensors.numpy.load_file`) written atomically.
+//! `safetensors.numpy.load_file`) written atomically. Parsing the bytes lives in
+//! `hx_formats::runfile` (fuzzed without libtorch).
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
-use serde::{Deserialize, Serialize};
+use safetensors::tensor::{Dtype, TensorView};
+use serde::Serialize;
 
 use super::image::Image;
 use crate::error::{Error, Result};
 use crate::gax::{CompactHeatmap, GaxConfig, GaxStep, StopReason};
 use crate::model::ModelInfo;
 
-/// The format tag stored in every run file.
-pub const FORMAT: &str = "heatmap-explorer-run/1";
-
-/// Who made a run: enough to tell models apart without loading one.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct ModelIdentity {
-    /// Architecture name.
-    pub arch: String,
-    /// SHA-256 of the weights.
-    pub hash: String,
-    /// Where the weights came from.
-    pub source: String,
-    /// Class labels.
-    pub labels: Vec<String>,
-    /// Normalisation name.
-    pub normalize: String,
-}
+pub use hx_formats::runfile::{FORMAT, ModelIdentity, RunFileError, StepScalars};
 
 impl From<&ModelInfo> for ModelIdentity {
     fn from(info: &ModelInfo) -> Self {
@@ -41,21 +26,6 @@ impl From<&ModelInfo> for ModelIdentity {
             normalize: info.normalize.name().to_owned(),
         }
     }
-}
-
-/// The scalars of one step.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct StepScalars {
-    /// CO of the step's heatmap.
-    pub co: f32,
-    /// Loss.
-    pub loss: f32,
-    /// Similarity term.
-    pub similarity: f32,
-    /// max |h|.
-    pub abs_max: f32,
-    /// Predicted class on x'.
-    pub predicted: i64,
 }
 
 /// A whole GAX run of one image.
@@ -156,93 +126,25 @@ impl RunRecord {
     /// Reads a run file; needs no model and no GPU.
     pub fn load(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Self::from_bytes(&bytes).map_err(|m| Error::format(path, m))
+        Self::from_bytes(&bytes).map_err(|e| Error::format(path, e.to_string()))
     }
 
-    fn from_bytes(bytes: &[u8]) -> std::result::Result<Self, String> {
-        let st = SafeTensors::deserialize(bytes).map_err(|e| format!("not a run file: {e:?}"))?;
-        let (_, md) =
-            SafeTensors::read_metadata(bytes).map_err(|e| format!("not a run file: {e:?}"))?;
-        let meta = md.metadata().clone().unwrap_or_default();
-        if meta.get("format").map(String::as_str) != Some(FORMAT) {
-            return Err(format!("not a run file (format tag is not {FORMAT})"));
-        }
-        let get = |k: &str| meta.get(k).cloned().ok_or_else(|| format!("metadata '{k}' missing"));
-        let parse = |k: &str| -> std::result::Result<serde_json::Value, String> {
-            serde_json::from_str(&get(k)?).map_err(|e| format!("metadata '{k}': {e}"))
-        };
-        let config: GaxConfig =
-            serde_json::from_value(parse("config")?).map_err(|e| e.to_string())?;
-        let model: ModelIdentity =
-            serde_json::from_value(parse("model")?).map_err(|e| e.to_string())?;
-        let stop: Option<StopReason> =
-            serde_json::from_value(parse("stop")?).map_err(|e| e.to_string())?;
-        let label: i64 = get("label")?.parse().map_err(|_| "bad label".to_owned())?;
-        let tensor =
-            |name: &str, dtype: Dtype| -> std::result::Result<(Vec<usize>, Vec<u8>), String> {
-                let v = st.tensor(name).map_err(|_| format!("tensor '{name}' missing"))?;
-                if v.dtype() != dtype {
-                    return Err(format!("tensor '{name}' has dtype {:?}", v.dtype()));
-                }
-                Ok((v.shape().to_vec(), v.data().to_vec()))
-            };
-        let f32v = |b: &[u8]| {
-            b.chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect::<Vec<_>>()
-        };
-        let (ishape, ibytes) = tensor("image", Dtype::F32)?;
-        let [3, h, w] = ishape[..] else { return Err("image must be [3, H, W]".to_owned()) };
-        let image = Image { width: w, height: h, data: f32v(&ibytes) };
-        let (hshape, hbytes) = tensor("heatmaps", Dtype::F16)?;
-        let t = *hshape.first().ok_or("heatmaps has no shape")?;
-        if hshape != [t, 3, h, w] {
-            return Err(format!("heatmaps shape {hshape:?} does not match the image"));
-        }
-        let per = 3 * h * w;
-        let heatmaps = hbytes
-            .chunks_exact(2 * per.max(1))
-            .map(|c| CompactHeatmap {
-                height: h,
-                width: w,
-                data: c.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]])).collect(),
-            })
-            .collect::<Vec<_>>();
-        let scalar = |name: &str| -> std::result::Result<Vec<f32>, String> {
-            let (s, b) = tensor(name, Dtype::F32)?;
-            if s != [t] {
-                return Err(format!("tensor '{name}' has shape {s:?}, expected [{t}]"));
-            }
-            Ok(f32v(&b))
-        };
-        let (co, loss, sim, amax) =
-            (scalar("co")?, scalar("loss")?, scalar("similarity")?, scalar("abs_max")?);
-        let (ps, pb) = tensor("predicted", Dtype::I64)?;
-        if ps != [t] {
-            return Err("predicted has the wrong shape".to_owned());
-        }
-        let pred: Vec<i64> = pb
-            .chunks_exact(8)
-            .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-            .collect();
-        let steps = (0..t)
-            .map(|i| StepScalars {
-                co: co[i],
-                loss: loss[i],
-                similarity: sim[i],
-                abs_max: amax[i],
-                predicted: pred[i],
-            })
-            .collect();
+    fn from_bytes(bytes: &[u8]) -> std::result::Result<Self, RunFileError> {
+        let p = hx_formats::runfile::parse::<GaxConfig, StopReason>(bytes)?;
+        let (height, width) = (p.height, p.width);
         Ok(Self {
-            config,
-            image,
-            image_name: get("image_name")?,
-            label,
-            model,
-            steps,
-            heatmaps,
-            stop,
+            config: p.config,
+            image: Image { width, height, data: p.image },
+            image_name: p.image_name,
+            label: p.label,
+            model: p.model,
+            steps: p.steps,
+            heatmaps: p
+                .heatmaps
+                .into_iter()
+                .map(|data| CompactHeatmap { height, width, data })
+                .collect(),
+            stop: p.stop,
         })
     }
 

@@ -6,9 +6,6 @@ use std::path::Path;
 use super::{Arch, Normalize};
 use crate::error::{Error, Result};
 
-/// The largest input side a model card may ask for.
-const MAX_SIDE: i64 = 8192;
-
 /// What a loaded model is, in plain data the UI can show.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelInfo {
@@ -111,13 +108,8 @@ pub(super) fn checked_labels(
     classes: i64,
     origin: &Path,
 ) -> Result<Vec<String>> {
-    if i64::try_from(labels.len()).ok() != Some(classes) {
-        return Err(Error::format(
-            origin,
-            format!("{} labels for a model with {classes} classes", labels.len()),
-        ));
-    }
-    Ok(labels)
+    hx_formats::card::check_labels(labels, classes)
+        .map_err(|e| Error::format(origin, e.to_string()))
 }
 
 /// The class count of `arch` (its default when none is given), when the architecture allows it.
@@ -157,13 +149,7 @@ pub(super) fn checked_channels(channels: i64, normalize: Normalize, origin: &Pat
 
 /// `size` (`[height, width]`), when both sides are in `1..=8192`.
 pub(super) fn checked_input_size(size: [i64; 2], origin: &Path) -> Result<[i64; 2]> {
-    if size.iter().any(|s| !(1..=MAX_SIDE).contains(s)) {
-        return Err(Error::format(
-            origin,
-            format!("input_size {size:?}: each side must be between 1 and {MAX_SIDE}"),
-        ));
-    }
-    Ok(size)
+    hx_formats::card::check_input_size(size).map_err(|e| Error::format(origin, e.to_string()))
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ pub mod weights;
 use tch::{CModule, Device, Kind, Tensor, nn};
 
 pub use arch::Arch;
-pub use card::{Labels, ModelCard};
+pub use card::{CardError, Labels, ModelCard, WriteCard};
 pub use ctx::{Ctx, ReluMode};
 pub use hash::{file_hash, text_hash};
 pub use info::ModelInfo;

@@ -13,7 +13,7 @@ use tch::{Device, Kind, Tensor, nn};
 use crate::convert::{to_f64, to_i64};
 use crate::dataset;
 use crate::error::{Error, Result};
-use crate::model::{Arch, Ctx, Model, ModelCard, Normalize};
+use crate::model::{Arch, Ctx, Model, ModelCard, Normalize, WriteCard as _};
 
 /// Training settings.
 #[derive(Debug, Clone)]
