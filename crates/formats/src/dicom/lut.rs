@@ -78,7 +78,8 @@ pub enum Voi {
         /// VOI LUT Function.
         function: VoiFunction,
     },
-    /// A VOI LUT, normalised by `2^bits − 1` of its descriptor.
+    /// A VOI LUT, normalised by `2^bits − 1` of its descriptor; entries above that (out of
+    /// spec, PS3.3 C.11.2.1.1) show white.
     Lut(Lut),
     /// `low` → 0 and `high` → 1, clamped (auto and percentile windows). A zero-width range maps
     /// values up to `low` to 0 and the rest to 1.
@@ -95,7 +96,7 @@ impl Voi {
     pub fn apply(&self, v: f64) -> f64 {
         match self {
             Self::Window { center, width, function } => function.apply(v, *center, *width),
-            Self::Lut(l) => l.lookup(v) / l.max_output(),
+            Self::Lut(l) => (l.lookup(v) / l.max_output()).min(1.0),
             Self::Range { low, high } => {
                 if high > low {
                     ((v - low) / (high - low)).clamp(0.0, 1.0)
@@ -148,6 +149,9 @@ mod tests {
         assert_eq!(l.lookup(1e9), 40.0);
         assert_eq!(l.max_output(), 255.0);
         assert_eq!(Voi::Lut(l).apply(0.0), 30.0 / 255.0);
+        // Entries past the descriptor's bit depth (found by the decode_dicom fuzz target).
+        let over = Lut { first: 0, bits: 1, data: vec![0, 3] };
+        assert_eq!(Voi::Lut(over).apply(1.0), 1.0);
     }
 
     #[test]

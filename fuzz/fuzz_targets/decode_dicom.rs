@@ -1,0 +1,31 @@
+//! DICOM parsing and rendering of arbitrary bytes: an error or a well-formed image, for the
+//! file's own window, auto, a percentile and a custom window, first and last frame.
+#![no_main]
+
+use hx_formats::{DicomFile, Window};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    // libfuzzer-sys's panic hook aborts before unwinding, but the library deliberately catches
+    // panics inside dicom-rs's codecs (`frames::guarded`): print and unwind instead. A panic
+    // that escapes the library still ends the process (it cannot unwind out of the fuzzer's
+    // `extern "C"` entry point), so it is still reported as a crash.
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let _ = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|info| eprintln!("panic (caught?): {info}")));
+    });
+    let Ok(file) = DicomFile::open(data) else { return };
+    let _ = file.header();
+    let frames = file.facts().frames;
+    let windows = [Window::File, Window::FileN(1), Window::Auto, Window::Percentile(1.0), Window::Custom { center: 40.0, width: 400.0 }];
+    for frame in [0, frames.saturating_sub(1), frames] {
+        for w in &windows {
+            if let Ok(r) = file.render(frame, w) {
+                assert!(r.width >= 1 && r.height >= 1, "empty image accepted");
+                assert_eq!(r.data.len(), r.width * r.height * r.channels, "buffer length");
+                assert!(r.data.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)), "value outside [0, 1]");
+            }
+        }
+    }
+});
