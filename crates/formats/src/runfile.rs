@@ -78,7 +78,7 @@ pub enum RunFileError {
         /// Its element type.
         dtype: String,
     },
-    /// The image tensor is not `[3, H, W]`.
+    /// The image tensor is not `[3, H, W]` with H, W ≥ 1.
     #[error("image must be [3, H, W]")]
     ImageShape,
     /// The heatmaps tensor has no dimensions.
@@ -161,6 +161,11 @@ pub fn parse<C: DeserializeOwned, S: DeserializeOwned>(
     };
     let (ishape, ibytes) = tensor("image", Dtype::F32)?;
     let [3, height, width] = ishape[..] else { return Err(RunFileError::ImageShape) };
+    if height == 0 || width == 0 {
+        // No pixels: the heatmaps could not be told apart (and the run file was not written
+        // by this program).
+        return Err(RunFileError::ImageShape);
+    }
     let image = f32s(&ibytes);
     let (hshape, hbytes) = tensor("heatmaps", Dtype::F16)?;
     let t = *hshape.first().ok_or(RunFileError::HeatmapsNoShape)?;
@@ -169,7 +174,7 @@ pub fn parse<C: DeserializeOwned, S: DeserializeOwned>(
     }
     let per = 3 * height * width;
     let heatmaps = hbytes
-        .chunks_exact(2 * per.max(1))
+        .chunks_exact(2 * per)
         .map(|c| c.chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]])).collect())
         .collect::<Vec<_>>();
     let scalar = |name: &str| -> Result<Vec<f32>, RunFileError> {

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use hx_formats::card::ModelCard;
+use hx_formats::runfile::{self, RunFileError};
 use hx_formats::{DicomFile, Raster, Window};
 
 fn case(name: &str) -> Vec<u8> {
@@ -61,4 +62,20 @@ fn card_floats_read_back_exactly() {
     check_card(&bytes);
     let c = ModelCard::parse_bytes(&bytes).expect("card");
     assert_eq!(c.provenance["precision"].as_f64(), Some(0.944_514_767_932_489_4));
+}
+
+/// What read_runfile does: an error, or parts whose sizes agree.
+fn check_runfile(bytes: &[u8]) -> Result<(), RunFileError> {
+    let p = runfile::parse::<serde_json::Value, serde_json::Value>(bytes)?;
+    let per = 3 * p.height * p.width;
+    assert_eq!(p.image.len(), per, "image length");
+    assert_eq!(p.heatmaps.len(), p.steps.len(), "one heatmap per step");
+    assert!(p.heatmaps.iter().all(|h| h.len() == per), "heatmap length");
+    Ok(())
+}
+
+#[test]
+fn a_run_file_with_an_empty_image_is_refused() {
+    // [3, 0, 3] image and [2, 3, 0, 3] heatmaps: two steps but no heatmap bytes to split.
+    assert_eq!(check_runfile(&case("run_empty_image.run")), Err(RunFileError::ImageShape));
 }
