@@ -18,13 +18,22 @@ fuzz_target!(|data: &[u8]| {
     let Ok(file) = DicomFile::open(data) else { return };
     let _ = file.header();
     let frames = file.facts().frames;
-    let windows = [Window::File, Window::FileN(1), Window::Auto, Window::Percentile(1.0), Window::Custom { center: 40.0, width: 400.0 }];
+    let windows = [
+        Window::File,
+        Window::FileN(1),
+        Window::Auto,
+        Window::Percentile(1.0),
+        Window::Custom { center: 40.0, width: 400.0 },
+    ];
     for frame in [0, frames.saturating_sub(1), frames] {
         for w in &windows {
             if let Ok(r) = file.render(frame, w) {
                 assert!(r.width >= 1 && r.height >= 1, "empty image accepted");
                 assert_eq!(r.data.len(), r.width * r.height * r.channels, "buffer length");
-                assert!(r.data.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)), "value outside [0, 1]");
+                assert!(
+                    r.data.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)),
+                    "value outside [0, 1]"
+                );
             }
         }
     }
