@@ -79,3 +79,15 @@ fn a_run_file_with_an_empty_image_is_refused() {
     // [3, 0, 3] image and [2, 3, 0, 3] heatmaps: two steps but no heatmap bytes to split.
     assert_eq!(check_runfile(&case("run_empty_image.run")), Err(RunFileError::ImageShape));
 }
+
+#[test]
+fn a_meta_group_naming_big_endian_after_an_off_group_element_allocates_nothing_big() {
+    // The meta group's length covered an element of group 0000, then the transfer syntax
+    // explicit VR big endian: the length check walked the data set as little endian, and
+    // dicom-rs then allocated a 2.4 GB value. Now the check walks it as dicom-rs reads it.
+    let bytes = case("dicom_meta_group_big_endian.dcm");
+    let e = DicomFile::open(&bytes).expect_err("a length past the end");
+    // Refused by the length check (dicom-rs would say it could not read the value).
+    assert!(e.to_string().contains("truncated at byte"), "{e}");
+    check_dicom(&bytes);
+}

@@ -152,8 +152,26 @@ impl Walker<'_> {
 pub(crate) fn check_lengths(body: &[u8]) -> DecodeResult<()> {
     let mut w = Walker { data: body, pos: 4 };
     let mut syntax = String::new();
-    // The meta group is explicit VR little endian: group 0002 elements.
-    while body.get(w.pos..w.pos + 2) == Some(&[0x02, 0x00]) {
+    // The meta group is explicit VR little endian. As dicom-rs reads it: when it starts with
+    // its group length (0002,0000), every element within that many bytes belongs to it,
+    // whatever its group (so the transfer syntax may follow an element of another group);
+    // otherwise it is the run of group 0002 elements.
+    let group_end = {
+        let mut first = Walker { data: body, pos: 4 };
+        match first.header(Encoding::ExplicitLe) {
+            Ok(((0x0002, 0x0000), _, 4)) => {
+                let n = first.u32(Encoding::ExplicitLe)?;
+                w.pos = first.pos;
+                Some(first.pos.saturating_add(n as usize))
+            }
+            _ => None,
+        }
+    };
+    let in_meta = |w: &Walker<'_>| match group_end {
+        Some(end) => w.pos < end,
+        None => body.get(w.pos..w.pos + 2) == Some(&[0x02, 0x00]),
+    };
+    while in_meta(&w) {
         let (tag, _, len) = w.header(Encoding::ExplicitLe)?;
         if len == UNDEFINED {
             return Err(corrupt("a meta element of undefined length".into()));
@@ -200,6 +218,24 @@ mod tests {
         huge[18..22].copy_from_slice(&0x7FFF_FFF0_u32.to_le_bytes());
         assert!(check_lengths(&body(&huge)).is_err());
         assert!(check_lengths(&body(&ok[..12])).is_err(), "truncated header");
+    }
+
+    #[test]
+    fn the_meta_group_ends_where_its_group_length_says() {
+        // Found by the decode_dicom fuzz target: an element of another group inside the meta
+        // group's length, then the transfer syntax explicit VR big endian. dicom-rs reads the
+        // data set as big endian, so the walk must too: there the OW length is 0x0400_0000.
+        let mut b = b"DICM".to_vec();
+        b.extend_from_slice(&[0x02, 0x00, 0x00, 0x00, b'U', b'L', 4, 0]);
+        b.extend_from_slice(&(8 + 2 + 8 + 20_u32).to_le_bytes());
+        b.extend_from_slice(&[0x00, 0x00, 0xFD, 0xFF, b'U', b'I', 2, 0, b'1', 0]);
+        b.extend_from_slice(&[0x02, 0x00, 0x10, 0x00, b'U', b'I', 20, 0]);
+        b.extend_from_slice(b"1.2.840.10008.1.2.2\0");
+        b.extend_from_slice(&[0x7F, 0xE0, 0x00, 0x10, b'O', b'W', 0, 0, 4, 0, 0, 0, 1, 2, 3, 4]);
+        assert!(check_lengths(&b).is_err(), "walked as little endian");
+        let n = b.len();
+        b[n - 8..n - 4].copy_from_slice(&[0, 0, 0, 4]);
+        check_lengths(&b).expect("a 4-byte big-endian OW");
     }
 
     #[test]
