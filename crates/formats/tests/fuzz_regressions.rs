@@ -91,3 +91,14 @@ fn a_meta_group_naming_big_endian_after_an_off_group_element_allocates_nothing_b
     assert!(e.to_string().contains("truncated at byte"), "{e}");
     check_dicom(&bytes);
 }
+
+#[test]
+fn a_binary_value_of_a_partial_length_allocates_nothing_big() {
+    // Columns as FL with 2 bytes: dicom-rs reads 2 / 4 = 0 floats and goes on 2 bytes short of
+    // where the length check went, reads a garbage header and allocated 775 MB for it. Now the
+    // length check refuses a binary value whose length is not a multiple of its number size.
+    let bytes = case("dicom_columns_fl_2_bytes.dcm");
+    let e = DicomFile::open(&bytes).expect_err("a partial FL");
+    assert!(e.to_string().contains("(0028,0011) has 2 bytes, not a multiple of 4"), "{e}");
+    check_dicom(&bytes);
+}

@@ -4,7 +4,7 @@
 //! cost up to 4 GiB.
 
 use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
-use dicom_core::{Tag, VR};
+use dicom_core::Tag;
 use dicom_dictionary_std::StandardDataDictionary;
 
 use crate::error::{DecodeError, DecodeResult};
@@ -53,18 +53,20 @@ impl Walker<'_> {
         Ok(if enc == Encoding::ExplicitBe { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
     }
 
-    /// One element header: tag, whether it is a sequence (SQ), and its length.
-    fn header(&mut self, enc: Encoding) -> DecodeResult<((u16, u16), bool, u32)> {
+    /// One element header: tag, VR (the dictionary's in implicit VR, when it has one exact VR)
+    /// and length.
+    fn header(&mut self, enc: Encoding) -> DecodeResult<((u16, u16), Option<[u8; 2]>, u32)> {
         // Items and delimiters are a tag and a 4-byte length, no VR.
         let tag = (self.u16(enc)?, self.u16(enc)?);
         if tag.0 == 0xFFFE {
-            return Ok((tag, false, self.u32(enc)?));
+            return Ok((tag, None, self.u32(enc)?));
         }
         if enc == Encoding::ImplicitLe {
-            let sq = StandardDataDictionary
-                .by_tag(Tag(tag.0, tag.1))
-                .is_some_and(|e| e.vr() == VirtualVr::Exact(VR::SQ));
-            return Ok((tag, sq, self.u32(enc)?));
+            let vr = StandardDataDictionary.by_tag(Tag(tag.0, tag.1)).and_then(|e| match e.vr() {
+                VirtualVr::Exact(vr) => Some(vr.to_bytes()),
+                _ => None,
+            });
+            return Ok((tag, vr, self.u32(enc)?));
         }
         let vr = self.take(2)?;
         let vr = [vr[0], vr[1]];
@@ -100,7 +102,7 @@ impl Walker<'_> {
             self.take(2)?;
             self.u32(enc)?
         };
-        Ok((tag, &vr == b"SQ", len))
+        Ok((tag, Some(vr), len))
     }
 
     /// Elements up to `end`, or up to the delimiter `until` when the length is undefined.
@@ -117,7 +119,8 @@ impl Walker<'_> {
             return Err(corrupt(format!("sequences nested deeper than {MAX_DEPTH}")));
         }
         while self.pos < end {
-            let (tag, sq, len) = self.header(enc)?;
+            let (tag, vr, len) = self.header(enc)?;
+            let sq = vr == Some(*b"SQ");
             if Some(tag) == until {
                 return Ok(());
             }
@@ -135,6 +138,16 @@ impl Walker<'_> {
                 self.elements(end, enc, Some(delimiter), raw, depth + 1)?;
                 continue;
             }
+            // dicom-rs reads len / size numbers of a binary VR and goes on from the declared end,
+            // so a remainder would shift its reading off the walk's.
+            if let Some(size) = vr.and_then(binary_size)
+                && len % size != 0
+            {
+                return Err(corrupt(format!(
+                    "element ({:04X},{:04X}) has {len} bytes, not a multiple of {size}",
+                    tag.0, tag.1
+                )));
+            }
             let start = self.pos;
             self.take(len as usize)?;
             if sq || (tag == ITEM && !raw_items) {
@@ -144,6 +157,16 @@ impl Walker<'_> {
         }
         // A missing final delimiter at the end of the data is tolerated, as dicom-rs does.
         Ok(())
+    }
+}
+
+/// The size of one number of a binary VR.
+fn binary_size(vr: [u8; 2]) -> Option<u32> {
+    match &vr {
+        b"US" | b"OW" | b"SS" => Some(2),
+        b"AT" | b"FL" | b"OF" | b"SL" | b"UL" | b"OL" => Some(4),
+        b"FD" | b"OD" | b"SV" | b"OV" | b"UV" => Some(8),
+        _ => None,
     }
 }
 
