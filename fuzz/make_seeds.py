@@ -67,6 +67,20 @@ def tiny_images():
         put("decode_raster", name, buf.getvalue())
 
 
+def deflated_dicom(path):
+    """A small reference DICOM file saved with the deflated transfer syntax."""
+    if not os.path.isfile(path):
+        return
+    import pydicom
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    ds = pydicom.dcmread(path)
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    put("decode_dicom", "deflated.dcm", buf.getvalue())
+
+
 def safetensors_file(tensors, metadata):
     """A safetensors file from (name, dtype, shape, raw bytes), written by hand."""
     header, blobs, at = {}, b"", 0
@@ -124,6 +138,8 @@ def main():
 
     copy_small("decode_dicom", BAD, (".dcm",), prefix="bad_")
     copy_small("decode_dicom", os.path.join(ref, "dicom"), (".dcm",), limit=MAX_DICOM_SEED)
+
+    deflated_dicom(os.path.join(ref, "dicom", "mono2_u12_rescale_2win.dcm"))
 
     copy_small("read_card", BAD, (".json",), prefix="bad_")
     copy_small("read_card", os.path.join(ROOT, "models"), (".json",), prefix="model_")

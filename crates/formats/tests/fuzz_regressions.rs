@@ -102,3 +102,33 @@ fn a_binary_value_of_a_partial_length_allocates_nothing_big() {
     assert!(e.to_string().contains("(0028,0011) has 2 bytes, not a multiple of 4"), "{e}");
     check_dicom(&bytes);
 }
+
+#[test]
+fn a_value_longer_than_the_file_is_refused_before_dicom_rs_reads_it() {
+    // A corrupt data set (a bad VR, delimiters out of place) where dicom-rs's reading and the
+    // hand-written length walk part ways: dicom-rs allocated 137 MB for a value in a 719-byte
+    // file. Its own token reader now runs first, and a value longer than the file is refused.
+    let bytes = case("dicom_parser_out_of_step.dcm");
+    let e = DicomFile::open(&bytes).expect_err("a value past the end");
+    assert!(e.to_string().contains("the data set has"), "{e}");
+    check_dicom(&bytes);
+}
+
+#[test]
+fn a_deflated_data_set_is_checked_after_inflating() {
+    // Transfer syntax deflated explicit VR little endian over bytes that inflate to a header
+    // declaring 470 MB: the length walk skipped deflated data sets, and dicom-rs allocated it.
+    let bytes = case("dicom_deflated_garbage.dcm");
+    let e = DicomFile::open(&bytes).expect_err("a value past the end");
+    assert!(e.to_string().contains("the data set has"), "{e}");
+    check_dicom(&bytes);
+}
+
+#[test]
+fn a_valid_deflated_file_still_opens() {
+    // pydicom's mono2_u12_rescale_2win.dcm saved deflated: the inflating check passes it.
+    let bytes = case("valid_deflated.dcm");
+    let file = DicomFile::open(&bytes).expect("a valid deflated file");
+    check_raster(&file.render(0, &Window::File).expect("render"), "deflated");
+    check_dicom(&bytes);
+}

@@ -63,6 +63,7 @@ fn parse(bytes: &[u8]) -> DecodeResult<DefaultDicomObject> {
         ));
     };
     scan::check_lengths(body)?;
+    frames::guarded("DICOM", || scan::check_value_lengths(body))?;
     frames::guarded("DICOM", || {
         OpenFileOptions::new()
             .read_preamble(ReadPreamble::Never)

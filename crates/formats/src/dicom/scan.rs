@@ -1,10 +1,12 @@
-//! A length check run before dicom-rs parses a file: it walks every element (into sequences and
-//! items) and refuses a declared length past the end of the data. dicom-rs allocates and zeroes
-//! a declared length before reading it, so one corrupt length in a small file would otherwise
-//! cost up to 4 GiB.
+//! Length checks run before dicom-rs parses a file. dicom-rs allocates and zeroes a declared
+//! length before reading it, so one corrupt length in a small file would otherwise cost up to
+//! 4 GiB. [`check_lengths`] walks every element (into sequences and items) and refuses a
+//! declared length past the end of the data; [`check_value_lengths`] then runs dicom-rs's own
+//! token reader over the data set and refuses any value or item declared longer than the file
+//! before dicom-rs reads it (where a corrupt file makes the two walks part ways).
 
-use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
 use dicom_core::Tag;
+use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
 use dicom_dictionary_std::StandardDataDictionary;
 
 use crate::error::{DecodeError, DecodeResult};
@@ -211,6 +213,61 @@ pub(crate) fn check_lengths(body: &[u8]) -> DecodeResult<()> {
         _ => Encoding::ExplicitLe,
     };
     w.elements(body.len(), enc, None, false, 0)
+}
+
+/// The most bytes a deflated data set may inflate to.
+const MAX_INFLATED: u64 = 1 << 30;
+
+/// Runs dicom-rs's data set reader over a Part 10 body (from `DICM`) as `from_reader` does,
+/// and refuses an element or item whose declared length is longer than the whole data set,
+/// between reading its header and reading (allocating) its value. A deflated data set is
+/// inflated first (at most [`MAX_INFLATED`] bytes). Errors of the reader itself are left to the
+/// real parse to report.
+pub(crate) fn check_value_lengths(body: &[u8]) -> DecodeResult<()> {
+    use std::io::{Cursor, Read};
+
+    use dicom_core::header::{HasLength, Header};
+    use dicom_encoding::transfer_syntax::Codec;
+    use dicom_object::meta::FileMetaTable;
+    use dicom_parser::dataset::DataToken;
+    use dicom_transfer_syntax_registry::{TransferSyntaxIndex as _, TransferSyntaxRegistry};
+
+    let mut src = Cursor::new(body);
+    let Ok(meta) = FileMetaTable::from_reader(&mut src) else { return Ok(()) };
+    let Some(ts) = TransferSyntaxRegistry.get(meta.transfer_syntax()) else { return Ok(()) };
+    let (data, limit): (Box<dyn Read>, u64) = match ts.codec() {
+        Codec::Dataset(None) => return Ok(()),
+        Codec::Dataset(Some(adapter)) => {
+            let mut inflated = Vec::new();
+            let mut reader = adapter.adapt_reader(Box::new(src)).take(MAX_INFLATED + 1);
+            // A corrupt stream: check what inflated before the error (the real parse reads
+            // that far too), keeping the bytes read_to_end appended.
+            let _ = reader.read_to_end(&mut inflated);
+            let n = inflated.len() as u64;
+            if n > MAX_INFLATED {
+                return Err(corrupt(format!("the deflated data set inflates past {n} bytes")));
+            }
+            (Box::new(Cursor::new(inflated)), n)
+        }
+        _ => (Box::new(src), body.len() as u64),
+    };
+    let options = dicom_parser::dataset::read::DataSetReaderOptions::default();
+    let Ok(reader) = dicom_parser::DataSetReader::new_with_ts_options(data, ts, options) else {
+        return Ok(());
+    };
+    for token in reader {
+        let (tag, len) = match token {
+            Ok(DataToken::ElementHeader(h)) => (Some(h.tag()), h.length()),
+            Ok(DataToken::ItemStart { len }) => (None, len),
+            Ok(_) => continue,
+            Err(_) => return Ok(()),
+        };
+        if let Some(n) = len.get().filter(|&n| u64::from(n) > limit) {
+            let what = tag.map_or("an item".to_owned(), |t| format!("element {t}"));
+            return Err(corrupt(format!("{what} declares {n} bytes, the data set has {limit}")));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
