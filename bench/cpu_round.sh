@@ -7,7 +7,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-BIN=${BIN:-./target/release/heatmap-explorer}
+REL=${REL:-./target/release}
+export BIN=${BIN:-$REL/heatmap-explorer}
 W=$(mktemp -d /tmp/hx-cpu-round-XXXXXX)
 trap 'rm -rf "$W"' EXIT
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -m) $(nproc) cores; $($BIN info | grep device)"
@@ -30,7 +31,7 @@ PYTHONWARNINGS=ignore $PY bench/dataset_captum.py "$W/w.safetensors" "$W/samples
 echo "captum loop: $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s for 24 images"
 echo "## decode + resize"
 PYTHONWARNINGS=ignore $PY bench/decode_time.py "$W/decode" 50
-./target/release/examples/decode_time "$W/decode" 50
+"$REL/examples/decode_time" "$W/decode" 50
 echo "## DICOM open"
 bash bench/dicom_open.sh
 if [ "$(id -u)" = 0 ] && command -v slurmd >/dev/null; then

@@ -219,3 +219,34 @@ fn the_frame_picker_makes_the_input_from_the_chosen_frame() {
             .expect("frame 2");
     assert_eq!(h.state().state.current_entry().expect("entry").image.data, want.data);
 }
+
+/// The README's picture for radiologists: the real NEMA chest CR of pydicom-data (1841×1955, 15
+/// bits stored, MONOCHROME1) under the shipped demo model on a 1366×768 screen, windowed by the
+/// file's VOI, with its scale bar and Saliency over the full-resolution image.
+#[test]
+fn the_nema_chest_radiograph_under_the_demo_model() {
+    let card =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/phantom_squeezenet.json");
+    let mut h = egui_kittest::Harness::builder().with_size([1366.0, 768.0]).build_eframe(|cc| {
+        let startup = heatmap_explorer::app::Startup {
+            device: heatmap_explorer::runtime::DeviceChoice::Cpu,
+            ..Default::default()
+        };
+        heatmap_explorer::app::App::from_creation(cc, startup).expect("app")
+    });
+    h.state_mut().open_model(heatmap_explorer::model::ModelSource::Card(card));
+    h.state_mut().open_image(dicom_dir().join("RG1_UNCR.dcm"));
+    step_until(&mut h, "the chest CR predicted", |a| {
+        a.state.current_entry().is_some_and(|e| e.prediction.is_some() && e.dicom.is_some())
+    });
+    h.state_mut().run_methods(vec![Method::Saliency], Default::default());
+    step_until(&mut h, "Saliency on the chest CR", |a| {
+        a.state.current_entry().is_some_and(|e| e.attributions.contains_key(&Method::Saliency))
+    });
+    h.run_steps(3);
+    h.get_by_label("CR");
+    h.snapshot_options(
+        "nema_chest_cr",
+        &egui_kittest::SnapshotOptions::new().threshold(4.0).max_failed_pixels(14000),
+    );
+}

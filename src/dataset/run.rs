@@ -152,6 +152,7 @@ pub fn run_with_rows(
     let start = Instant::now();
     let mut new_images = 0_usize;
     let mut splits = 0_usize;
+    let scoring = Scoring { model, dir, opts, expected, cancel };
     for batch in batches {
         if batch.iter().all(|it| done.contains(&it.rel)) {
             continue;
@@ -159,7 +160,7 @@ pub fn run_with_rows(
         if cancel() {
             return Err(Error::Cancelled);
         }
-        let mut out = score_split(model, dir, batch, opts, expected, cancel, &mut splits)?;
+        let mut out = score_split(&scoring, batch, &mut splits)?;
         // Images of this batch already in the file (a cut-off append) keep their rows.
         out.retain(|r| !done.contains(&r.image));
         out.sort_by_cached_key(Row::key);
@@ -182,23 +183,25 @@ pub fn run_with_rows(
     Ok((summary, all))
 }
 
+/// What every batch of one run is scored with.
+struct Scoring<'a> {
+    model: &'a Model,
+    dir: &'a Path,
+    opts: &'a RunOptions,
+    /// Rows per image.
+    expected: usize,
+    cancel: &'a dyn Fn() -> bool,
+}
+
 /// The rows of one batch; a batch that runs out of memory is split in two and each half scored
 /// on its own (down to single images), counting the splits in `splits`.
-fn score_split(
-    model: &Model,
-    dir: &Path,
-    batch: &[Item],
-    opts: &RunOptions,
-    expected: usize,
-    cancel: &dyn Fn() -> bool,
-    splits: &mut usize,
-) -> Result<Vec<Row>> {
-    match score_batch(model, dir, batch, opts, expected, cancel) {
+fn score_split(s: &Scoring<'_>, batch: &[Item], splits: &mut usize) -> Result<Vec<Row>> {
+    match score_batch(s, batch) {
         Err(e) if e.is_out_of_memory() && batch.len() > 1 => {
             *splits += 1;
             let (a, b) = batch.split_at(batch.len() / 2);
-            let mut rows = score_split(model, dir, a, opts, expected, cancel, splits)?;
-            rows.extend(score_split(model, dir, b, opts, expected, cancel, splits)?);
+            let mut rows = score_split(s, a, splits)?;
+            rows.extend(score_split(s, b, splits)?);
             Ok(rows)
         }
         r => r,
@@ -206,14 +209,8 @@ fn score_split(
 }
 
 /// The rows of one batch: AX for every method and variant, and GAX when asked for.
-fn score_batch(
-    model: &Model,
-    dir: &Path,
-    batch: &[Item],
-    opts: &RunOptions,
-    expected: usize,
-    cancel: &dyn Fn() -> bool,
-) -> Result<Vec<Row>> {
+fn score_batch(s: &Scoring<'_>, batch: &[Item]) -> Result<Vec<Row>> {
+    let Scoring { model, dir, opts, expected, cancel } = *s;
     crate::io::injected_out_of_memory(batch.len())?;
     let size = model.info().image_size();
     let images: Vec<Image> = batch
