@@ -25,6 +25,9 @@ enum Encoding {
     ImplicitLe,
 }
 
+/// An element header as walked: tag, VR (if known) and declared length.
+type ElementHeader = ((u16, u16), Option<[u8; 2]>, u32);
+
 struct Walker<'a> {
     data: &'a [u8],
     pos: usize,
@@ -57,7 +60,7 @@ impl Walker<'_> {
 
     /// One element header: tag, VR (the dictionary's in implicit VR, when it has one exact VR)
     /// and length.
-    fn header(&mut self, enc: Encoding) -> DecodeResult<((u16, u16), Option<[u8; 2]>, u32)> {
+    fn header(&mut self, enc: Encoding) -> DecodeResult<ElementHeader> {
         // Items and delimiters are a tag and a 4-byte length, no VR.
         let tag = (self.u16(enc)?, self.u16(enc)?);
         if tag.0 == 0xFFFE {
