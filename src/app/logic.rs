@@ -69,13 +69,16 @@ impl App {
                     self.run_gax();
                 }
             }
-            Event::Attribution { method, heatmap, raw_abs_max, co_sum, co_mult, zero, .. } => {
+            Event::Attribution {
+                method, target, heatmap, raw_abs_max, co_sum, co_mult, zero, ..
+            } => {
                 let id = self.state.fresh_id();
                 if let Some(e) = self.entry_for(&pending) {
                     e.attributions.insert(
                         method,
                         AttributionResult {
                             id,
+                            target,
                             heatmap: Arc::new(heatmap),
                             raw_abs_max,
                             co_sum,

@@ -1,12 +1,13 @@
 //! The explorer's central view as data: the shown heatmap's panels (image, R, G, B, channel
-//! sum, overlay, model input, change maps) as colour images with the values behind them, the
-//! colour scale and the caption. Built from the state when what is shown changes.
+//! sum, overlay, model input, change maps; for a 1-channel model one heatmap and one change
+//! map) as colour images with the values behind them, the colour scale and the caption. Built
+//! from the state when what is shown changes.
 
 use std::sync::Arc;
 
 use egui::ColorImage;
 
-use super::planes::{abs_change, abs_max, channel_sum, model_input, pixel_at};
+use super::planes::{abs_change, abs_max, channel_sum, grey, model_input, pixel_at, planes};
 use crate::app::state::{AppState, ScaleMode};
 use crate::ax::{HeatmapSource, Variant};
 use crate::colormap;
@@ -69,7 +70,8 @@ impl ExplorerKey {
     }
 }
 
-/// The names of the panels a heatmap view has, in grid order (the change maps only for GAX).
+/// The names of the panels a 3-channel heatmap view has, in grid order (the change maps only
+/// for GAX).
 pub const PANEL_NAMES: [&str; 10] = [
     "image",
     "heatmap R",
@@ -82,6 +84,24 @@ pub const PANEL_NAMES: [&str; 10] = [
     "change G",
     "change B",
 ];
+
+/// The names of the panels a 1-channel model's view has: one heatmap and one change map instead
+/// of R, G and B, and no channel sum (it would repeat the heatmap).
+pub const PANEL_NAMES_ONE: [&str; 5] = ["image", "heatmap", "overlay", "model input", "change"];
+
+/// The panel names of a view of `channels`-channel heatmaps, in grid order.
+pub fn panel_names(channels: usize) -> &'static [&'static str] {
+    if channels == 1 { &PANEL_NAMES_ONE } else { &PANEL_NAMES }
+}
+
+/// The heatmap and change panels' names and the channel letters in their titles.
+fn channel_panels(channels: usize) -> &'static [(&'static str, &'static str, &'static str)] {
+    if channels == 1 {
+        &[("heatmap", "change", "")]
+    } else {
+        &[("heatmap R", "change R", "R"), ("heatmap G", "change G", "G"), ("heatmap B", "change B", "B")]
+    }
+}
 
 /// One panel: a colour image, its title, and the values under it for the hover read-out.
 #[derive(Debug, Clone)]
@@ -111,6 +131,9 @@ pub struct ExplorerView {
     pub height: usize,
     /// Whether a heatmap is shown (else only the image panel).
     pub has_heatmap: bool,
+    /// The heatmap's channels: 3, or 1 for a 1-channel model (one heatmap panel, one change
+    /// map); without a heatmap, the loaded model's (3 when none is).
+    pub channels: usize,
     /// The panels, in grid order.
     pub panels: Vec<Panel>,
     /// The colour scale: ±scale maps to full blue and red on the channel panels.
@@ -148,18 +171,19 @@ struct Change {
 }
 
 impl Change {
-    /// The change panel's title for channel `c`.
+    /// The change panel's title for channel `c` (empty for a 1-channel heatmap).
     fn title(&self, c: &str) -> String {
         let (from, to) = (self.from, self.to);
+        let name = if c.is_empty() { "change".to_owned() } else { format!("change {c}") };
         if self.last {
-            format!("change {c} (step {from} -> {to}, the last change)")
+            format!("{name} (step {from} -> {to}, the last change)")
         } else {
-            format!("change {c} (step {from} -> {to})")
+            format!("{name} (step {from} -> {to})")
         }
     }
 }
 
-/// The heatmap on show: values `[3, H, W]`, its change maps (GAX: `Some(None)` before a
+/// The heatmap on show: values `[C, H, W]` (C = 3 or 1), its change maps (GAX: `Some(None)` before a
 /// second step), variant, the run's max |h| and the caption.
 struct Shown {
     heat: Vec<f32>,
@@ -171,6 +195,11 @@ struct Shown {
 
 fn shown(state: &AppState, key: &ExplorerKey) -> Option<Shown> {
     let e = state.images.get(key.image)?;
+    // A multi-label model's caption names the pathology the heatmap explains.
+    let multilabel = state.model.as_ref().is_some_and(|m| m.multilabel);
+    let target = |t: i64| {
+        if multilabel { format!(", target {}", state.class_name(t)) } else { String::new() }
+    };
     match key.source {
         HeatmapSource::Gax => {
             let run = e.run.as_ref()?;
@@ -193,7 +222,8 @@ fn shown(state: &AppState, key: &ExplorerKey) -> Option<Shown> {
                 variant: run.config.variant,
                 whole_max: run.steps.iter().fold(0.0_f32, |m, s| m.max(s.abs_max)),
                 caption: format!(
-                    "GAX step {t}: CO {:.3}, predicted {}",
+                    "GAX step {t}{}: CO {:.3}, predicted {}",
+                    target(run.label),
                     s.co,
                     state.class_name(s.predicted)
                 ),
@@ -206,7 +236,12 @@ fn shown(state: &AppState, key: &ExplorerKey) -> Option<Shown> {
                 next: None,
                 variant: Variant::Sum,
                 whole_max: 1.0,
-                caption: format!("{m}: CO sum {:.3}, mult {:.3}", a.co_sum, a.co_mult),
+                caption: format!(
+                    "{m}{}: CO sum {:.3}, mult {:.3}",
+                    target(a.target),
+                    a.co_sum,
+                    a.co_mult
+                ),
             })
         }
     }
@@ -230,12 +265,14 @@ pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
     let image = &e.image.data;
     let image_panel = || panel("image", "image", image[..n].to_vec(), colormap::rgb(image, w, h));
     let Some(s) = shown(state, &key) else {
+        let channels = state.model.as_ref().map_or(3, |m| crate::convert::to_usize(m.channels));
         let view = ExplorerView {
             key,
             revision: 0,
             width: w,
             height: h,
             has_heatmap: false,
+            channels,
             panels: vec![image_panel()],
             scale: 1.0,
             abs_max: 0.0,
@@ -245,6 +282,7 @@ pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
         return Some(view);
     };
     let heat = &s.heat;
+    let channels = planes(heat, n);
     let abs_max = abs_max(heat);
     let scale = match key.scale {
         ScaleMode::Fixed => 1.0,
@@ -252,33 +290,35 @@ pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
         ScaleMode::WholeRun => s.whole_max,
         ScaleMode::Percentile => colormap::abs_quantile(heat, 0.99),
     };
+    // |Σ_c h_c| ≤ C·max|h|: the sum, overlay and layer are drawn on ±C·scale.
+    let sum_scale = crate::convert::to_f32(channels) * scale;
     let sum = channel_sum(heat, n);
-    let xp = model_input(s.variant, image, heat);
     let mut panels = vec![image_panel()];
-    for (k, name) in ["heatmap R", "heatmap G", "heatmap B"].into_iter().enumerate() {
-        let v = heat[k * n..(k + 1) * n].to_vec();
+    let names = channel_panels(channels);
+    for (k, &(name, _, _)) in names.iter().take(channels).enumerate() {
+        let v = plane(heat, k, n);
         let img = colormap::signed_plane(&v, w, h, scale);
         panels.push(panel(name, name, v, img));
     }
-    let sum_img = colormap::signed_plane(&sum, w, h, 3.0 * scale);
-    let overlay = colormap::overlay(image, &sum, w, h, 3.0 * scale, key.opacity);
-    let layer = colormap::signed_layer(&sum, w, h, 3.0 * scale, key.opacity);
-    panels.push(panel("channel sum", "channel sum", sum.clone(), sum_img));
+    if channels != 1 {
+        let sum_img = colormap::signed_plane(&sum, w, h, sum_scale);
+        panels.push(panel("channel sum", "channel sum", sum.clone(), sum_img));
+    }
+    let overlay = colormap::overlay(image, &sum, w, h, sum_scale, key.opacity);
+    let layer = colormap::signed_layer(&sum, w, h, sum_scale, key.opacity);
     panels.push(panel("overlay", "overlay", sum, overlay));
-    let input_title =
-        format!("model input ({})", if s.variant == Variant::Sum { "x+h" } else { "x*h" });
-    panels.push(panel(input_title, "model input", xp[..n].to_vec(), colormap::rgb(&xp, w, h)));
+    panels.push(input_panel(s.variant, image, heat, channels, (w, h)));
     if let Some(next) = s.next {
-        let change = next.as_ref().map_or_else(|| vec![0.0; 3 * n], |c| abs_change(heat, &c.other));
-        for (k, (c, name)) in
-            [("R", "change R"), ("G", "change G"), ("B", "change B")].into_iter().enumerate()
-        {
-            let v = change[k * n..(k + 1) * n].to_vec();
+        let change =
+            next.as_ref().map_or_else(|| vec![0.0; channels * n], |c| abs_change(heat, &c.other));
+        for (k, &(_, name, c)) in names.iter().take(channels).enumerate() {
+            let v = plane(&change, k, n);
             // |h[t+1] − h[t]| ≤ 2 always; one fixed scale keeps frames comparable across the run.
             let img = colormap::magnitude_plane(&v, w, h, 0.1);
-            let title = next
-                .as_ref()
-                .map_or_else(|| format!("change {c}: none yet (one step)"), |ch| ch.title(c));
+            let title = next.as_ref().map_or_else(
+                || format!("{name}: none yet (one step)"),
+                |ch| ch.title(c),
+            );
             panels.push(panel(title, name, v, img));
         }
     }
@@ -288,10 +328,103 @@ pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
         width: w,
         height: h,
         has_heatmap: true,
+        channels,
         panels,
         scale,
         abs_max,
         caption: s.caption,
         layer: Some(Arc::new(layer)),
     })
+}
+
+/// Plane `k` of a planar `[C, n]` array (zeros where the array is short).
+fn plane(v: &[f32], k: usize, n: usize) -> Vec<f32> {
+    v.get(k * n..(k + 1) * n).map_or_else(|| vec![0.0; n], <[f32]>::to_vec)
+}
+
+/// The model input panel: x + h or x ⊙ h in colour, or for a 1-channel heatmap the grey plane
+/// the model was given with h applied to it.
+fn input_panel(
+    variant: Variant,
+    image: &[f32],
+    heat: &[f32],
+    channels: usize,
+    (w, h): (usize, usize),
+) -> Panel {
+    let n = w * h;
+    let title = format!("model input ({})", if variant == Variant::Sum { "x+h" } else { "x*h" });
+    if channels == 1 {
+        let xp = model_input(variant, &grey(image, n), heat);
+        let img = colormap::grey(&xp, w, h);
+        return panel(title, "model input", xp, img);
+    }
+    let xp = model_input(variant, image, heat);
+    panel(title, "model input", xp[..n].to_vec(), colormap::rgb(&xp, w, h))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::app::state::{AttributionResult, ImageEntry};
+    use crate::attribution::Method;
+    use crate::gax::compact::CompactHeatmap;
+    use crate::gax::{GaxConfig, GaxStep};
+    use crate::io::image::Image;
+    use crate::io::runfile::{ModelIdentity, RunRecord};
+
+    /// A 2×1 grey image with a 1-channel method result and a 1-channel 2-step GAX run.
+    fn one_channel_state() -> AppState {
+        let image = Image { width: 2, height: 1, data: vec![0.5, 0.25, 0.5, 0.25, 0.5, 0.25] };
+        let mut e = ImageEntry::new("x.png".into(), Arc::new(image.clone()), 1);
+        let result = AttributionResult {
+            id: 2,
+            target: 7,
+            heatmap: Arc::new(vec![0.5, -1.0]),
+            raw_abs_max: 1.0,
+            co_sum: 1.0,
+            co_mult: 2.0,
+            zero: false,
+        };
+        e.attributions.insert(Method::Saliency, result);
+        let mut run =
+            RunRecord::new(GaxConfig::default(), image, "x".into(), 7, ModelIdentity::default());
+        for (step, v) in [0.25_f32, -0.75].into_iter().enumerate() {
+            let heatmap = CompactHeatmap::from_f32(1, 2, &[v, 0.5]);
+            let abs_max = heatmap.abs_max();
+            let (co, loss, similarity, predicted, top) = (1.0, 0.0, 0.0, 7, Vec::new());
+            run.push(GaxStep { image: 0, step, co, loss, similarity, abs_max, predicted, top, heatmap });
+        }
+        e.run = Some(run);
+        e.run_id = 3;
+        AppState { images: vec![e], current: Some(0), ..AppState::default() }
+    }
+
+    fn names(view: &ExplorerView) -> Vec<&str> {
+        view.panels.iter().map(|p| p.name).collect()
+    }
+
+    #[test]
+    fn a_one_channel_heatmap_shows_one_heatmap_panel_and_one_change_map() {
+        let mut s = one_channel_state();
+        s.view = HeatmapSource::Method(Method::Saliency);
+        s.scale = ScaleMode::Fixed;
+        let key = ExplorerKey::of(&s).expect("key");
+        let v = build(&s, key).expect("view");
+        assert_eq!(v.channels, 1);
+        assert_eq!(names(&v), ["image", "heatmap", "overlay", "model input"]);
+        assert_eq!(v.panel("heatmap").map(|p| p.values.clone()), Some(vec![0.5, -1.0]));
+        // The model input is the grey plane the model saw plus h.
+        assert_eq!(v.panel("model input").map(|p| p.values.clone()), Some(vec![1.0, -0.75]));
+        s.view = HeatmapSource::Gax;
+        s.timeline.selected = 1;
+        let v = build(&s, ExplorerKey::of(&s).expect("key")).expect("view");
+        assert_eq!(names(&v), PANEL_NAMES_ONE);
+        assert_eq!(names(&v), panel_names(1));
+        let change = v.panel("change").expect("change");
+        assert_eq!(change.values, vec![1.0, 0.0]);
+        assert_eq!(change.title, "change (step 0 -> 1, the last change)");
+        assert_eq!(panel_names(3), PANEL_NAMES);
+    }
 }

@@ -179,7 +179,9 @@ pub enum Event {
         job: JobId,
         /// The method.
         method: Method,
-        /// The AX heatmap h = a / max|a|, `[3, H, W]` (a 1-channel model's repeated in each).
+        /// The output the heatmap explains (the chosen target, else the predicted class).
+        target: i64,
+        /// The AX heatmap h = a / max|a|, `[C, H, W]` (C = the model's input channels, 3 or 1).
         heatmap: Vec<f32>,
         /// max|a| before normalisation.
         raw_abs_max: f32,
