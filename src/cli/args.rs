@@ -259,9 +259,15 @@ pub struct AxArgs {
     #[arg(long, visible_alias = "target")]
     pub label: Option<String>,
     /// An image folder with one subfolder per class (or, with --target PATHOLOGY for a
-    /// multi-label model, PATHOLOGY/positive and PATHOLOGY/negative).
+    /// multi-label model, PATHOLOGY/positive and PATHOLOGY/negative, or the images a
+    /// --labels-csv lists).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// With --data and --target PATHOLOGY: a CSV with a header `image,<pathology>,...` and one
+    /// row per image (its path relative to --data, then 0 or 1 per pathology); the PATHOLOGY
+    /// column gives the labels instead of the PATHOLOGY/positive|negative folders.
+    #[arg(long, requires = "data")]
+    pub labels_csv: Option<PathBuf>,
     /// Comma-separated methods, or all.
     #[arg(long, default_value = "all")]
     pub methods: String,

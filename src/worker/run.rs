@@ -125,6 +125,7 @@ impl Worker<'_> {
                     load: crate::input::LoadOptions::default(),
                     overwrite: false,
                     target: None,
+                    labels_csv: None,
                 };
                 let (tx, waker, cancelled) = (self.tx, self.waker, self.cancelled);
                 let mut progress = |p| {
