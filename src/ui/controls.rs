@@ -134,7 +134,7 @@ fn pathology_picker(app: &mut App, ui: &mut egui::Ui, pred: &[ClassScore]) {
     };
     let shown = pred.iter().find(|c| Some(c.class) == chosen).map_or_else(String::new, item);
     let mut pick = None;
-    egui::ComboBox::from_label("pathology").selected_text(shown).show_ui(ui, |ui| {
+    egui::ComboBox::from_label("pathology to explain").selected_text(shown).show_ui(ui, |ui| {
         for c in pred {
             if ui.selectable_label(Some(c.class) == chosen, item(c)).clicked() {
                 pick = Some(c.class);

@@ -1,0 +1,131 @@
+//! The explorer with a 1-channel multi-label model (issue #17, SPEC §10): the reference
+//! xrv-densenet121 (18 pathologies, 64×64) in the real app. Pick a pathology from the list, run
+//! the six methods and GAX with the real buttons, and check that the view shows one channel,
+//! that the pick is what the heatmaps explain and CO weighs, and that exports keep one channel.
+
+use egui::Role;
+use egui_kittest::kittest::Queryable as _;
+use heatmap_explorer::app::App;
+use heatmap_explorer::attribution::{self, Method};
+use heatmap_explorer::ax::{self, HeatmapSource, Variant};
+use heatmap_explorer::model::{Model, ModelSource};
+
+use crate::ui::{harness, step_until};
+use crate::util::{model_dir, random_png, temp_dir};
+
+/// The panels a 3-channel view has and a 1-channel one must not.
+const RGB_ONLY: [&str; 7] =
+    ["heatmap R", "heatmap G", "heatmap B", "channel sum", "change R", "change G", "change B"];
+
+fn assert_one_channel_view(h: &egui_kittest::Harness<'_, App>, change: bool) {
+    h.get_by_role_and_label(Role::Image, "heatmap");
+    for name in RGB_ONLY {
+        assert_eq!(h.query_all_by_label(name).count(), 0, "a 1-channel view has no '{name}'");
+    }
+    let view = h.state().views.last_explorer().expect("a view");
+    assert_eq!(view.channels, 1);
+    let want: &[&str] = if change {
+        &["image", "heatmap", "overlay", "model input", "change"]
+    } else {
+        &["image", "heatmap", "overlay", "model input"]
+    };
+    assert!(view.panels.iter().map(|p| p.name).eq(want.iter().copied()));
+}
+
+#[test]
+fn a_picked_pathology_is_explained_in_one_channel_by_the_methods_and_gax() {
+    assert!(
+        model_dir("xrv-densenet121").join("meta.json").exists(),
+        "run `make reference` (tests/reference/make_densenet.py)"
+    );
+    let dir = temp_dir("ui-xrv");
+    let card = crate::radiology::xrv_card(dir.path());
+    let img = random_png(dir.path(), "cxr.png", 80, 17);
+    let mut h = harness();
+    h.state_mut().open_model(ModelSource::Card(card.clone()));
+    h.state_mut().open_image(img);
+    step_until(&mut h, "model, image and prediction", |a| {
+        a.state.current_entry().is_some_and(|e| e.prediction.is_some())
+    });
+    // Every pathology is listed with its sigmoid (not a softmax over the 18).
+    let pred = h.state().state.current_entry().and_then(|e| e.prediction.clone()).expect("pred");
+    assert_eq!(pred.len(), 18);
+    for c in &pred {
+        assert!((c.prob - 1.0 / (1.0 + (-c.logit).exp())).abs() < 1e-5, "sigmoid: {c:?}");
+    }
+    h.get_by_label_contains("independent sigmoids");
+    h.get_by_label("sigmoid");
+    assert_eq!(h.query_all_by_label("ground truth").count(), 0, "no single ground truth");
+    // The highest score is the default; pick the third from the list instead.
+    let name = |c: i64| h.state().state.class_name(c);
+    h.get_by_label_contains(&format!("{} ({:.3}, highest)", name(pred[0].class), pred[0].prob));
+    let chosen = pred[2];
+    let item = format!("{} ({:.3})", name(chosen.class), chosen.prob);
+    h.get_by_label("pathology to explain").click();
+    h.run_steps(2);
+    h.get_by_label(&item).click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.current_entry().and_then(|e| e.target), Some(chosen.class));
+    let pathology = name(chosen.class);
+
+    // All six methods with the real checkboxes and button.
+    for m in Method::ALL {
+        if !h.state().state.methods.contains(&m) {
+            h.get_by_role_and_label(Role::CheckBox, m.name()).click();
+            h.run_steps(1);
+        }
+    }
+    h.get_by_role_and_label(Role::Button, "Run methods").click();
+    step_until(&mut h, "six attributions", |a| {
+        a.state.current_entry().is_some_and(|e| e.attributions.len() == 6)
+            && a.state.pending.is_empty()
+    });
+    h.state_mut().state.view = HeatmapSource::Method(Method::Saliency);
+    h.run_steps(2);
+    assert_one_channel_view(&h, false);
+    h.get_by_label_contains(&format!("Saliency, target {pathology}: CO sum"));
+    // The heatmaps explain the pick and CO weighs it alone: the library's numbers for it.
+    let model = Model::load(&ModelSource::Card(card), tch::Device::Cpu).expect("model");
+    let entry = h.state().state.current_entry().expect("entry").clone();
+    let x = heatmap_explorer::input::to_tensor(&entry.image, 1, tch::Device::Cpu).expect("x");
+    let t = [chosen.class];
+    for m in [Method::Saliency, Method::DeepLift] {
+        let r = &entry.attributions[&m];
+        assert_eq!((r.target, r.heatmap.len()), (chosen.class, 64 * 64), "{m}");
+        let a = attribution::attribute(&model, &x, Some(&t), m, &Default::default()).expect("a");
+        let (hm, _) = ax::normalise(&a).expect("normalise");
+        let co = ax::co_scores(&model, &x, &hm, &t, &[Variant::Sum]).expect("co")[0][0];
+        assert!((co - r.co_sum).abs() <= 1e-4 * co.abs().max(1.0), "{m}: {co} vs {}", r.co_sum);
+    }
+
+    // GAX with the real button: it maximises the pick, with one channel's W and b.
+    h.state_mut().state.gax.max_steps = 2;
+    h.state_mut().state.gax.target_co = f64::INFINITY;
+    h.get_by_role_and_label(Role::Button, "Run GAX").click();
+    h.run_steps(1);
+    step_until(&mut h, "a finished 2-step run", |a| {
+        !a.state.gax_running() && a.state.current_run().is_some_and(|r| r.steps.len() == 3)
+    });
+    let run = h.state().state.current_run().cloned().expect("run");
+    assert_eq!((run.label, run.channels()), (chosen.class, 1));
+    h.state_mut().state.timeline.selected = 1;
+    h.run_steps(2);
+    assert_one_channel_view(&h, true);
+    h.get_by_label_contains(&format!("GAX step 1, target {pathology}: CO"));
+    h.get_by_label_contains("change (step 1 -> 2)");
+
+    // Exports keep one channel: the heatmap [1, H, W], the steps [T, 1, H, W], the run file.
+    let out = dir.path();
+    h.state_mut().export_heatmap_npy(&out.join("h.npy"));
+    h.state_mut().export_steps_npy(&out.join("steps.npy"));
+    h.state_mut().save_run(&out.join("r.gaxrun"));
+    h.state_mut().export_gif(&out.join("r.gif"));
+    step_until(&mut h, "the exports", |a| !a.exports_running());
+    assert!(!h.state().state.status.error, "{}", h.state().state.status.text);
+    let shape = |f: &str| heatmap_explorer::io::npy::read_f32(&out.join(f)).expect(f).0;
+    assert_eq!(shape("h.npy"), [1, 64, 64]);
+    assert_eq!(shape("steps.npy"), [3, 1, 64, 64]);
+    let back = heatmap_explorer::io::runfile::RunRecord::load(&out.join("r.gaxrun")).expect("run");
+    assert_eq!(back, run, "the 1-channel run file reads back as it was");
+    assert!(std::fs::metadata(out.join("r.gif")).expect("gif").len() > 0);
+}
