@@ -222,7 +222,7 @@ fn channels_come_from_the_weights_and_cards_are_checked() {
 }
 
 /// A card for the reference xrv-densenet121 (64×64 input) in `dir`.
-pub(crate) fn xrv_card(dir: &std::path::Path) -> std::path::PathBuf {
+fn xrv_card(dir: &std::path::Path) -> std::path::PathBuf {
     let weights = model_dir("xrv-densenet121").join("weights.safetensors");
     let card = dir.join("xrv.json");
     let text = serde_json::json!({
@@ -370,7 +370,9 @@ fn ax_data_reads_one_pathology_from_a_labels_csv() {
     }
     let labels = dir.join("labels.csv");
     let write = |text: &str| std::fs::write(&labels, text).expect("csv");
-    write("image,Atelectasis,Effusion,Lung Opacity\na0.png,0,1,0\na1.png,1,0.0,1\nb/c2.png,0,1.0,\nb/c3.png,1,0,0\n");
+    write(
+        "image,Atelectasis,Effusion,Lung Opacity\na0.png,0,1,0\na1.png,1,0.0,1\nb/c2.png,0,1.0,\nb/c3.png,1,0,0\n",
+    );
     let out = dir.join("gap.csv");
     let (card, data, labels_s, out_s) = (
         card.to_str().expect("utf-8"),

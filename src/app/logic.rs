@@ -70,7 +70,14 @@ impl App {
                 }
             }
             Event::Attribution {
-                method, target, heatmap, raw_abs_max, co_sum, co_mult, zero, ..
+                method,
+                target,
+                heatmap,
+                raw_abs_max,
+                co_sum,
+                co_mult,
+                zero,
+                ..
             } => {
                 let id = self.state.fresh_id();
                 if let Some(e) = self.entry_for(&pending) {

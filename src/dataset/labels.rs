@@ -103,7 +103,9 @@ mod tests {
 
     fn error(csv: &str, pathology: &str) -> String {
         let (dir, path) = setup(csv);
-        scan_labels_csv(dir.path(), &path, pathology).map(|_| String::new()).unwrap_or_else(|e| e.to_string())
+        scan_labels_csv(dir.path(), &path, pathology)
+            .map(|_| String::new())
+            .unwrap_or_else(|e| e.to_string())
     }
 
     #[test]

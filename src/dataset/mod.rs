@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use crate::ax::HeatmapSource;
 use crate::error::{Error, Result};
 
-pub use record::{RunRecord, record_path};
 pub use labels::scan_labels_csv;
+pub use record::{RunRecord, record_path};
 pub use rows::Row;
 pub use run::{Progress, RunOptions, Shard, run, run_with_rows, shard_batches};
 pub use scan::{Item, list_images, scan, scan_pathology};

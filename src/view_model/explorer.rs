@@ -99,7 +99,11 @@ fn channel_panels(channels: usize) -> &'static [(&'static str, &'static str, &'s
     if channels == 1 {
         &[("heatmap", "change", "")]
     } else {
-        &[("heatmap R", "change R", "R"), ("heatmap G", "change G", "G"), ("heatmap B", "change B", "B")]
+        &[
+            ("heatmap R", "change R", "R"),
+            ("heatmap G", "change G", "G"),
+            ("heatmap B", "change B", "B"),
+        ]
     }
 }
 
@@ -315,10 +319,9 @@ pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
             let v = plane(&change, k, n);
             // |h[t+1] − h[t]| ≤ 2 always; one fixed scale keeps frames comparable across the run.
             let img = colormap::magnitude_plane(&v, w, h, 0.1);
-            let title = next.as_ref().map_or_else(
-                || format!("{name}: none yet (one step)"),
-                |ch| ch.title(c),
-            );
+            let title = next
+                .as_ref()
+                .map_or_else(|| format!("{name}: none yet (one step)"), |ch| ch.title(c));
             panels.push(panel(title, name, v, img));
         }
     }
@@ -394,7 +397,17 @@ mod tests {
             let heatmap = CompactHeatmap::from_f32(1, 2, &[v, 0.5]);
             let abs_max = heatmap.abs_max();
             let (co, loss, similarity, predicted, top) = (1.0, 0.0, 0.0, 7, Vec::new());
-            run.push(GaxStep { image: 0, step, co, loss, similarity, abs_max, predicted, top, heatmap });
+            run.push(GaxStep {
+                image: 0,
+                step,
+                co,
+                loss,
+                similarity,
+                abs_max,
+                predicted,
+                top,
+                heatmap,
+            });
         }
         e.run = Some(run);
         e.run_id = 3;
