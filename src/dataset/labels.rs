@@ -19,8 +19,8 @@ fn same(column: &str, pathology: &str) -> bool {
 /// A cell as a label: 0 or 1 (`0.0`, `1.0` too), else `None`.
 fn label(cell: &str) -> Option<i64> {
     match cell.trim().parse::<f64>() {
-        Ok(v) if v == 0.0 => Some(0),
-        Ok(v) if v == 1.0 => Some(1),
+        Ok(0.0) => Some(0),
+        Ok(1.0) => Some(1),
         _ => None,
     }
 }
