@@ -146,6 +146,7 @@ impl ViewModels {
             source_id: d.source_id,
             window: d.shown,
             invert: state.reading.invert,
+            preview: d.drag.is_some(),
         };
         if let Some((view, id)) = self.dicom.as_ref().filter(|(v, _)| v.key == key) {
             return Some((Rc::clone(view), *id));
