@@ -223,8 +223,9 @@ pub struct DicomKey {
     pub window: Window,
     /// Display inversion.
     pub invert: bool,
-    /// A window drag is in progress: a preview of at most [`PREVIEW_SIDE`] pixels a side is
-    /// enough (and cheap to window and upload every frame).
+    /// The window on show is being changed (a drag on the image, a dragged or typed value not
+    /// committed yet): a preview of at most [`PREVIEW_SIDE`] pixels a side is enough, and cheap
+    /// to window and upload every frame.
     pub preview: bool,
 }
 

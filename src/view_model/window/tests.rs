@@ -114,7 +114,8 @@ fn the_view_inverts_for_display_only_and_reads_modality_values() {
 #[test]
 fn subsampling_takes_every_strideth_pixel() {
     // A 5×3 frame of values 10·y + x, every second pixel: columns 0, 2, 4 of rows 0 and 2.
-    let values: Vec<f32> = (0..3).flat_map(|y| (0..5).map(move |x| (10 * y + x) as f32)).collect();
+    let values: Vec<f32> =
+        (0u16..3).flat_map(|y| (0u16..5).map(move |x| f32::from(10 * y + x))).collect();
     let (out, size) = subsampled(&values, [5, 3], 2);
     assert_eq!(size, [3, 2]);
     assert_eq!(out, [0.0, 2.0, 4.0, 20.0, 22.0, 24.0]);
