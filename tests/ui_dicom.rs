@@ -79,7 +79,13 @@ fn dicom_window_drag_repredicts_and_no_export_holds_identifiers() {
     let header = "show header (identifiers included)";
     for on in [true, false] {
         h.get_by_role_and_label(Role::CheckBox, header).scroll_to_me();
-        h.run_steps(2);
+        // The scroll lands a few frames later.
+        for _ in 0..10 {
+            if screen().contains_rect(h.get_by_role_and_label(Role::CheckBox, header).rect()) {
+                break;
+            }
+            h.step();
+        }
         press(&mut h, Role::CheckBox, header);
         assert_eq!(h.state().state.reading.show_header, on);
         let listed = h.query_all_by_label_contains(&ids[1]).count();
