@@ -234,3 +234,35 @@ fn review_flow_on_a_laptop_through_the_real_controls() {
     assert_no_identifiers("review state", &saved);
     assert!(String::from_utf8_lossy(&saved).contains("right base, check"));
 }
+
+/// A review state that cannot be saved (a folder where its file belongs) is an error in the
+/// status line that stays, through later messages, until dismissed; the marks stay in the app.
+#[test]
+fn a_failed_review_save_stays_in_the_status_line_until_dismissed() {
+    let dir = temp_dir("uireviewfail");
+    let folder = dir.path().join("studies");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    random_png(&folder, "a.png", 32, 1);
+    let mut h = laptop();
+    h.state_mut().state.tab = Tab::Review;
+    h.state_mut().open_review(folder.clone());
+    h.run_steps(2);
+    // Once open, the state file's place is taken by a folder: the atomic rename onto it fails.
+    std::fs::create_dir_all(dir.path().join("studies.review.json")).expect("mkdir");
+    h.key_press(egui::Key::J);
+    h.run_steps(2);
+    press(&mut h, Role::Button, "Flag (F)");
+    step_until(&mut h, "the saves tried", |a| a.review_writes_pending() == 0);
+    h.run_steps(2);
+    let s = &h.state().state.status;
+    assert!(s.error && s.text.contains("could not be saved"), "{}", s.text);
+    assert!(h.state().state.review.cases[0].marks.flag, "the mark stays in the app");
+    // A later message waits behind the error.
+    press(&mut h, Role::Button, "Export review CSV");
+    step_until(&mut h, "the CSV written", |a| a.review_writes_pending() == 0);
+    h.run_steps(5);
+    h.get_by_label_contains("could not be saved");
+    press(&mut h, Role::Button, "Dismiss");
+    assert!(!h.state().state.status.error);
+    h.get_by_label_contains("review written to ");
+}
