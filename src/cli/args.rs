@@ -38,7 +38,8 @@ pub enum Cmd {
     /// Write an image (DICOM through its window) as the [0, 1] float32 .npy [H, W] the model
     /// pipeline starts from, and print its non-identifying facts as one JSON line.
     Image(ImageArgs),
-    /// Write one method's attribution as a float32 .npy [3, H, W].
+    /// Write one method's attribution as a float32 .npy [C, H, W] (C = 3, or 1 for a 1-channel
+    /// model).
     Attribute(AttributeArgs),
     /// AX process: CO scores of methods on an image (JSON) or a labelled folder (CSV).
     Ax(AxArgs),
@@ -327,7 +328,7 @@ pub struct GaxArgs {
     /// CSV trace to write (with several images: an `image` column is added).
     #[arg(long)]
     pub trace: Option<PathBuf>,
-    /// Also export the step stack as .npy [T, 3, H, W].
+    /// Also export the step stack as .npy [T, C, H, W] (C = 3, or 1 for a 1-channel model).
     #[arg(long)]
     pub npy: Option<PathBuf>,
     /// Run even when the given label differs from the prediction.
