@@ -18,6 +18,22 @@ use crate::util::{model_dir, random_png, temp_dir};
 const RGB_ONLY: [&str; 7] =
     ["heatmap R", "heatmap G", "heatmap B", "channel sum", "change R", "change G", "change B"];
 
+/// A card for the reference xrv-densenet121 weights at a 32×32 input, in `dir`.
+fn card32(dir: &std::path::Path) -> std::path::PathBuf {
+    assert!(
+        model_dir("xrv-densenet121").join("meta.json").exists(),
+        "run `make reference` (tests/reference/make_densenet.py)"
+    );
+    let card = dir.join("xrv32.json");
+    let text = serde_json::json!({
+        "arch": "xrv-densenet121", "classes": 18, "normalize": "xrv", "input_size": [32, 32],
+        "channels": 1, "multilabel": true,
+        "weights": model_dir("xrv-densenet121").join("weights.safetensors"),
+    });
+    std::fs::write(&card, text.to_string()).expect("card");
+    card
+}
+
 fn assert_one_channel_view(h: &egui_kittest::Harness<'_, App>, change: bool) {
     h.get_by_role_and_label(Role::Image, "heatmap");
     for name in RGB_ONLY {
@@ -35,18 +51,8 @@ fn assert_one_channel_view(h: &egui_kittest::Harness<'_, App>, change: bool) {
 
 #[test]
 fn a_picked_pathology_is_explained_in_one_channel_by_the_methods_and_gax() {
-    assert!(
-        model_dir("xrv-densenet121").join("meta.json").exists(),
-        "run `make reference` (tests/reference/make_densenet.py)"
-    );
     let dir = temp_dir("ui-xrv");
-    let card = dir.path().join("xrv32.json");
-    let text = serde_json::json!({
-        "arch": "xrv-densenet121", "classes": 18, "normalize": "xrv", "input_size": [32, 32],
-        "channels": 1, "multilabel": true,
-        "weights": model_dir("xrv-densenet121").join("weights.safetensors"),
-    });
-    std::fs::write(&card, text.to_string()).expect("card");
+    let card = card32(dir.path());
     let img = random_png(dir.path(), "cxr.png", 48, 17);
     let mut h = harness();
     h.state_mut().open_model(ModelSource::Card(card.clone()));
@@ -139,4 +145,49 @@ fn a_picked_pathology_is_explained_in_one_channel_by_the_methods_and_gax() {
     let back = heatmap_explorer::io::runfile::RunRecord::load(&out.join("r.gaxrun")).expect("run");
     assert_eq!(back, run, "the 1-channel run file reads back as it was");
     assert!(std::fs::metadata(out.join("r.gif")).expect("gif").len() > 0);
+}
+
+#[test]
+fn the_dataset_tab_scores_the_picked_pathology_and_opens_an_image_on_it() {
+    let dir = temp_dir("ui-xrv-data");
+    let card = card32(dir.path());
+    let data = dir.path().join("cxr");
+    for (sub, seed) in [("Effusion/positive", 50), ("Effusion/negative", 60)] {
+        std::fs::create_dir_all(data.join(sub)).expect("dir");
+        for i in 0..2 {
+            random_png(&data.join(sub), &format!("x{i}.png"), 32, seed + i);
+        }
+    }
+    let mut h = harness();
+    h.state_mut().open_model(ModelSource::Card(card));
+    step_until(&mut h, "model", |a| a.state.model.is_some());
+    h.get_by_label("Dataset tab").click();
+    h.run_steps(2);
+    h.state_mut().state.methods = vec![Method::Saliency];
+    h.state_mut().state.dataset.dir = data.display().to_string();
+    // Without a pathology a multi-label run is refused with a clear message.
+    h.get_by_role_and_label(Role::Button, "Run on folder").click();
+    h.run_steps(2);
+    assert!(h.state().state.status.text.contains("pick the pathology"));
+    h.get_by_role_and_label(Role::ComboBox, "pathology to score").click();
+    h.run_steps(2);
+    h.get_by_label("Effusion").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.dataset.pathology, Some(7));
+    h.get_by_role_and_label(Role::Button, "Run on folder").click();
+    step_until(&mut h, "dataset summary", |a| a.state.dataset.summary.is_some());
+    let rows = h.state().state.dataset.rows.clone();
+    assert_eq!(rows.len(), 4 * 2);
+    for r in &rows {
+        assert_eq!(r.label, i64::from(r.image.starts_with("Effusion/positive/")), "{}", r.image);
+    }
+    // A row opens in the explorer with its pathology as the target (its 0/1 is no class).
+    let first = rows[0].clone();
+    h.state_mut().open_dataset_image(&first.image, HeatmapSource::Method(Method::Saliency), 1);
+    step_until(&mut h, "the image with its Saliency heatmap", |a| {
+        a.state.current_entry().is_some_and(|e| e.attributions.contains_key(&Method::Saliency))
+    });
+    let e = h.state().state.current_entry().expect("entry");
+    assert_eq!((e.target, e.label), (Some(7), None));
+    assert_eq!(e.attributions[&Method::Saliency].target, 7);
 }

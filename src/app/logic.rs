@@ -265,7 +265,7 @@ impl App {
         }
         if let Some((p, m, label)) = self.state.dataset.open_after_load.take() {
             if p == self.state.images[idx].path {
-                self.state.images[idx].label = Some(label);
+                self.mark_dataset_label(idx, label);
                 self.select_image(idx);
                 self.show_dataset_source(m);
             } else {

@@ -256,6 +256,12 @@ pub struct DatasetState {
     pub open_after_load: Option<(PathBuf, HeatmapSource, i64)>,
     /// GAX steps per image and variant in a dataset run (0: no GAX).
     pub gax_steps: usize,
+    /// For a multi-label model: the pathology to score (the folder holds
+    /// `PATHOLOGY/positive` and `PATHOLOGY/negative`).
+    pub pathology: Option<i64>,
+    /// The pathology of the run whose rows are shown (their labels are 0/1 for it); `None` for
+    /// a run over class folders.
+    pub scored: Option<i64>,
 }
 
 impl DatasetState {

@@ -101,6 +101,8 @@ pub enum Command {
         batch: usize,
         /// GAX steps per image and variant (0: no GAX rows).
         gax_steps: usize,
+        /// A multi-label model's pathology: the per-pathology layout, labels 0/1 for it.
+        target: Option<i64>,
     },
     /// Sent when a review folder opens (or the model or CO method changes); answered by one
     /// [`Event::CaseScored`] per file, then [`Event::Finished`].

@@ -114,7 +114,7 @@ impl Worker<'_> {
                 let outcome = gax::run(model, &x, &labels, &config, &cancel, &mut on_step)?;
                 self.emit(Event::GaxFinished { job, outcome });
             }
-            Command::RunDataset { job, dir, out, methods, batch, gax_steps } => {
+            Command::RunDataset { job, dir, out, methods, batch, gax_steps, target } => {
                 let model = self.model()?;
                 let opts = crate::dataset::RunOptions {
                     methods,
@@ -124,7 +124,7 @@ impl Worker<'_> {
                     gax_steps,
                     load: crate::input::LoadOptions::default(),
                     overwrite: false,
-                    target: None,
+                    target,
                     labels_csv: None,
                 };
                 let (tx, waker, cancelled) = (self.tx, self.waker, self.cancelled);
