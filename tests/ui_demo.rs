@@ -6,7 +6,10 @@ use egui_kittest::kittest::Queryable as _;
 use heatmap_explorer::app::state::Tab;
 use heatmap_explorer::attribution::Method;
 
-use crate::ui::{harness, step_until};
+use heatmap_explorer::app::{App, Startup};
+use heatmap_explorer::runtime::DeviceChoice;
+
+use crate::ui::step_until;
 use crate::util::temp_dir;
 
 #[test]
@@ -16,7 +19,10 @@ fn demo_data_shows_the_gap_of_both_shipped_models() {
     let taken = dir.path().join("demo_phantoms_16_seed2027");
     std::fs::create_dir_all(&taken).expect("mkdir");
     std::fs::write(taken.join("notes.txt"), "mine").expect("write");
-    let mut h = harness();
+    let mut h = egui_kittest::Harness::builder().with_size([1366.0, 768.0]).build_eframe(|cc| {
+        App::from_creation(cc, Startup { device: DeviceChoice::Cpu, ..Startup::default() })
+            .expect("app")
+    });
     h.run();
     h.get_by_label("Dataset tab").click();
     h.run_steps(2);
@@ -43,17 +49,19 @@ fn demo_data_shows_the_gap_of_both_shipped_models() {
     let count = |class: &str| std::fs::read_dir(folder.join(class)).map_or(0, Iterator::count);
     assert_eq!((count("NORMAL"), count("PNEUMONIA")), (8, 8));
     assert_eq!(h.state().state.dataset.dir, folder.display().to_string());
+    if let Ok(p) = std::env::var("DEMO_RENDER") {
+        h.render().expect("render").save(p).expect("save");
+    }
     let results = h.state().state.demo.results.clone();
     for (r, name) in results.iter().zip(["well-trained", "under-trained"]) {
         assert_eq!((r.name.as_str(), r.summary.images), (name, 16));
         // The table on screen shows this model's numbers.
         h.get_by_label_contains(&format!("gap table: {name} model"));
-        h.get_by_label(&format!(
+        let line = format!(
             "accuracy {:.3} on 16 phantoms: {} correct, {} wrong",
-            r.summary.accuracy,
-            r.summary.groups[0].correct.count,
-            r.summary.groups[0].wrong.count
-        ));
+            r.summary.accuracy, r.summary.groups[0].correct.count, r.summary.groups[0].wrong.count
+        );
+        assert!(h.query_all_by_label(&line).count() >= 1, "{name}: {line:?} is not shown");
         let sum = r
             .summary
             .groups
@@ -68,6 +76,8 @@ fn demo_data_shows_the_gap_of_both_shipped_models() {
     assert!(results[0].summary.accuracy >= results[1].summary.accuracy);
     // A second press reuses the phantoms and resumes the CSVs: no second folder.
     h.get_by_role_and_label(Role::Button, "Demo data").click();
+    h.run_steps(1);
+    assert!(h.state().state.demo.job.is_some() && h.state().state.demo.results.is_empty());
     step_until(&mut h, "the demo again", |a| {
         a.state.demo.results.len() == 2 && a.state.demo.job.is_none()
     });

@@ -22,10 +22,8 @@ pub const DEFAULT_COUNT: usize = 400;
 /// The demo's seed: one no shipped model was trained or validated on (as `bench/demo.sh`).
 pub const SEED: u64 = 2027;
 /// The shipped models, with the names the tables show.
-pub const SHIPPED: [(&str, &str); 2] = [
-    ("well-trained", "phantom_squeezenet.json"),
-    ("under-trained", "phantom_squeezenet_sub.json"),
-];
+pub const SHIPPED: [(&str, &str); 2] =
+    [("well-trained", "phantom_squeezenet.json"), ("under-trained", "phantom_squeezenet_sub.json")];
 
 /// The demo's state.
 #[derive(Debug, Clone)]
@@ -114,7 +112,10 @@ impl App {
             root: demo.root.clone(),
             count: demo.count.max(1),
             seed: SEED,
-            models: SHIPPED.iter().map(|(name, card)| ((*name).to_owned(), dir.join(card))).collect(),
+            models: SHIPPED
+                .iter()
+                .map(|(name, card)| ((*name).to_owned(), dir.join(card)))
+                .collect(),
             methods: demo.methods.clone(),
             batch: 16,
             device: self.state.device_choice,

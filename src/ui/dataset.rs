@@ -5,10 +5,10 @@
 use egui_plot::{Bar, BarChart, BoxElem, BoxPlot, BoxSpread, GridMark, Legend, Plot, PlotPoint};
 
 use crate::app::App;
-use crate::ax::Variant;
-use crate::view_model::DatasetView;
 use crate::ax::HeatmapSource;
+use crate::ax::Variant;
 use crate::view_model::dataset::{BoxStat, method_at_mark, short_name};
+use crate::view_model::{Axis, DatasetView};
 
 const CORRECT: egui::Color32 = egui::Color32::from_rgb(70, 150, 230);
 const WRONG: egui::Color32 = egui::Color32::from_rgb(230, 110, 70);
@@ -121,7 +121,7 @@ pub(super) fn co_boxes(
     id: &str,
     boxes: &[BoxStat],
     methods: &[HeatmapSource],
-    y_range: Option<(f64, f64)>,
+    y_axis: Option<&Axis>,
     height: f32,
 ) -> Option<PlotPoint> {
     let names = methods.to_vec();
@@ -135,10 +135,18 @@ pub(super) fn co_boxes(
             (0..n).map(|i| GridMark { value: DatasetView::label_x(i), step_size: 3.0 }).collect()
         })
         .x_axis_formatter(move |mark, _| {
-            method_at_mark(&names, mark.value).map_or_else(String::new, |m| short_name(m).to_owned())
+            method_at_mark(&names, mark.value)
+                .map_or_else(String::new, |m| short_name(m).to_owned())
         });
-    if let Some((lo, hi)) = y_range {
-        plot = plot.default_y_bounds(lo, hi);
+    if let Some(axis) = y_axis {
+        let (marks, labels) = (axis.clone(), axis.clone());
+        plot = plot
+            .default_y_bounds(axis.min, axis.max)
+            .y_grid_spacer(move |_| {
+                let step = marks.step;
+                marks.ticks.iter().map(|&value| GridMark { value, step_size: step }).collect()
+            })
+            .y_axis_formatter(move |mark, _| labels.label(mark.value));
     }
     let part = |correct: bool| -> Vec<BoxElem> {
         boxes.iter().filter(|b| b.correct == correct).map(box_elem).collect()
@@ -152,7 +160,8 @@ pub(super) fn co_boxes(
 }
 
 fn box_plot(app: &mut App, ui: &mut egui::Ui, view: &DatasetView, height: f32) {
-    let clicked = co_boxes(ui, "co_boxes", &view.boxes, &view.methods, view.y_range, height);
+    let clicked =
+        co_boxes(ui, "co_boxes", &view.boxes, &view.methods, view.y_axis.as_ref(), height);
     if let Some(pick) = clicked.and_then(|pt| view.box_at(pt.x)) {
         app.state.dataset.method = Some(pick.method);
         app.state.dataset.pick = Some(pick);

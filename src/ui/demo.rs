@@ -13,13 +13,11 @@ fn number(v: f64) -> String {
 pub fn controls(app: &mut App, ui: &mut egui::Ui) {
     let running = app.state.demo.job.is_some();
     ui.horizontal(|ui| {
-        let button = ui
-            .add_enabled(!running, egui::Button::new("Demo data"))
-            .on_hover_text(
-                "write seeded synthetic radiographs (phantoms) into the data folder, then score \
+        let button = ui.add_enabled(!running, egui::Button::new("Demo data")).on_hover_text(
+            "write seeded synthetic radiographs (phantoms) into the data folder, then score \
                  them with both shipped models, the well-trained and the under-trained one, and \
                  show their correct/wrong CO gaps side by side",
-            );
+        );
         if button.clicked() {
             app.run_demo();
         }
@@ -66,7 +64,14 @@ pub fn results(app: &mut App, ui: &mut egui::Ui, height: f32) {
                 p.accuracy, p.images, p.correct, p.wrong
             ));
             let id = format!("demo_boxes_{i}");
-            super::dataset::co_boxes(ui, &id, &p.boxes, &p.methods, p.y_range, height * 0.8);
+            super::dataset::co_boxes(
+                ui,
+                &id,
+                &p.boxes,
+                &p.methods,
+                p.y_axis.as_ref(),
+                height * 0.8,
+            );
             egui::Grid::new(("demo_gap", i)).striped(true).num_columns(5).show(ui, |ui| {
                 for h in ["method", "median correct", "median wrong", "gap", "AUROC"] {
                     ui.strong(h);

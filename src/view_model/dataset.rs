@@ -2,6 +2,7 @@
 //! histogram of one method split by correct vs wrong, and the picked images. Built once per
 //! dataset run, variant, method or pick, not every frame.
 
+use super::timeline::Axis;
 use crate::app::state::{DatasetPick, DatasetState};
 use crate::ax::{HeatmapSource, Variant};
 use crate::convert::{cell_index, to_f64};
@@ -119,8 +120,8 @@ pub struct DatasetView {
     pub methods: Vec<HeatmapSource>,
     /// The boxes: correct and wrong for every method with images of that kind.
     pub boxes: Vec<BoxStat>,
-    /// The y range that shows every box whole, if any value is finite.
-    pub y_range: Option<(f64, f64)>,
+    /// The y axis that shows every box whole, if any value is finite.
+    pub y_axis: Option<Axis>,
     /// The histogram of the chosen method (the first one by default).
     pub histogram: Option<Histogram>,
     /// Whether any group has lesion metrics.
@@ -166,15 +167,12 @@ pub fn boxes_of(groups: &[GroupStats]) -> Vec<BoxStat> {
     boxes
 }
 
-/// The y range that shows every box whole, whiskers included, with a margin of a tenth of the
-/// range above and below (and room around a single value); `None` without a finite value.
-pub fn box_y_range(boxes: &[BoxStat]) -> Option<(f64, f64)> {
-    let values = boxes.iter().flat_map(|b| [b.q.min, b.q.max]).filter(|v| v.is_finite());
-    let (lo, hi) = values.fold(None, |acc: Option<(f64, f64)>, v| {
-        Some(acc.map_or((v, v), |(a, b)| (a.min(v), b.max(v))))
-    })?;
-    let margin = ((hi - lo) * 0.1).max(1e-3 * lo.abs().max(hi.abs())).max(1e-6);
-    Some((lo - margin, hi + margin))
+/// The y axis that shows every box whole, whiskers included, with round ticks (at least
+/// three) and headroom at both ends; `None` without a finite value.
+pub fn box_axis(boxes: &[BoxStat]) -> Option<Axis> {
+    let values = || boxes.iter().flat_map(|b| [b.q.min, b.q.max]).filter(|v| v.is_finite());
+    values().next()?;
+    Some(Axis::holding(values()))
 }
 
 /// The method whose boxes sit around axis position `x` (a grid mark), if `x` is a label
@@ -208,7 +206,7 @@ pub fn build(state: &DatasetState, key: DatasetKey) -> Option<DatasetView> {
         summary.groups.iter().filter(|g| g.variant == key.variant).cloned().collect();
     let methods: Vec<HeatmapSource> = groups.iter().map(|g| g.method).collect();
     let boxes = boxes_of(&groups);
-    let y_range = box_y_range(&boxes);
+    let y_axis = box_axis(&boxes);
     let histogram = key.method.or_else(|| methods.first().copied()).and_then(|method| {
         let values = |correct: bool| -> Vec<f64> {
             state
@@ -233,7 +231,7 @@ pub fn build(state: &DatasetState, key: DatasetKey) -> Option<DatasetView> {
         groups,
         methods,
         boxes,
-        y_range,
+        y_axis,
         histogram,
         picked,
     })
@@ -268,7 +266,7 @@ mod tests {
             all_groups: Vec::new(),
             methods: methods.clone(),
             boxes: Vec::new(),
-            y_range: None,
+            y_axis: None,
             histogram: None,
             lesions: false,
             pick: None,
@@ -286,14 +284,15 @@ mod tests {
     }
 
     #[test]
-    fn the_y_range_holds_every_whisker() {
+    fn the_y_axis_holds_every_whisker() {
         let q = |min, max| Quartiles { count: 3, q1: min, median: min, q3: max, min, max };
         let m = HeatmapSource::Method(Method::Saliency);
         let b = |x, q| BoxStat { x, method: m, correct: true, q };
-        let (lo, hi) = box_y_range(&[b(0.0, q(-2.0, 8.0)), b(1.0, q(1.0, 30.0))]).expect("range");
-        assert!(lo < -2.0 && hi > 30.0 && hi < 40.0, "{lo} {hi}");
-        let (lo, hi) = box_y_range(&[b(0.0, q(5.0, 5.0))]).expect("one value");
-        assert!(lo < 5.0 && hi > 5.0);
-        assert!(box_y_range(&[b(0.0, q(f64::NAN, f64::NAN))]).is_none());
+        let a = box_axis(&[b(0.0, q(-2.0, 8.0)), b(1.0, q(1.0, 30.0))]).expect("axis");
+        assert!(a.min < -2.0 && a.max > 30.0 && a.max < 45.0, "{a:?}");
+        assert!(a.ticks.len() >= 3);
+        let a = box_axis(&[b(0.0, q(5.0, 5.0))]).expect("one value");
+        assert!(a.min < 5.0 && a.max > 5.0);
+        assert!(box_axis(&[b(0.0, q(f64::NAN, f64::NAN))]).is_none());
     }
 }

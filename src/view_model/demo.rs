@@ -1,7 +1,8 @@
 //! The demo's results as data: per shipped model, the gap table of the shown variant and its
 //! box plot, side by side. Built once per result or variant change.
 
-use super::dataset::{BoxStat, box_y_range, boxes_of};
+use super::dataset::{BoxStat, box_axis, boxes_of};
+use super::timeline::Axis;
 use crate::app::demo::DemoState;
 use crate::ax::{HeatmapSource, Variant};
 use crate::dataset::stats::GroupStats;
@@ -30,8 +31,8 @@ pub struct DemoPanel {
     pub methods: Vec<HeatmapSource>,
     /// Their boxes.
     pub boxes: Vec<BoxStat>,
-    /// The y range showing every box whole.
-    pub y_range: Option<(f64, f64)>,
+    /// The y axis showing every box whole.
+    pub y_axis: Option<Axis>,
 }
 
 /// The demo's results.
@@ -64,7 +65,7 @@ pub fn build(state: &DemoState, variant: Variant) -> DemoView {
                 correct,
                 wrong,
                 methods: groups.iter().map(|g| g.method).collect(),
-                y_range: box_y_range(&boxes),
+                y_axis: box_axis(&boxes),
                 boxes,
                 groups,
             }

@@ -287,7 +287,11 @@ impl Prepared {
     }
 }
 
-fn build_view(key: ExplorerKey, img: &crate::io::image::Image, shown: Option<Shown>) -> ExplorerView {
+fn build_view(
+    key: ExplorerKey,
+    img: &crate::io::image::Image,
+    shown: Option<Shown>,
+) -> ExplorerView {
     let (h, w) = (img.height, img.width);
     let n = h * w;
     let image = &img.data;
@@ -331,9 +335,8 @@ fn build_view(key: ExplorerKey, img: &crate::io::image::Image, shown: Option<Sho
         format!("model input ({})", if s.variant == Variant::Sum { "x+h" } else { "x*h" });
     panels.push(panel(input_title, "model input", xp[..n].to_vec(), colormap::rgb(&xp, w, h)));
     if let Some(next) = s.next {
-        let change = next
-            .as_ref()
-            .map_or_else(|| vec![0.0; 3 * n], |c| abs_change(heat, &c.other.to_f32()));
+        let change =
+            next.as_ref().map_or_else(|| vec![0.0; 3 * n], |c| abs_change(heat, &c.other.to_f32()));
         for (k, (c, name)) in
             [("R", "change R"), ("G", "change G"), ("B", "change B")].into_iter().enumerate()
         {

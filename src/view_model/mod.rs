@@ -110,7 +110,12 @@ impl ViewModels {
     }
 
     /// Hands the build of `key` to the build thread; false when there is no thread.
-    fn build_elsewhere(&mut self, state: &AppState, key: explorer::ExplorerKey, now: Instant) -> bool {
+    fn build_elsewhere(
+        &mut self,
+        state: &AppState,
+        key: explorer::ExplorerKey,
+        now: Instant,
+    ) -> bool {
         let Some(prepared) = explorer::prepare(state, key) else { return false };
         if self.builder.is_none() {
             self.builder = builder::Builder::spawn();

@@ -102,7 +102,12 @@ pub fn demo_folder(root: &Path, count: usize, seed: u64) -> (PathBuf, bool) {
 
 /// Writes the phantoms into a hidden folder beside `folder`, then renames it into place (a
 /// rename never replaces a folder that appeared meanwhile), so `folder` is whole or absent.
-fn generate(folder: &Path, count: usize, seed: u64, cancel: &(dyn Fn() -> bool + Sync)) -> Result<()> {
+fn generate(
+    folder: &Path,
+    count: usize,
+    seed: u64,
+    cancel: &(dyn Fn() -> bool + Sync),
+) -> Result<()> {
     let parent = folder.parent().ok_or_else(|| Error::invalid("the demo folder has no parent"))?;
     std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     let name = folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
