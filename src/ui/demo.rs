@@ -13,11 +13,14 @@ fn number(v: f64) -> String {
 pub fn controls(app: &mut App, ui: &mut egui::Ui) {
     let running = app.state.demo.job.is_some();
     ui.horizontal(|ui| {
-        let button = ui.add_enabled(!running, egui::Button::new("Demo data")).on_hover_text(
-            "write seeded synthetic radiographs (phantoms) into the data folder, then score \
-                 them with both shipped models, the well-trained and the under-trained one, and \
-                 show their correct/wrong CO gaps side by side",
+        let methods: Vec<&str> = app.state.demo.methods.iter().map(|m| m.name()).collect();
+        let hover = format!(
+            "write seeded synthetic radiographs (phantoms) into the data folder, then score them \
+             ({}) with both shipped models, the well-trained and the under-trained one, and show \
+             their correct/wrong CO gaps side by side",
+            methods.join(", ")
         );
+        let button = ui.add_enabled(!running, egui::Button::new("Demo data")).on_hover_text(hover);
         if button.clicked() {
             app.run_demo();
         }
@@ -26,7 +29,7 @@ pub fn controls(app: &mut App, ui: &mut egui::Ui) {
             egui::DragValue::new(&mut app.state.demo.count).range(2..=5000).suffix(" phantoms"),
         )
         .on_hover_text("how many phantoms the demo writes (half of them with pneumonia)");
-        ui.label(format!("into {}", app.state.demo.root.display()))
+        ui.label(format!("into {}", crate::app::demo::shown_path(&app.state.demo.root)))
             .on_hover_text("the data folder (set HEATMAP_EXPLORER_DATA to choose another)");
         if ui.add_enabled(running, egui::Button::new("Cancel demo")).clicked() {
             app.stop_demo();
@@ -51,10 +54,26 @@ pub fn controls(app: &mut App, ui: &mut egui::Ui) {
 /// The finished models' results side by side, box plots `height` points high.
 pub fn results(app: &mut App, ui: &mut egui::Ui, height: f32) {
     let view = app.views.demo(&app.state);
-    ui.strong(
-        "Demo: the paper's gap, CO of correctly minus wrongly predicted images (a positive gap: \
-         correct predictions gain more confidence from their own heatmap)",
-    );
+    let header = "Demo: the paper's gap, CO of correctly minus wrongly predicted images";
+    egui::CollapsingHeader::new(header).default_open(true).show(ui, |ui| {
+        ui.label(
+            "a positive gap: correct predictions gain more confidence from their own heatmap \
+             than wrong ones",
+        );
+        panels(ui, &view, height);
+    });
+    if let Some(r) = app.state.demo.results.first() {
+        ui.label(format!(
+            "phantoms in {} (the folder above now points there); rows in {}",
+            r.folder.display(),
+            r.csv.with_file_name("").display()
+        ));
+    }
+    ui.separator();
+}
+
+/// The models' columns: heading, accuracy, box plot and gap table each.
+fn panels(ui: &mut egui::Ui, view: &crate::view_model::DemoView, height: f32) {
     let columns = view.panels.len().max(1);
     ui.columns(columns, |cols| {
         for (i, (ui, p)) in cols.iter_mut().zip(&view.panels).enumerate() {
@@ -88,12 +107,4 @@ pub fn results(app: &mut App, ui: &mut egui::Ui, height: f32) {
             });
         }
     });
-    if let Some(r) = app.state.demo.results.first() {
-        ui.label(format!(
-            "phantoms in {} (the folder above now points there); rows in {}",
-            r.folder.display(),
-            r.csv.with_file_name("").display()
-        ));
-    }
-    ui.separator();
 }
