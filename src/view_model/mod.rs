@@ -45,6 +45,8 @@ pub struct ViewModels {
     builds: u64,
     /// The thread that builds the central view while a run streams (started on first use).
     builder: Option<builder::Builder>,
+    /// Build on the UI thread even while a run streams (for comparisons).
+    in_place: bool,
     /// Bumped by every build on the UI thread: a build from the thread asked for before it is
     /// stale.
     generation: u64,
@@ -93,11 +95,11 @@ impl ViewModels {
                 if busy {
                     return (Some(view), Some(BUILD_POLL));
                 }
-                if age >= STREAM_REBUILD && self.build_elsewhere(state, key, now) {
-                    return (Some(view), Some(BUILD_POLL));
-                }
                 if age < STREAM_REBUILD {
                     return (Some(view), Some(STREAM_REBUILD - age));
+                }
+                if !self.in_place && self.build_elsewhere(state, key, now) {
+                    return (Some(view), Some(BUILD_POLL));
                 }
             }
         }
@@ -107,6 +109,12 @@ impl ViewModels {
         let view = explorer::build(state, key).map(|v| Rc::new(ExplorerView { revision, ..v }));
         self.explorer = view.as_ref().map(|v| (Rc::clone(v), now));
         (view, None)
+    }
+
+    /// Builds the central view on the UI thread even while a run streams (true), as before the
+    /// build thread existed, or off it (false, the default): for measuring the difference.
+    pub fn build_in_place(&mut self, in_place: bool) {
+        self.in_place = in_place;
     }
 
     /// Hands the build of `key` to the build thread; false when there is no thread.
