@@ -266,3 +266,85 @@ impl ViewModels {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::app::state::ImageEntry;
+    use crate::gax::compact::CompactHeatmap;
+    use crate::gax::{GaxConfig, GaxStep};
+    use crate::io::image::Image;
+    use crate::io::runfile::{ModelIdentity, RunRecord};
+    use crate::worker::JobId;
+
+    /// A streaming 2×1 run of `steps` steps, the timeline following it.
+    fn streaming(steps: usize) -> AppState {
+        let image = Image { width: 2, height: 1, data: vec![0.5; 6] };
+        let mut e = ImageEntry::new("x.png".into(), Arc::new(image.clone()), 1);
+        let mut run =
+            RunRecord::new(GaxConfig::default(), image, "x".into(), 0, ModelIdentity::default());
+        for step in 0..steps {
+            let v = 0.1 * crate::convert::to_f32(step + 1);
+            run.push(GaxStep {
+                image: 0,
+                step,
+                co: v,
+                loss: 0.0,
+                similarity: 0.0,
+                abs_max: v,
+                predicted: 0,
+                top: Vec::new(),
+                heatmap: CompactHeatmap::from_f32(1, 2, &[v, 0.0, 0.0, 0.0, 0.0, 0.0]),
+            });
+        }
+        e.run = Some(run);
+        e.run_id = 2;
+        let mut s = AppState { images: vec![e], current: Some(0), ..AppState::default() };
+        s.gax_job = Some(JobId(1));
+        s.timeline.follow = true;
+        s
+    }
+
+    #[test]
+    fn a_streaming_run_is_built_off_the_ui_thread_and_shown_when_ready() {
+        let mut views = ViewModels::default();
+        let mut state = streaming(3);
+        let t0 = Instant::now();
+        let (first, again) = views.explorer(&state, t0);
+        let first = first.expect("view");
+        assert!(first.caption.starts_with("GAX step 0") && again.is_none(), "built in place");
+        state.timeline.selected = 2;
+        // Within 50 ms of the last build the view waits; after it, the thread builds.
+        let (v, again) = views.explorer(&state, t0 + Duration::from_millis(10));
+        assert!(Rc::ptr_eq(&v.expect("view"), &first) && again == Some(Duration::from_millis(40)));
+        let later = t0 + STREAM_REBUILD;
+        let (v, again) = views.explorer(&state, later);
+        assert!(Rc::ptr_eq(&v.expect("view"), &first) && again == Some(BUILD_POLL));
+        let end = Instant::now() + Duration::from_secs(10);
+        let shown = loop {
+            let (v, _) = views.explorer(&state, later);
+            let v = v.expect("view");
+            if !Rc::ptr_eq(&v, &first) {
+                break v;
+            }
+            assert!(Instant::now() < end, "the build thread never answered");
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        assert!(shown.caption.starts_with("GAX step 2"), "{}", shown.caption);
+        assert!(shown.revision > first.revision);
+        // A build asked for while streaming is dropped once a build in place made it stale.
+        state.timeline.selected = 1;
+        let (_, again) = views.explorer(&state, later + STREAM_REBUILD);
+        assert_eq!(again, Some(BUILD_POLL));
+        state.gax_job = None;
+        state.timeline.selected = 0;
+        let (now, _) = views.explorer(&state, later + STREAM_REBUILD);
+        let now = now.expect("view");
+        assert!(now.caption.starts_with("GAX step 0"));
+        std::thread::sleep(Duration::from_millis(200));
+        let (after, _) = views.explorer(&state, later + STREAM_REBUILD);
+        assert!(Rc::ptr_eq(&after.expect("view"), &now), "the stale build is not shown");
+    }
+}
