@@ -165,10 +165,37 @@ impl ExplorerView {
     }
 }
 
+/// Heatmap values as the state keeps them, turned into f32 only where the view is built (off
+/// the UI thread while a run streams).
+#[derive(Debug, Clone)]
+enum Values {
+    /// A method's heatmap.
+    Full(Arc<Vec<f32>>),
+    /// A GAX step's heatmap, in half precision.
+    Half(crate::gax::CompactHeatmap),
+}
+
+impl Values {
+    fn into_f32(self) -> Vec<f32> {
+        match self {
+            Self::Full(v) => Arc::unwrap_or_clone(v),
+            Self::Half(c) => c.to_f32(),
+        }
+    }
+
+    fn to_f32(&self) -> Vec<f32> {
+        match self {
+            Self::Full(v) => v.to_vec(),
+            Self::Half(c) => c.to_f32(),
+        }
+    }
+}
+
 /// The change maps of a GAX step: |h[to] − h[from]|, the heatmap of the other step, and
 /// whether this is the last change of the run shown at its last step (t−1 → t).
+#[derive(Debug, Clone)]
 struct Change {
-    other: Vec<f32>,
+    other: Values,
     from: usize,
     to: usize,
     last: bool,
@@ -189,8 +216,9 @@ impl Change {
 
 /// The heatmap on show: values `[C, H, W]` (C = 3 or 1), its change maps (GAX: `Some(None)` before a
 /// second step), variant, the run's max |h| and the caption.
+#[derive(Debug, Clone)]
 struct Shown {
-    heat: Vec<f32>,
+    heat: Values,
     next: Option<Option<Change>>,
     variant: Variant,
     whole_max: f32,
@@ -211,17 +239,22 @@ fn shown(state: &AppState, key: &ExplorerKey) -> Option<Shown> {
             let s = run.steps.get(t)?;
             let next = if key.has_next {
                 Some(Change {
-                    other: run.heatmaps[t + 1].to_f32(),
+                    other: Values::Half(run.heatmaps[t + 1].clone()),
                     from: t,
                     to: t + 1,
                     last: false,
                 })
             } else {
                 let before = t.checked_sub(1).and_then(|p| run.heatmaps.get(p));
-                before.map(|b| Change { other: b.to_f32(), from: t - 1, to: t, last: true })
+                before.map(|b| Change {
+                    other: Values::Half(b.clone()),
+                    from: t - 1,
+                    to: t,
+                    last: true,
+                })
             };
             Some(Shown {
-                heat: run.heatmaps.get(t)?.to_f32(),
+                heat: Values::Half(run.heatmaps.get(t)?.clone()),
                 next: Some(next),
                 variant: run.config.variant,
                 whole_max: run.steps.iter().fold(0.0_f32, |m, s| m.max(s.abs_max)),
@@ -236,7 +269,7 @@ fn shown(state: &AppState, key: &ExplorerKey) -> Option<Shown> {
         HeatmapSource::Method(m) => {
             let a = e.attributions.get(&m)?;
             Some(Shown {
-                heat: a.heatmap.to_vec(),
+                heat: Values::Full(Arc::clone(&a.heatmap)),
                 next: None,
                 variant: Variant::Sum,
                 whole_max: 1.0,
@@ -263,29 +296,65 @@ fn panel(
 
 /// Builds the view of `key` from `state`.
 pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
+    prepare(state, key).map(Prepared::build)
+}
+
+/// What a build of the view needs, taken from the state (cheap: shared pixels, half-precision
+/// heatmaps); [`Prepared::build`] does the pixel work anywhere, another thread included.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    key: ExplorerKey,
+    image: Arc<crate::io::image::Image>,
+    shown: Option<Shown>,
+    /// The loaded model's input channels (3 when none is), for a view without a heatmap.
+    channels: usize,
+}
+
+/// The inputs of the view of `key`, or `None` when its image is gone.
+pub fn prepare(state: &AppState, key: ExplorerKey) -> Option<Prepared> {
     let e = state.images.get(key.image)?;
-    let (h, w) = (e.image.height, e.image.width);
+    let channels = state.model.as_ref().map_or(3, |m| crate::convert::to_usize(m.channels));
+    Some(Prepared { key, image: Arc::clone(&e.image), shown: shown(state, &key), channels })
+}
+
+impl Prepared {
+    /// What it shows.
+    pub fn key(&self) -> ExplorerKey {
+        self.key
+    }
+
+    /// The view: colour mapping and the planes behind every panel.
+    pub fn build(self) -> ExplorerView {
+        build_view(self.key, &self.image, self.shown, self.channels)
+    }
+}
+
+fn build_view(
+    key: ExplorerKey,
+    img: &crate::io::image::Image,
+    shown: Option<Shown>,
+    model_channels: usize,
+) -> ExplorerView {
+    let (h, w) = (img.height, img.width);
     let n = h * w;
-    let image = &e.image.data;
+    let image = &img.data;
     let image_panel = || panel("image", "image", image[..n].to_vec(), colormap::rgb(image, w, h));
-    let Some(s) = shown(state, &key) else {
-        let channels = state.model.as_ref().map_or(3, |m| crate::convert::to_usize(m.channels));
-        let view = ExplorerView {
+    let Some(s) = shown else {
+        return ExplorerView {
             key,
             revision: 0,
             width: w,
             height: h,
             has_heatmap: false,
-            channels,
+            channels: model_channels,
             panels: vec![image_panel()],
             scale: 1.0,
             abs_max: 0.0,
             caption: String::new(),
             layer: None,
         };
-        return Some(view);
     };
-    let heat = &s.heat;
+    let heat = &s.heat.into_f32();
     let channels = planes(heat, n);
     let abs_max = abs_max(heat);
     let scale = match key.scale {
@@ -313,8 +382,9 @@ pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
     panels.push(panel("overlay", "overlay", sum, overlay));
     panels.push(input_panel(s.variant, image, heat, channels, (w, h)));
     if let Some(next) = s.next {
-        let change =
-            next.as_ref().map_or_else(|| vec![0.0; channels * n], |c| abs_change(heat, &c.other));
+        let change = next
+            .as_ref()
+            .map_or_else(|| vec![0.0; channels * n], |c| abs_change(heat, &c.other.to_f32()));
         for (k, &(_, name, c)) in names.iter().take(channels).enumerate() {
             let v = plane(&change, k, n);
             // |h[t+1] − h[t]| ≤ 2 always; one fixed scale keeps frames comparable across the run.
@@ -325,7 +395,7 @@ pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
             panels.push(panel(title, name, v, img));
         }
     }
-    Some(ExplorerView {
+    ExplorerView {
         key,
         revision: 0,
         width: w,
@@ -337,7 +407,7 @@ pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
         abs_max,
         caption: s.caption,
         layer: Some(Arc::new(layer)),
-    })
+    }
 }
 
 /// Plane `k` of a planar `[C, n]` array (zeros where the array is short).
@@ -366,78 +436,4 @@ fn input_panel(
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use super::*;
-    use crate::app::state::{AttributionResult, ImageEntry};
-    use crate::attribution::Method;
-    use crate::gax::compact::CompactHeatmap;
-    use crate::gax::{GaxConfig, GaxStep};
-    use crate::io::image::Image;
-    use crate::io::runfile::{ModelIdentity, RunRecord};
-
-    /// A 2×1 grey image with a 1-channel method result and a 1-channel 2-step GAX run.
-    fn one_channel_state() -> AppState {
-        let image = Image { width: 2, height: 1, data: vec![0.5, 0.25, 0.5, 0.25, 0.5, 0.25] };
-        let mut e = ImageEntry::new("x.png".into(), Arc::new(image.clone()), 1);
-        let result = AttributionResult {
-            id: 2,
-            target: 7,
-            heatmap: Arc::new(vec![0.5, -1.0]),
-            raw_abs_max: 1.0,
-            co_sum: 1.0,
-            co_mult: 2.0,
-            zero: false,
-        };
-        e.attributions.insert(Method::Saliency, result);
-        let mut run =
-            RunRecord::new(GaxConfig::default(), image, "x".into(), 7, ModelIdentity::default());
-        for (step, v) in [0.25_f32, -0.75].into_iter().enumerate() {
-            let heatmap = CompactHeatmap::from_f32(1, 2, &[v, 0.5]);
-            let abs_max = heatmap.abs_max();
-            let (co, loss, similarity, predicted, top) = (1.0, 0.0, 0.0, 7, Vec::new());
-            run.push(GaxStep {
-                image: 0,
-                step,
-                co,
-                loss,
-                similarity,
-                abs_max,
-                predicted,
-                top,
-                heatmap,
-            });
-        }
-        e.run = Some(run);
-        e.run_id = 3;
-        AppState { images: vec![e], current: Some(0), ..AppState::default() }
-    }
-
-    fn names(view: &ExplorerView) -> Vec<&str> {
-        view.panels.iter().map(|p| p.name).collect()
-    }
-
-    #[test]
-    fn a_one_channel_heatmap_shows_one_heatmap_panel_and_one_change_map() {
-        let mut s = one_channel_state();
-        s.view = HeatmapSource::Method(Method::Saliency);
-        s.scale = ScaleMode::Fixed;
-        let key = ExplorerKey::of(&s).expect("key");
-        let v = build(&s, key).expect("view");
-        assert_eq!(v.channels, 1);
-        assert_eq!(names(&v), ["image", "heatmap", "overlay", "model input"]);
-        assert_eq!(v.panel("heatmap").map(|p| p.values.clone()), Some(vec![0.5, -1.0]));
-        // The model input is the grey plane the model saw plus h.
-        assert_eq!(v.panel("model input").map(|p| p.values.clone()), Some(vec![1.0, -0.75]));
-        s.view = HeatmapSource::Gax;
-        s.timeline.selected = 1;
-        let v = build(&s, ExplorerKey::of(&s).expect("key")).expect("view");
-        assert_eq!(names(&v), PANEL_NAMES_ONE);
-        assert_eq!(names(&v), panel_names(1));
-        let change = v.panel("change").expect("change");
-        assert_eq!(change.values, vec![1.0, 0.0]);
-        assert_eq!(change.title, "change (step 0 -> 1, the last change)");
-        assert_eq!(panel_names(3), PANEL_NAMES);
-    }
-}
+mod tests;
