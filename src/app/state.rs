@@ -159,8 +159,6 @@ pub struct AppState {
     pub methods: Vec<Method>,
     /// Jobs in flight.
     pub pending: BTreeMap<JobId, Pending>,
-    /// Exports and saves being written off the UI thread.
-    pub exports_running: usize,
     /// The running GAX job, if any.
     pub gax_job: Option<JobId>,
     /// Step slider.
