@@ -112,6 +112,16 @@ fn run_files_open_and_save_off_the_ui_thread_with_errors_in_the_status_line() {
     assert!(!error && text.contains("run written to"), "{text}");
     assert_eq!(RunRecord::load(&out).expect("saved run"), run2);
 
+    // The whole view as PNG: the screenshot is encoded and written off the UI thread.
+    let png = dir.path().join("view.png");
+    let ctx = h.ctx.clone();
+    h.state_mut().export_view_png(&ctx, &png);
+    step_until(&mut h, "the view written", |a| !a.exports_running());
+    let (error, text) = status(h.state());
+    assert!(!error && text.contains("view written to"), "{text}");
+    let (w, _) = image::open(&png).expect("view png").to_rgba8().dimensions();
+    assert!(w >= 1280, "the whole window ({w} px wide)");
+
     // A save cancelled at once either never touches its file or finished before the cancel.
     let cancelled = dir.path().join("stopped.gaxrun");
     h.state_mut().save_run(&cancelled);
