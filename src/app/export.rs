@@ -26,14 +26,15 @@ impl App {
         });
     }
 
-    /// Writes `what` of the current GAX run to `path`, encoded by `encode`, in the background.
+    /// Writes `what` of the current GAX run to `path`, encoded by `encode`, in the background
+    /// (the run is shared with the thread, not copied).
     fn write_run(
         &mut self,
         what: &str,
         path: &Path,
         encode: impl FnOnce(&RunRecord, &AtomicBool) -> Result<Vec<u8>> + Send + 'static,
     ) {
-        let Some(run) = self.state.current_run().cloned() else {
+        let Some(run) = self.state.current_entry().and_then(|e| e.run.clone()) else {
             self.state.error("no GAX run");
             return;
         };

@@ -98,7 +98,7 @@ impl App {
         let image_id = self.state.fresh_id();
         let mut entry = ImageEntry::new(path.clone(), Arc::new(run.image.clone()), image_id);
         entry.label = Some(run.label);
-        entry.run = Some(run);
+        entry.run = Some(Arc::new(run));
         entry.run_id = self.state.fresh_id();
         self.state.images.push(entry);
         self.state.remember(path.clone());
@@ -197,7 +197,7 @@ impl App {
         let name = entry.name();
         let config = self.state.gax.clone();
         let record = RunRecord::new(config.clone(), (*image).clone(), name, label, identity);
-        self.state.images[i].run = Some(record);
+        self.state.images[i].run = Some(Arc::new(record));
         self.state.images[i].run_id = self.state.fresh_id();
         self.state.timeline.selected = 0;
         self.state.timeline.follow = true;
@@ -227,7 +227,8 @@ impl App {
         if let Some(job) = self.state.gax_job.take() {
             self.worker.cancel(job);
             if let Some(Pending::Gax(i)) = self.state.pending.remove(&job)
-                && let Some(run) = self.state.images.get_mut(i).and_then(|e| e.run.as_mut())
+                && let Some(run) =
+                    self.state.images.get_mut(i).and_then(|e| e.run.as_mut().map(Arc::make_mut))
             {
                 run.stop = Some(crate::gax::StopReason::Cancelled);
             }

@@ -219,7 +219,7 @@ impl App {
         let last = self
             .state
             .current_entry()
-            .and_then(|e| e.run.as_ref())
+            .and_then(|e| e.run.as_deref())
             .map_or(0, |r| r.steps.len().saturating_sub(1));
         let t = &mut self.state.timeline;
         t.accum += dt * t.speed.max(0.1);
