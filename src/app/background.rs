@@ -3,7 +3,8 @@
 //! bring the run back). Each task has its own cancel flag, checked between its stages (before
 //! the read, between encoding and writing, before every GIF frame); a cancelled write leaves
 //! the file it would replace untouched, and a cancelled open's run is dropped. The status line
-//! shows a spinner and a Cancel button while any task runs.
+//! shows a spinner and a Cancel button while any task runs. Closing the app waits a few seconds
+//! for the tasks under way.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -145,6 +146,18 @@ impl Tasks {
     }
 }
 
+impl Drop for Tasks {
+    /// Lets the writes under way finish (up to a few seconds) when the app closes, so a save
+    /// asked for just before is not lost.
+    fn drop(&mut self) {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !self.running.is_empty() {
+            let Ok((id, _)) = self.rx.recv_deadline(end) else { break };
+            self.running.remove(&id);
+        }
+    }
+}
+
 impl super::App {
     /// Applies the tasks that ended since the last frame: a write's message or error goes to
     /// the status line, an opened run file to the image list.
@@ -208,5 +221,20 @@ mod tests {
                 (later + 1, "the task never started".into(), false)
             ]
         );
+    }
+
+    #[test]
+    fn dropping_the_tasks_lets_a_write_under_way_finish() {
+        let path = std::env::temp_dir().join(format!("hx-tasks-{}.txt", std::process::id()));
+        let mut tasks = Tasks::new(None);
+        let target = path.clone();
+        tasks.spawn("test", move |_| {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            let r = crate::io::write_atomic(&target, b"saved").map_err(|e| e.to_string());
+            Done::Written(r.map(|()| String::new()))
+        });
+        drop(tasks);
+        assert_eq!(std::fs::read(&path).expect("written before the drop returned"), b"saved");
+        std::fs::remove_file(&path).expect("clean up");
     }
 }
