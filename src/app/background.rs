@@ -3,13 +3,13 @@
 //! bring the run back). Each task has its own cancel flag, checked between its stages (before
 //! the read, between encoding and writing, before every GIF frame); a cancelled write leaves
 //! the file it would replace untouched, and a cancelled open's run is dropped. The status line
-//! shows a spinner and a Cancel button while any task runs. Closing the app waits a few seconds
-//! for the tasks under way.
+//! shows a spinner, a progress bar for tasks that count their parts (GIF frames) and a Cancel
+//! button while any task runs. Closing the app waits a few seconds for the tasks under way.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crossbeam_channel::{Receiver, Sender};
 
@@ -29,8 +29,29 @@ pub(super) enum Done {
     },
 }
 
-/// A task's cancel flag, set by [`Tasks::cancel_all`].
-pub(super) type Cancel = Arc<AtomicBool>;
+/// A task's controls: its cancel flag (set by [`Tasks::cancel_all`]) and its progress.
+#[derive(Debug, Default)]
+pub(super) struct Control {
+    cancel: AtomicBool,
+    done: AtomicUsize,
+    total: AtomicUsize,
+}
+
+impl Control {
+    /// Whether the task was asked to stop.
+    pub(super) fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Reports `done` of `total` parts (e.g. GIF frames) finished.
+    pub(super) fn progress(&self, done: usize, total: usize) {
+        self.total.store(total, Ordering::Relaxed);
+        self.done.store(done, Ordering::Relaxed);
+    }
+}
+
+/// A task's controls, shared with its thread.
+type SharedControl = Arc<Control>;
 
 /// A finished task: its id and what it brings.
 type Finished = (u64, Done);
@@ -40,7 +61,7 @@ pub(super) struct Tasks {
     tx: Sender<Finished>,
     rx: Receiver<Finished>,
     /// Running tasks' cancel flags, by id.
-    running: BTreeMap<u64, Cancel>,
+    running: BTreeMap<u64, SharedControl>,
     next: u64,
     /// Woken when a task ends.
     ctx: Option<egui::Context>,
@@ -50,7 +71,7 @@ pub(super) struct Tasks {
 /// arrives). Dropped without starting, it reports that it never ran.
 pub(super) struct Starter {
     id: u64,
-    cancel: Cancel,
+    cancel: SharedControl,
     tx: Sender<Finished>,
     ctx: Option<egui::Context>,
     started: bool,
@@ -61,7 +82,7 @@ impl Starter {
     pub(super) fn start(
         mut self,
         name: &str,
-        work: impl FnOnce(&AtomicBool) -> Done + Send + 'static,
+        work: impl FnOnce(&Control) -> Done + Send + 'static,
     ) {
         self.started = true;
         let (id, cancel, tx, ctx) =
@@ -105,7 +126,7 @@ impl Tasks {
     pub(super) fn prepare(&mut self) -> Starter {
         let id = self.next;
         self.next += 1;
-        let cancel = Cancel::default();
+        let cancel = SharedControl::default();
         self.running.insert(id, cancel.clone());
         Starter { id, cancel, tx: self.tx.clone(), ctx: self.ctx.clone(), started: false }
     }
@@ -114,7 +135,7 @@ impl Tasks {
     pub(super) fn spawn(
         &mut self,
         name: &str,
-        work: impl FnOnce(&AtomicBool) -> Done + Send + 'static,
+        work: impl FnOnce(&Control) -> Done + Send + 'static,
     ) -> u64 {
         let starter = self.prepare();
         let id = starter.id;
@@ -127,7 +148,7 @@ impl Tasks {
         self.rx
             .try_iter()
             .map(|(id, done)| {
-                let cancelled = self.running.remove(&id).is_some_and(|c| c.load(Ordering::Relaxed));
+                let cancelled = self.running.remove(&id).is_some_and(|c| c.cancelled());
                 (id, done, cancelled)
             })
             .collect()
@@ -136,13 +157,23 @@ impl Tasks {
     /// Asks every running task to stop.
     pub(super) fn cancel_all(&self) {
         for c in self.running.values() {
-            c.store(true, Ordering::Relaxed);
+            c.cancel.store(true, Ordering::Relaxed);
         }
     }
 
     /// How many tasks are running.
     pub(super) fn running(&self) -> usize {
         self.running.len()
+    }
+
+    /// Parts done and in all, over the running tasks that report progress.
+    pub(super) fn progress(&self) -> Option<(usize, usize)> {
+        let parts = self
+            .running
+            .values()
+            .map(|c| (c.done.load(Ordering::Relaxed), c.total.load(Ordering::Relaxed)));
+        let (done, total) = parts.fold((0, 0), |(d, t), (dc, tc)| (d + dc, t + tc));
+        (total > 0).then_some((done, total))
     }
 }
 
@@ -193,10 +224,13 @@ mod tests {
         let (go_tx, go_rx) = crossbeam_channel::bounded::<()>(0);
         let blocked = tasks.spawn("test", move |cancel| {
             let _ = go_rx.recv();
-            let r = if cancel.load(Ordering::Relaxed) { Err("stopped") } else { Ok("ran") };
+            let r = if cancel.cancelled() { Err("stopped") } else { Ok("ran") };
             Done::Written(r.map(str::to_owned).map_err(str::to_owned))
         });
         assert_eq!(tasks.running(), 1);
+        assert_eq!(tasks.progress(), None);
+        tasks.running.values().for_each(|c| c.progress(2, 5));
+        assert_eq!(tasks.progress(), Some((2, 5)));
         tasks.cancel_all();
         // A task started after the cancel is not cancelled.
         let later = tasks.spawn("test", |_| Done::Written(Ok("later".into())));

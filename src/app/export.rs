@@ -1,10 +1,9 @@
 //! Saving runs and exporting arrays and curves from the explorer.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::App;
-use super::background::Done;
+use super::background::{Control, Done};
 use crate::ax::HeatmapSource;
 use crate::error::{Error, Result};
 use crate::io::runfile::RunRecord;
@@ -17,7 +16,7 @@ impl App {
         &mut self,
         what: String,
         path: &Path,
-        encode: impl FnOnce(&AtomicBool) -> Result<Vec<u8>> + Send + 'static,
+        encode: impl FnOnce(&Control) -> Result<Vec<u8>> + Send + 'static,
     ) {
         let path = path.to_owned();
         self.state.info(format!("writing {what} to {}...", path.display()));
@@ -32,7 +31,7 @@ impl App {
         &mut self,
         what: &str,
         path: &Path,
-        encode: impl FnOnce(&RunRecord, &AtomicBool) -> Result<Vec<u8>> + Send + 'static,
+        encode: impl FnOnce(&RunRecord, &Control) -> Result<Vec<u8>> + Send + 'static,
     ) {
         let Some(run) = self.state.current_entry().and_then(|e| e.run.clone()) else {
             self.state.error("no GAX run");
@@ -59,6 +58,11 @@ impl App {
     /// Whether exports, saves or run-file opens started from the app are still running.
     pub fn exports_running(&self) -> bool {
         self.tasks.running() > 0
+    }
+
+    /// Parts done and in all (e.g. GIF frames) over the running exports that report progress.
+    pub fn export_progress(&self) -> Option<(usize, usize)> {
+        self.tasks.progress()
     }
 
     /// Exports the heatmap on show (the selected GAX step or a method's) as `[3, H, W]` .npy.
@@ -112,11 +116,11 @@ fn png_bytes(path: &Path, image: &egui::ColorImage) -> Result<Vec<u8>> {
 fn encode_and_write(
     what: &str,
     path: &Path,
-    cancel: &AtomicBool,
-    encode: impl FnOnce(&AtomicBool) -> Result<Vec<u8>>,
+    cancel: &Control,
+    encode: impl FnOnce(&Control) -> Result<Vec<u8>>,
 ) -> std::result::Result<String, String> {
     let written = encode(cancel).and_then(|bytes| {
-        if cancel.load(Ordering::Relaxed) {
+        if cancel.cancelled() {
             return Err(Error::Cancelled);
         }
         crate::io::write_atomic(path, &bytes)
@@ -179,7 +183,7 @@ impl App {
         let path = path.to_owned();
         ctx.request_screenshot(move |img| {
             starter.start("export", move |cancel| {
-                let encode = |_: &AtomicBool| png_bytes(&path, &img);
+                let encode = |_: &Control| png_bytes(&path, &img);
                 Done::Written(encode_and_write("view", &path, cancel, encode))
             });
         });
@@ -190,8 +194,8 @@ impl App {
     /// at most 200 frames spread evenly over the run; [`App::cancel_exports`] stops it.
     pub fn export_gif(&mut self, path: &Path) {
         let target = path.to_owned();
-        self.write_run("GIF", path, move |run, cancel| {
-            gif_bytes(run, &target, &|| cancel.load(Ordering::Relaxed))
+        self.write_run("GIF", path, move |run, c| {
+            gif_bytes(run, &target, &|| c.cancelled(), &|done, total| c.progress(done, total))
         });
     }
 
@@ -208,16 +212,22 @@ impl App {
 /// spread evenly over the run. Returns [`Error::Cancelled`] without touching `path` as soon as
 /// `cancel` says so (checked before every frame and before the write).
 pub fn write_gif(run: &RunRecord, path: &Path, cancel: &dyn Fn() -> bool) -> Result<()> {
-    let bytes = gif_bytes(run, path, cancel)?;
+    let bytes = gif_bytes(run, path, cancel, &|_, _| {})?;
     if cancel() {
         return Err(Error::Cancelled);
     }
     crate::io::write_atomic(path, &bytes)
 }
 
-/// `run` as an animated GIF, as [`write_gif`] writes it (`path` names the file in an error);
-/// [`Error::Cancelled`] as soon as `cancel` says so.
-fn gif_bytes(run: &RunRecord, path: &Path, cancel: &dyn Fn() -> bool) -> Result<Vec<u8>> {
+/// `run` as an animated GIF, as [`write_gif`] writes it (`path` names the file in an error),
+/// telling `progress` the frames done and in all; [`Error::Cancelled`] as soon as `cancel` says
+/// so.
+fn gif_bytes(
+    run: &RunRecord,
+    path: &Path,
+    cancel: &dyn Fn() -> bool,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Vec<u8>> {
     use image::codecs::gif::{GifEncoder, Repeat};
     let (h, w) = (run.image.height, run.image.width);
     let n = h * w;
@@ -232,11 +242,10 @@ fn gif_bytes(run: &RunRecord, path: &Path, cancel: &dyn Fn() -> bool) -> Result<
         let err =
             |e: image::ImageError| Error::Image { path: path.to_owned(), message: e.to_string() };
         enc.set_repeat(Repeat::Infinite).map_err(err)?;
-        for i in (0..t)
-            .step_by(stride)
-            .chain(std::iter::once(t - 1))
-            .collect::<std::collections::BTreeSet<_>>()
-        {
+        let frames: std::collections::BTreeSet<usize> =
+            (0..t).step_by(stride).chain(std::iter::once(t - 1)).collect();
+        for (k, &i) in frames.iter().enumerate() {
+            progress(k, frames.len());
             if cancel() {
                 return Err(Error::Cancelled);
             }
@@ -252,4 +261,39 @@ fn gif_bytes(run: &RunRecord, path: &Path, cancel: &dyn Fn() -> bool) -> Result<
         }
     }
     Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gax::{CompactHeatmap, GaxConfig};
+    use crate::io::image::Image;
+    use crate::io::runfile::{ModelIdentity, StepScalars};
+
+    #[test]
+    fn gif_frames_report_progress_and_stop_when_cancelled() {
+        let image = Image { width: 2, height: 2, data: vec![0.5; 12] };
+        let mut run =
+            RunRecord::new(GaxConfig::default(), image, "x".into(), 0, ModelIdentity::default());
+        for k in 0..3_u8 {
+            let co = f32::from(k);
+            run.steps.push(StepScalars {
+                co,
+                loss: 0.0,
+                similarity: 0.0,
+                abs_max: 1.0,
+                predicted: 0,
+            });
+            run.heatmaps.push(CompactHeatmap::from_f32(2, 2, &[co / 3.0; 12]));
+        }
+        let seen = std::cell::RefCell::new(Vec::new());
+        let progress = |done, total| seen.borrow_mut().push((done, total));
+        let bytes = gif_bytes(&run, Path::new("x.gif"), &|| false, &progress).expect("gif");
+        assert!(bytes.starts_with(b"GIF89a"));
+        assert_eq!(*seen.borrow(), [(0, 3), (1, 3), (2, 3)]);
+        let stop = || seen.borrow().len() > 4;
+        let r = gif_bytes(&run, Path::new("x.gif"), &stop, &progress);
+        assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
+        assert_eq!(seen.borrow().len(), 5, "stopped before the second frame");
+    }
 }

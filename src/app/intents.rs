@@ -66,7 +66,7 @@ impl App {
         self.state.info(format!("opening {}...", path.display()));
         let file = path.clone();
         let id = self.tasks.spawn("open-run", move |cancel| {
-            let result = if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            let result = if cancel.cancelled() {
                 Err(crate::error::Error::Cancelled)
             } else {
                 RunRecord::load(&file)

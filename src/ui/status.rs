@@ -27,6 +27,11 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             if files && ui.small_button("Cancel file tasks").on_hover_text(stop).clicked() {
                 app.cancel_exports();
             }
+            if let Some((done, total)) = app.export_progress() {
+                let fraction = crate::convert::to_f32(done) / crate::convert::to_f32(total);
+                let bar = egui::ProgressBar::new(fraction).desired_width(120.0);
+                ui.add(bar.text(format!("{done}/{total}")));
+            }
             if !app.state.pending.is_empty() || files {
                 ui.spinner();
             }
