@@ -75,6 +75,8 @@ pub(super) struct Starter {
     tx: Sender<Finished>,
     ctx: Option<egui::Context>,
     started: bool,
+    /// The error reported when it never starts.
+    never: &'static str,
 }
 
 impl Starter {
@@ -110,7 +112,7 @@ impl Starter {
 impl Drop for Starter {
     fn drop(&mut self) {
         if !self.started {
-            self.report(Done::Written(Err("the task never started".into())));
+            self.report(Done::Written(Err(self.never.to_owned())));
         }
     }
 }
@@ -122,13 +124,14 @@ impl Tasks {
         Self { tx, rx, running: BTreeMap::new(), next: 1, ctx }
     }
 
-    /// Registers a task to start later with [`Starter::start`].
-    pub(super) fn prepare(&mut self) -> Starter {
+    /// Registers a task to start later with [`Starter::start`]; `never` is its error should it
+    /// never start.
+    pub(super) fn prepare(&mut self, never: &'static str) -> Starter {
         let id = self.next;
         self.next += 1;
         let cancel = SharedControl::default();
         self.running.insert(id, cancel.clone());
-        Starter { id, cancel, tx: self.tx.clone(), ctx: self.ctx.clone(), started: false }
+        Starter { id, cancel, tx: self.tx.clone(), ctx: self.ctx.clone(), started: false, never }
     }
 
     /// Runs `work` on a thread named `name` now; returns the task's id.
@@ -137,7 +140,7 @@ impl Tasks {
         name: &str,
         work: impl FnOnce(&Control) -> Done + Send + 'static,
     ) -> u64 {
-        let starter = self.prepare();
+        let starter = self.prepare("the task never started");
         let id = starter.id;
         starter.start(name, work);
         id
@@ -234,7 +237,7 @@ mod tests {
         tasks.cancel_all();
         // A task started after the cancel is not cancelled.
         let later = tasks.spawn("test", |_| Done::Written(Ok("later".into())));
-        let never = tasks.prepare();
+        let never = tasks.prepare("the task never started");
         drop(never);
         go_tx.send(()).expect("go");
         let mut all = wait(&mut tasks, 3);

@@ -179,7 +179,7 @@ impl App {
     /// The DICOM header list is closed first: it holds identifiers, which no export may show.
     pub fn export_view_png(&mut self, ctx: &egui::Context, path: &Path) {
         self.state.reading.show_header = false;
-        let starter = self.tasks.prepare();
+        let starter = self.tasks.prepare("no screenshot came from the window");
         let path = path.to_owned();
         ctx.request_screenshot(move |img| {
             starter.start("export", move |cancel| {
