@@ -6,6 +6,7 @@
 
 mod background;
 mod dataset;
+pub mod demo;
 pub mod dicom;
 mod export;
 mod intents;
