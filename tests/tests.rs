@@ -27,6 +27,7 @@ mod train;
 mod ui;
 mod ui_demo;
 mod ui_dicom;
+mod ui_io;
 mod ui_review;
 mod util;
 mod worker;

@@ -139,7 +139,7 @@ fn gax_flow_streams_scrubs_and_rescales() {
     );
     let mut replay = harness();
     replay.state_mut().open_run(run_path);
-    replay.run_steps(2);
+    step_until(&mut replay, "the run file read off the UI thread", |a| !a.exports_running());
     assert!(replay.state().state.model.is_none(), "replay needs no model");
     assert!(!replay.state().state.status.error, "{}", replay.state().state.status.text);
     assert_eq!(replay.state().state.current_run().map(|r| r.steps.len()), Some(total));

@@ -92,7 +92,9 @@ impl App {
             Event::GaxStep { step, .. } => {
                 let follow = self.state.timeline.follow;
                 let mut newest = None;
-                if let Some(run) = self.entry_for(&pending).and_then(|e| e.run.as_mut()) {
+                if let Some(run) =
+                    self.entry_for(&pending).and_then(|e| e.run.as_mut().map(Arc::make_mut))
+                {
                     run.push(*step);
                     newest = Some(run.steps.len() - 1);
                 }
@@ -105,9 +107,10 @@ impl App {
                 if self.state.gax_job == Some(job) {
                     self.state.gax_job = None;
                 }
-                if let (Some(run), Some((reason, last))) =
-                    (self.entry_for(&pending).and_then(|e| e.run.as_mut()), outcome.first())
-                {
+                if let (Some(run), Some((reason, last))) = (
+                    self.entry_for(&pending).and_then(|e| e.run.as_mut().map(Arc::make_mut)),
+                    outcome.first(),
+                ) {
                     run.stop = Some(*reason);
                     let co = run.steps.last().map_or(0.0, |s| s.co);
                     let message = format!("GAX: {} at step {last}, CO {co:.3}", reason.describe());

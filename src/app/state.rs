@@ -49,8 +49,9 @@ pub struct ImageEntry {
     pub target: Option<i64>,
     /// Attribution results by method.
     pub attributions: BTreeMap<Method, AttributionResult>,
-    /// The GAX run, live or finished.
-    pub run: Option<RunRecord>,
+    /// The GAX run, live or finished (shared with the exports writing it; a step streamed in
+    /// meanwhile copies it first).
+    pub run: Option<Arc<RunRecord>>,
     /// Identifies `run`; a new one whenever a run starts or is opened.
     pub run_id: u64,
     /// For a grayscale DICOM file: its frame, windows and facts.
@@ -161,8 +162,6 @@ pub struct AppState {
     pub methods: Vec<Method>,
     /// Jobs in flight.
     pub pending: BTreeMap<JobId, Pending>,
-    /// Exports and saves being written off the UI thread.
-    pub exports_running: usize,
     /// The running GAX job, if any.
     pub gax_job: Option<JobId>,
     /// Step slider.
@@ -297,7 +296,7 @@ impl AppState {
 
     /// The current image's GAX run.
     pub fn current_run(&self) -> Option<&RunRecord> {
-        self.current_entry().and_then(|e| e.run.as_ref())
+        self.current_entry().and_then(|e| e.run.as_deref())
     }
 
     /// Whether a GAX job is running.

@@ -150,9 +150,13 @@ impl RunRecord {
 
     /// The step stack `[T, 3, H, W]` as float32 `.npy`.
     pub fn export_npy(&self, path: &Path) -> Result<()> {
+        super::write_atomic(path, &self.steps_npy()?)
+    }
+
+    /// The step stack `[T, 3, H, W]` as float32 `.npy` bytes.
+    pub fn steps_npy(&self) -> Result<Vec<u8>> {
         let data: Vec<f32> = self.heatmaps.iter().flat_map(CompactHeatmap::to_f32).collect();
-        super::npy::write_f32(
-            path,
+        super::npy::encode_f32(
             &[self.heatmaps.len(), 3, self.image.height, self.image.width],
             &data,
         )

@@ -1,4 +1,5 @@
-//! The status line: the last message (errors in red, until dismissed) and the device in use.
+//! The status line: the last message (errors in red, until dismissed), the device in use, and
+//! a spinner (with a cancel button for file tasks) while work runs in the background.
 
 use crate::app::App;
 
@@ -21,12 +22,17 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             if let Some(e) = app.state.current_entry() {
                 ui.label(format!("image: {}", e.name()));
             }
-            if app.state.exports_running > 0
-                && ui.small_button("Cancel export").on_hover_text("Stop the exports").clicked()
-            {
+            let files = app.exports_running() || app.review_opening();
+            let stop = "Stop the exports, saves and opens running in the background";
+            if files && ui.small_button("Cancel file tasks").on_hover_text(stop).clicked() {
                 app.cancel_exports();
             }
-            if !app.state.pending.is_empty() || app.state.exports_running > 0 {
+            if let Some((done, total)) = app.export_progress() {
+                let fraction = crate::convert::to_f32(done) / crate::convert::to_f32(total);
+                let bar = egui::ProgressBar::new(fraction).desired_width(120.0);
+                ui.add(bar.text(format!("{done}/{total}")));
+            }
+            if !app.state.pending.is_empty() || files {
                 ui.spinner();
             }
         });
