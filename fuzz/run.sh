@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds=${FUZZ_SECONDS:-45}
-targets=(decode_raster decode_dicom read_card read_runfile)
+targets=(decode_raster decode_dicom read_card read_runfile read_review)
 
 if ! cargo fuzz --version 2>/dev/null | grep -q ' 0\.13\.1$'; then
   cargo install cargo-fuzz --version 0.13.1 --locked
