@@ -348,10 +348,10 @@ fn a_dataset_run_out_of_memory_splits_batches_then_falls_back_to_the_cpu() {
         let (dir, out) = (data.clone(), dir.path().join(name));
         let methods = vec![Method::Saliency];
         h.send(Command::RunDataset { job, dir, out, methods, batch, gax_steps: 0 }).expect("send");
-        let events = job_events(h, job);
-        let Some(Event::DatasetDone { rows, .. }) = events.last() else { unreachable!() };
+        let mut events = job_events(h, job);
+        let Some(Event::DatasetDone { rows, .. }) = events.pop() else { unreachable!() };
         assert_eq!(rows.len(), 4 * 2, "{name}");
-        (events.clone(), rows.clone())
+        (events, rows)
     };
     let (mut clean, _) = spawn();
     load_small(&mut clean);
