@@ -395,28 +395,73 @@ fn toy2d_tab_plots_the_papers_example() {
 /// Bad files opened in the GUI: each shows its error, which stays until dismissed, and the app
 /// goes on to open a good image.
 #[test]
+fn gax_out_of_memory_warns_and_keeps_one_consistent_run() {
+    // GAX runs out of (injected) memory at step 2: the status line warns that the job
+    // restarted on the CPU, and the run holds the restarted run's steps only, 0 to 4.
+    let dir = temp_dir("uioom");
+    let img = random_png(dir.path(), "xray.png", 96, 5);
+    let faults = heatmap_explorer::io::fault::Faults {
+        oom_gax_step: Some(2),
+        ..Default::default()
+    };
+    let mut h = Harness::builder().with_size([1280.0, 1100.0]).build_eframe(|cc| {
+        let startup = Startup { device: DeviceChoice::Cpu, faults: Some(faults), ..Default::default() };
+        App::from_creation(cc, startup).expect("app")
+    });
+    h.state_mut().open_model(small_model());
+    h.state_mut().open_image(img);
+    step_until(&mut h, "model, image and prediction", |a| {
+        a.state.current_entry().is_some_and(|e| e.prediction.is_some())
+    });
+    h.state_mut().state.gax.max_steps = 4;
+    h.state_mut().state.gax.target_co = f64::INFINITY;
+    h.get_by_role_and_label(Role::Button, "Run GAX").click();
+    step_until(&mut h, "the GAX run to end", |a| {
+        !a.state.gax_running() && a.state.current_run().is_some_and(|r| r.stop.is_some())
+    });
+    let status = &h.state().state.status;
+    assert!(status.warning && !status.error, "{}", status.text);
+    assert!(status.text.contains("restarted on the CPU"), "{}", status.text);
+    let run = h.state().state.current_run().expect("run");
+    assert_eq!(run.steps.len(), 5, "steps 0 to 4 once each");
+    assert_eq!(run.heatmaps.len(), 5);
+    h.get_by_label_contains("warning: out of memory (injected");
+    h.get_by_role_and_label(Role::Button, "Dismiss").click();
+    h.run_steps(2);
+    assert!(!h.state().state.status.warning);
+    assert!(h.state().state.status.text.contains("GAX: step limit reached"));
+}
+
+#[test]
 fn bad_files_show_errors_that_stay_until_dismissed() {
+    // A few of tests/data/bad's files: images, a run file and a review's saved state.
+    let bad = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bad");
     let dir = temp_dir("uibad");
-    let empty = dir.path().join("empty.png");
-    std::fs::write(&empty, b"").expect("write");
-    let text = dir.path().join("notes.png");
-    std::fs::write(&text, b"this is not an image\n").expect("write");
     let good = random_png(dir.path(), "good.png", 64, 9);
-    let mut truncated_bytes = std::fs::read(&good).expect("read");
-    truncated_bytes.truncate(truncated_bytes.len() / 2);
-    let truncated = dir.path().join("truncated.png");
-    std::fs::write(&truncated, truncated_bytes).expect("write");
     let mut h = harness();
     h.state_mut().open_model(small_model());
     step_until(&mut h, "model", |a| a.state.model.is_some());
-    for bad in [&empty, &text, &truncated] {
-        h.state_mut().open_image(bad.clone());
-        let name = bad.file_name().and_then(|n| n.to_str()).expect("name").to_owned();
+    for name in ["empty.png", "text.png", "truncated.png", "bomb.png"] {
+        h.state_mut().open_image(bad.join(name));
         step_until(&mut h, "the error", |a| {
-            a.state.status.error && a.state.status.text.contains(&name)
+            a.state.status.error && a.state.status.text.contains(name)
         });
         h.get_by_label_contains(&format!("error: {}", h.state().state.status.text));
     }
+    h.state_mut().open_run(bad.join("run_garbage.run"));
+    h.run_steps(2);
+    let status = &h.state().state.status;
+    assert!(status.error && status.text.contains("run_garbage.run: not a run file"), "{}", status.text);
+    // The review of folder `review_version` is saved beside it as review_version.review.json.
+    h.state_mut().open_review(bad.join("review_version"));
+    h.run_steps(2);
+    let status = &h.state().state.status;
+    assert!(
+        status.error && status.text.contains("review_version.review.json: review format version 2"),
+        "{}",
+        status.text
+    );
+    assert!(h.state().state.review.folder.is_none(), "the review did not open");
     assert!(h.state().state.images.is_empty(), "no bad file became an image");
     // Later news waits behind the error.
     h.state_mut().state.info("something later");

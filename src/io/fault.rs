@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 /// - `oom-above-batch=N`: every dataset batch of more than N images runs out of memory (batches
 ///   are split and retried);
 /// - `oom-gax=N`: a GAX run runs out of memory when it comes to step N (`oom-gax`: step 1);
-/// - `oom-attribute`: every attribution runs out of memory.
+/// - `oom-attribute`: every attribution runs out of memory;
+/// - `panic`: the command line panics as a bug would (it must exit 1 with a message, not 101).
 pub const FAULT_VAR: &str = "HEATMAP_EXPLORER_FAULT";
 
 /// The faults asked for.
@@ -28,6 +29,8 @@ pub struct Faults {
     pub oom_gax_step: Option<usize>,
     /// `oom-attribute`.
     pub oom_attribute: bool,
+    /// `panic`.
+    pub panic: bool,
 }
 
 impl Faults {
@@ -42,6 +45,7 @@ impl Faults {
                 "oom-above-batch" => f.oom_above_batch = n,
                 "oom-gax" => f.oom_gax_step = Some(n.unwrap_or(1)),
                 "oom-attribute" => f.oom_attribute = true,
+                "panic" => f.panic = true,
                 _ => {}
             }
         }
@@ -50,7 +54,7 @@ impl Faults {
 
     /// These faults without the out-of-memory ones.
     pub fn without_oom(self) -> Self {
-        Self { die_before_rename: self.die_before_rename, ..Self::default() }
+        Self { die_before_rename: self.die_before_rename, panic: self.panic, ..Self::default() }
     }
 }
 
@@ -86,6 +90,11 @@ pub fn without_oom<T>(f: impl FnOnce() -> T) -> T {
     let _restore = Restore(THREAD.get());
     THREAD.set(Some(current().without_oom()));
     f()
+}
+
+/// Panics, as a bug would, when the faults in force ask for it (`panic`).
+pub fn panic_if_asked() {
+    assert!(!current().panic, "injected by {FAULT_VAR}=panic");
 }
 
 /// Where an out-of-memory fault may be injected.
@@ -126,7 +135,8 @@ mod tests {
                 die_before_rename: false,
                 oom_above_batch: Some(2),
                 oom_gax_step: Some(1),
-                oom_attribute: true
+                oom_attribute: true,
+                panic: false,
             }
         );
         assert_eq!(Faults::parse("oom-gax=7").oom_gax_step, Some(7));
