@@ -346,7 +346,9 @@ fn library_case(
                 || !text.contains(keyword)
                 || text.lines().count() != 1
             {
-                report.push(format!("{name}: want a format error naming it with '{keyword}': {text}"));
+                report.push(format!(
+                    "{name}: want a format error naming it with '{keyword}': {text}"
+                ));
             }
         }
     }

@@ -192,7 +192,8 @@ fn gax_run_file_round_trip() {
 #[test]
 fn a_panic_exits_1_with_one_line_not_101() {
     // The `panic` hook panics as a bug would, at the start of every command.
-    let out = bin().arg("info").env(heatmap_explorer::io::FAULT_VAR, "panic").output().expect("run");
+    let out =
+        bin().arg("info").env(heatmap_explorer::io::FAULT_VAR, "panic").output().expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(

@@ -485,7 +485,9 @@ fn out_of_memory_batches_are_split_and_give_the_rows_of_smaller_batches() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.starts_with("error: out of memory (injected by HEATMAP_EXPLORER_FAULT at a batch of 1 image(s))"),
+        stderr.starts_with(
+            "error: out of memory (injected by HEATMAP_EXPLORER_FAULT at a batch of 1 image(s))"
+        ),
         "{stderr}"
     );
 }

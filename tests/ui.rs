@@ -400,12 +400,11 @@ fn gax_out_of_memory_warns_and_keeps_one_consistent_run() {
     // restarted on the CPU, and the run holds the restarted run's steps only, 0 to 4.
     let dir = temp_dir("uioom");
     let img = random_png(dir.path(), "xray.png", 96, 5);
-    let faults = heatmap_explorer::io::fault::Faults {
-        oom_gax_step: Some(2),
-        ..Default::default()
-    };
+    let faults =
+        heatmap_explorer::io::fault::Faults { oom_gax_step: Some(2), ..Default::default() };
     let mut h = Harness::builder().with_size([1280.0, 1100.0]).build_eframe(|cc| {
-        let startup = Startup { device: DeviceChoice::Cpu, faults: Some(faults), ..Default::default() };
+        let startup =
+            Startup { device: DeviceChoice::Cpu, faults: Some(faults), ..Default::default() };
         App::from_creation(cc, startup).expect("app")
     });
     h.state_mut().open_model(small_model());
@@ -451,7 +450,11 @@ fn bad_files_show_errors_that_stay_until_dismissed() {
     h.state_mut().open_run(bad.join("run_garbage.run"));
     h.run_steps(2);
     let status = &h.state().state.status;
-    assert!(status.error && status.text.contains("run_garbage.run: not a run file"), "{}", status.text);
+    assert!(
+        status.error && status.text.contains("run_garbage.run: not a run file"),
+        "{}",
+        status.text
+    );
     // The review of folder `review_version` is saved beside it as review_version.review.json.
     h.state_mut().open_review(bad.join("review_version"));
     h.run_steps(2);

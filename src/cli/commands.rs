@@ -54,14 +54,7 @@ fn gui(
     open_gui: &dyn Fn(Startup) -> Result<()>,
 ) -> Result<()> {
     let model = g.model.source()?;
-    open_gui(Startup {
-        device,
-        model,
-        images: g.image,
-        runs: g.run,
-        auto_gax: g.gax,
-        faults: None,
-    })
+    open_gui(Startup { device, model, images: g.image, runs: g.run, auto_gax: g.gax, faults: None })
 }
 
 fn load(args: &super::args::ModelArgs, device: runtime::DeviceChoice) -> Result<Model> {

@@ -36,7 +36,10 @@ impl WorkerHandle {
 
     /// Like [`Self::spawn`], with the worker's injected faults given (for the tests) instead of
     /// read from `HEATMAP_EXPLORER_FAULT`.
-    pub fn spawn_with_faults(waker: Waker, faults: Option<crate::io::fault::Faults>) -> Result<Self> {
+    pub fn spawn_with_faults(
+        waker: Waker,
+        faults: Option<crate::io::fault::Faults>,
+    ) -> Result<Self> {
         let (tx, cmd_rx) = crossbeam_channel::unbounded();
         let (ev_tx, rx) = crossbeam_channel::unbounded();
         let cancelled = Arc::new(AtomicU64::new(0));

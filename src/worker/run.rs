@@ -216,8 +216,7 @@ impl Worker<'_> {
 /// Whether `e` is running out of memory that moving `model` to the CPU may get past: a GPU's,
 /// or one injected by the tests' fault hook (on any device).
 fn can_fall_back(model: &Model, e: &Error) -> bool {
-    e.is_out_of_memory()
-        && (model.device().is_cuda() || matches!(e, Error::InjectedOutOfMemory(_)))
+    e.is_out_of_memory() && (model.device().is_cuda() || matches!(e, Error::InjectedOutOfMemory(_)))
 }
 
 fn predict_top(model: &Model, image: &Image, top_k: usize) -> Result<Vec<ClassScore>> {

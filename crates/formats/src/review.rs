@@ -136,7 +136,8 @@ pub fn check_time(t: &str) -> Result<(), ReviewError> {
         return Err(bad());
     }
     let num = |r: std::ops::Range<usize>| t.get(r).and_then(|s| s.parse::<u32>().ok());
-    let ranges = [(5..7, 1..=12), (8..10, 1..=31), (11..13, 0..=23), (14..16, 0..=59), (17..19, 0..=60)];
+    let ranges =
+        [(5..7, 1..=12), (8..10, 1..=31), (11..13, 0..=23), (14..16, 0..=59), (17..19, 0..=60)];
     if ranges.into_iter().all(|(at, ok)| num(at).is_some_and(|v| ok.contains(&v))) {
         Ok(())
     } else {
