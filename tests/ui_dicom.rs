@@ -23,11 +23,42 @@ fn readout(h: &egui_kittest::Harness<'static, heatmap_explorer::app::App>) -> St
     d.resolved().expect("window resolves").readout()
 }
 
+/// The real app on a 1366×768 laptop screen, on the CPU.
+pub(crate) fn laptop() -> egui_kittest::Harness<'static, heatmap_explorer::app::App> {
+    egui_kittest::Harness::builder().with_size([1366.0, 768.0]).build_eframe(|cc| {
+        let startup = heatmap_explorer::app::Startup {
+            device: heatmap_explorer::runtime::DeviceChoice::Cpu,
+            ..Default::default()
+        };
+        heatmap_explorer::app::App::from_creation(cc, startup).expect("app")
+    })
+}
+
+/// The 1366×768 screen.
+pub(crate) fn screen() -> egui::Rect {
+    egui::Rect::from_min_size(egui::Pos2::ZERO, Vec2::new(1366.0, 768.0))
+}
+
+/// Clicks the control `label` of `role` through the accessibility tree, after checking that it
+/// lies on the screen (a click off screen would reach nothing).
+pub(crate) fn press(
+    h: &mut egui_kittest::Harness<'static, heatmap_explorer::app::App>,
+    role: Role,
+    label: &str,
+) {
+    let node = h.get_by_role_and_label(role, label);
+    let r = node.rect();
+    assert!(screen().contains_rect(r), "{label} at {r:?} is off the 1366×768 screen");
+    node.click();
+    h.run_steps(2);
+}
+
 #[test]
 fn dicom_window_drag_repredicts_and_no_export_holds_identifiers() {
     let dir = temp_dir("uidicom");
     let path = dicom_dir().join(FILE);
-    let mut h = harness();
+    let mut h = laptop();
+    h.state_mut().state.methods = vec![Method::Saliency];
     h.state_mut().open_model(small_model());
     h.state_mut().open_image(path.clone());
     step_until(&mut h, "the DICOM file predicted", |a| {
@@ -44,13 +75,22 @@ fn dicom_window_drag_repredicts_and_no_export_holds_identifiers() {
     for id in &ids {
         assert_eq!(h.query_all_by_label_contains(id).count(), 0, "{id} shown by default");
     }
-    // The checkbox may sit below the fold of the controls: its state is set as a click would.
-    h.get_by_role_and_label(Role::CheckBox, "show header (identifiers included)");
-    h.state_mut().state.reading.show_header = true;
-    h.run_steps(2);
-    assert!(h.query_all_by_label_contains(&ids[1]).count() >= 1, "the header lists the ID");
-    h.state_mut().state.reading.show_header = false;
-    h.run_steps(2);
+    // The checkbox sits below the fold of the controls: scrolled to, then clicked.
+    let header = "show header (identifiers included)";
+    for on in [true, false] {
+        h.get_by_role_and_label(Role::CheckBox, header).scroll_to_me();
+        // The scroll lands a few frames later.
+        for _ in 0..10 {
+            if screen().contains_rect(h.get_by_role_and_label(Role::CheckBox, header).rect()) {
+                break;
+            }
+            h.step();
+        }
+        press(&mut h, Role::CheckBox, header);
+        assert_eq!(h.state().state.reading.show_header, on);
+        let listed = h.query_all_by_label_contains(&ids[1]).count();
+        assert_eq!(listed >= 1, on, "the header lists the ID only when shown");
+    }
 
     // Drag on the image: right widens, down raises the level; the read-out follows live.
     let before = readout(&h);
@@ -58,6 +98,7 @@ fn dicom_window_drag_repredicts_and_no_export_holds_identifiers() {
     assert!(h.query_all_by_label(&format!("window {before}")).count() >= 1);
     let first_image = h.state().state.current_entry().expect("entry").image_id;
     let rect = h.get_by_label("DICOM image (drag: window width and level)").rect();
+    assert!(screen().contains_rect(rect), "the image at {rect:?} is on screen");
     let start = rect.center();
     h.hover_at(start);
     h.step();
@@ -95,23 +136,21 @@ fn dicom_window_drag_repredicts_and_no_export_holds_identifiers() {
     assert_eq!(e.image.data, want.data, "the model input is the pipeline's under the new window");
 
     // What the model saw: the exact input, one grey plane replicated.
-    h.get_by_role_and_label(Role::CheckBox, "what the model saw").click();
-    h.run_steps(2);
+    press(&mut h, Role::CheckBox, "what the model saw");
     h.get_by_label("What the model saw");
     h.get_by_label_contains("256 × 256 × 3 channels: one grey plane replicated");
     h.get_by_label_contains("window: W ");
 
-    // Methods, a short GAX run, and every export the flow offers.
-    // The controls are taller than the window here: the buttons' own code paths run directly.
-    h.state_mut().run_methods(vec![Method::Saliency], Default::default());
+    // Methods, a short GAX run (the pinned buttons), and every export the flow offers (their
+    // menu entries ask for a path in a file dialog: the entries' own calls run directly).
+    press(&mut h, Role::Button, "Run methods");
     step_until(&mut h, "the method's heatmap", |a| {
         a.state.pending.is_empty()
             && a.state.current_entry().is_some_and(|e| !e.attributions.is_empty())
     });
     assert!(h.query_all_by_label_contains("Saliency: CO sum").count() >= 1);
     h.state_mut().state.gax.max_steps = 2;
-    h.state_mut().run_gax();
-    h.run_steps(1);
+    press(&mut h, Role::Button, "Run GAX");
     step_until(&mut h, "a finished GAX run", |a| {
         !a.state.gax_running() && a.state.current_run().is_some_and(|r| r.stop.is_some())
     });
@@ -249,4 +288,49 @@ fn the_nema_chest_radiograph_under_the_demo_model() {
         "nema_chest_cr",
         &egui_kittest::SnapshotOptions::new().threshold(4.0).max_failed_pixels(14000),
     );
+}
+
+/// A window drag on the 1841×1955 NEMA chest CR shows a subsampled preview while it lasts
+/// (cheap to window and upload every frame) and, from the release on, the full-resolution image
+/// windowed exactly as the pipeline windows it.
+#[test]
+fn a_window_drag_previews_and_the_release_shows_the_full_resolution_image() {
+    type H = egui_kittest::Harness<'static, heatmap_explorer::app::App>;
+    fn shown_size(h: &mut H) -> [usize; 2] {
+        let a = h.state_mut();
+        a.views.dicom(&a.state).expect("a DICOM view").0.image.size
+    }
+    let mut h = laptop();
+    h.state_mut().open_image(dicom_dir().join("RG1_UNCR.dcm"));
+    step_until(&mut h, "the chest CR open", |a| {
+        a.current_dicom().is_some() && a.state.pending.is_empty()
+    });
+    assert_eq!(shown_size(&mut h), [1841, 1955]);
+    let rect = h.get_by_label("DICOM image (drag: window width and level)").rect();
+    let start = rect.center();
+    h.hover_at(start);
+    h.step();
+    h.drag_at(start);
+    h.step();
+    for k in 1..=3 {
+        h.hover_at(start + Vec2::new(12.0 * k as f32, -6.0 * k as f32));
+        h.step();
+    }
+    assert!(h.state().current_dicom().is_some_and(|d| d.drag.is_some()), "dragging");
+    assert_eq!(shown_size(&mut h), [461, 489], "every 4th pixel while dragging");
+    h.drop_at(start + Vec2::new(40.0, -20.0));
+    h.run_steps(2);
+    let a = h.state_mut();
+    let d = a.current_dicom().cloned().expect("dicom");
+    assert!(d.drag.is_none() && matches!(d.window, Window::Custom { .. }), "{:?}", d.window);
+    let (view, _) = a.views.dicom(&a.state).expect("view");
+    let r = window::resolve(&d.source, &d.window).expect("resolves");
+    let want = window::grey_image(
+        &window::windowed(&d.source, &r.voi),
+        d.source.size(),
+        a.state.reading.invert,
+    );
+    assert_eq!(view.image.size, want.size, "full resolution after the release");
+    let differ = view.image.pixels.iter().zip(&want.pixels).filter(|(x, y)| x != y).count();
+    assert_eq!(differ, 0, "pixels that differ from the full-resolution windowed image");
 }

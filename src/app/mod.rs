@@ -9,6 +9,7 @@ mod export;
 mod intents;
 mod logic;
 pub mod review;
+pub mod review_io;
 pub mod settings;
 pub mod state;
 pub mod toy2d;
@@ -67,6 +68,8 @@ pub struct App {
     ctx: Option<egui::Context>,
     /// Where the window keeps its settings between sessions (written on exit).
     settings_file: Option<settings::FileStorage>,
+    /// Writes the review state and the review CSV off the UI thread.
+    review_io: review_io::ReviewWriter,
 }
 
 /// What a background export reports: its status message, or its error.
@@ -123,6 +126,7 @@ impl App {
             export_cancel: Default::default(),
             ctx: Some(ctx.clone()),
             settings_file: None,
+            review_io: review_io::ReviewWriter::spawn(Some(ctx.clone()))?,
         };
         if let Some(m) = startup.model {
             app.open_model(m);
@@ -159,6 +163,7 @@ impl eframe::App for App {
             ctx.request_repaint();
         }
         self.poll_background();
+        self.poll_review_writes();
         if self.state.tab == state::Tab::Toy2d {
             self.state.toy2d.refresh();
         }

@@ -1,12 +1,15 @@
 //! The review tab's intents: open a folder of studies (its saved marks come back), score every
 //! case in the background, move through the queue, flag, note, mark reviewed, reveal in
 //! blinded mode, export the CSV. Every change of the marks is saved beside the folder at once
-//! (a note when its editing ends), so dropping the app loses at most the note being typed.
+//! (a note when its editing ends), so dropping the app loses at most the note being typed. The
+//! saves and the CSV are written by the review writer thread (`review_io`), never on the UI
+//! thread.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::App;
+use super::review_io::{WriteRequest, WriteResult};
 use super::state::Pending;
 use crate::attribution::Method;
 use crate::review::{self, Case, CaseStatus, Order};
@@ -175,27 +178,68 @@ impl App {
         self.review_save();
     }
 
-    /// Writes the review state beside the folder (small; atomic).
+    /// Saves the review state beside the folder: queued for the review writer (atomic, off the
+    /// UI thread; a failure stays in the status line until dismissed).
     fn review_save(&mut self) {
         let r = &self.state.review;
         let Some(folder) = r.folder.clone() else { return };
         let state = review::saved(&r.cases, r.current_case());
-        if let Err(e) = review::save(&folder, &state) {
+        if let Err(e) = self.review_io.send(WriteRequest::State { folder, state }) {
             self.state.error(format!("the review could not be saved: {e}"));
         }
     }
 
     /// Exports the review as CSV (file, status, flag, note, predicted class, score,
-    /// reviewed-at), in the queue's order; no identifiers.
+    /// reviewed-at), in the queue's order; no identifiers. Written off the UI thread; the
+    /// status line says when it is done.
     pub fn export_review_csv(&mut self, path: &Path) {
         self.commit_note();
         let r = &self.state.review;
         let order = r.queue();
         let names = |k: i64| self.state.class_name(k);
         let text = review::csv(&r.cases, &order, &names);
-        match crate::io::write_atomic(path, text.as_bytes()) {
-            Ok(()) => self.state.info(format!("review written to {}", path.display())),
-            Err(e) => self.state.error(e.to_string()),
+        let path = path.to_owned();
+        let shown = path.display().to_string();
+        match self.review_io.send(WriteRequest::Csv { path, text }) {
+            Ok(()) => self.state.info(format!("writing the review to {shown}...")),
+            Err(e) => self.state.error(format!("the review CSV could not be written: {e}")),
         }
     }
+
+    /// Exports the review CSV beside the folder, as `<folder>.review.csv`.
+    pub fn export_review_csv_beside(&mut self) {
+        let Some(folder) = self.state.review.folder.clone() else { return };
+        self.export_review_csv(&csv_beside(&folder));
+    }
+
+    /// Review writes (state saves, CSV exports) queued and not yet on disk.
+    pub fn review_writes_pending(&self) -> usize {
+        self.review_io.pending()
+    }
+
+    /// Reports the review writes that finished since the last frame: a failed save or export
+    /// is an error in the status line (until dismissed), a finished export says where it is.
+    pub fn poll_review_writes(&mut self) {
+        for r in self.review_io.results() {
+            match r {
+                WriteResult::StateFailed { folder, message } => self.state.error(format!(
+                    "the review of {} could not be saved: {message}",
+                    folder.display()
+                )),
+                WriteResult::Csv { path, result: Ok(()) } => {
+                    self.state.info(format!("review written to {}", path.display()));
+                }
+                WriteResult::Csv { path, result: Err(e) } => self.state.error(format!(
+                    "the review CSV could not be written to {}: {e}",
+                    path.display()
+                )),
+            }
+        }
+    }
+}
+
+/// Where "Export review CSV" writes for `folder`: `<folder>.review.csv` beside it.
+pub fn csv_beside(folder: &Path) -> PathBuf {
+    let name = folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    folder.with_file_name(format!("{name}.review.csv"))
 }

@@ -10,8 +10,18 @@ use crate::app::App;
 use crate::view_model::ExplorerView;
 use crate::view_model::window::{fitted_size, scale_bar};
 
-/// Draws the reading view when the current image is a grayscale DICOM file.
+/// Draws the reading view when the current image is a grayscale DICOM file, at most about
+/// half the height (the heatmap panels below keep room).
 pub fn show(app: &mut App, ui: &mut egui::Ui, explorer: Option<&ExplorerView>) {
+    draw(app, ui, explorer, false);
+}
+
+/// Draws the reading view with the image in all the room left (the review tab).
+pub fn show_filling(app: &mut App, ui: &mut egui::Ui, explorer: Option<&ExplorerView>) {
+    draw(app, ui, explorer, true);
+}
+
+fn draw(app: &mut App, ui: &mut egui::Ui, explorer: Option<&ExplorerView>, fill: bool) {
     let Some((view, revision)) = app.views.dicom(&app.state) else { return };
     let readout = match &view.resolved {
         Ok(r) => format!("window {}", r.readout()),
@@ -24,11 +34,16 @@ pub fn show(app: &mut App, ui: &mut egui::Ui, explorer: Option<&ExplorerView>) {
     let ctx = ui.ctx().clone();
     let id = app.textures.show(&ctx, "reading", revision, &view.image, TextureOptions::LINEAR);
     let facts = &view.source.facts;
-    // At most about half the height, so the heatmap panels below keep room.
-    let max = [
-        ui.available_width().clamp(160.0, 640.0),
-        (ui.available_height() * 0.5).clamp(160.0, 480.0),
-    ];
+    // Filling: all the room, less a line for the scale bar's label. Else at most about half
+    // the height, so the heatmap panels below keep room.
+    let max = if fill {
+        [ui.available_width().max(160.0), (ui.available_height() - 24.0).max(160.0)]
+    } else {
+        [
+            ui.available_width().clamp(160.0, 640.0),
+            (ui.available_height() * 0.5).clamp(160.0, 480.0),
+        ]
+    };
     let size = fitted_size(view.source.size(), facts.pixel_spacing, max);
     let (uv0, uv1) = app.state.zoom.uv();
     let uv = egui::Rect::from_min_max(uv0.into(), uv1.into());

@@ -8,10 +8,14 @@ use crate::app::App;
 use crate::attribution::Method;
 use crate::review::{CaseStatus, Order};
 
-/// Draws the tab.
+/// The width of the side column: the case's controls above the queue.
+const SIDE: f32 = 330.0;
+
+/// Draws the tab: the settings on two rows, then the side column (the case's controls, the
+/// queue) and the image in the rest of the room.
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
-    ui.heading("Review");
     ui.horizontal(|ui| {
+        ui.heading("Review");
         ui.label("folder");
         ui.add(egui::TextEdit::singleline(&mut app.state.review.dir).desired_width(360.0));
         if ui.button("Open folder").clicked() {
@@ -27,12 +31,24 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     keys(app, ui);
     ui.separator();
     ui.horizontal_top(|ui| {
-        ui.vertical(|ui| {
-            ui.set_width(300.0);
-            queue(app, ui);
-        });
+        let shown = ui
+            .vertical(|ui| {
+                ui.set_width(SIDE);
+                let shown = case(app, ui);
+                ui.separator();
+                queue(app, ui);
+                shown
+            })
+            .inner;
         ui.separator();
-        ui.vertical(|ui| case(app, ui));
+        match shown {
+            Some((path, visible)) => {
+                ui.vertical(|ui| image(app, ui, &path, visible));
+            }
+            None => {
+                ui.label("pick a case (or press J)");
+            }
+        }
     });
 }
 
@@ -48,7 +64,7 @@ fn settings(app: &mut App, ui: &mut egui::Ui) {
             ui.label(format!("scoring {}/{n}", app.state.review.scored));
         }
     });
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.checkbox(&mut app.state.review.blinded, "blinded read");
         let classes = app.state.model.as_ref().map_or(0, |m| m.classes);
         let names: Vec<(Order, String)> = [(Order::File, "by path".to_owned())]
@@ -82,7 +98,12 @@ fn settings(app: &mut App, ui: &mut egui::Ui) {
             app.state.review.co_method = method;
             app.review_score();
         }
-        if ui.button("Export review CSV...").clicked()
+        let beside = app.state.review.folder.as_deref().map(crate::app::review::csv_beside);
+        let hint = beside.map_or_else(String::new, |p| format!("writes {}", p.display()));
+        if ui.button("Export review CSV").on_hover_text(hint).clicked() {
+            app.export_review_csv_beside();
+        }
+        if ui.button("Export review CSV as...").clicked()
             && let Some(p) = rfd::FileDialog::new()
                 .set_file_name("review.csv")
                 .add_filter("csv", &["csv"])
@@ -118,7 +139,8 @@ fn keys(app: &mut App, ui: &mut egui::Ui) {
 fn queue(app: &mut App, ui: &mut egui::Ui) {
     let r = &app.state.review;
     let mut pick = None;
-    egui::ScrollArea::vertical().id_salt("review_queue").max_height(560.0).show(ui, |ui| {
+    let height = ui.available_height().max(120.0);
+    egui::ScrollArea::vertical().id_salt("review_queue").max_height(height).show(ui, |ui| {
         for i in r.queue() {
             let c = &r.cases[i];
             let mut text = format!(
@@ -144,14 +166,13 @@ fn queue(app: &mut App, ui: &mut egui::Ui) {
     }
 }
 
-fn case(app: &mut App, ui: &mut egui::Ui) {
-    let Some(i) = app.state.review.current else {
-        ui.label("pick a case (or press J)");
-        return;
-    };
-    let c = app.state.review.cases[i].clone();
+/// The case on show: its name, the reading buttons, status, note and the model's view (hidden
+/// until revealed in blinded mode). Returns its path and whether the model's view may be shown.
+fn case(app: &mut App, ui: &mut egui::Ui) -> Option<(std::path::PathBuf, bool)> {
+    let i = app.state.review.current?;
+    let c = app.state.review.cases.get(i)?.clone();
     ui.strong(&c.rel);
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         if ui.button("Previous (K)").clicked() {
             app.review_step(-1);
         }
@@ -183,14 +204,14 @@ fn case(app: &mut App, ui: &mut egui::Ui) {
         egui::TextEdit::multiline(&mut app.state.review.note)
             .hint_text("note")
             .desired_rows(2)
-            .desired_width(400.0),
+            .desired_width(f32::INFINITY),
     );
     if note.lost_focus() {
         app.commit_note();
     }
     let visible = app.state.review.visible(i);
     if !visible {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("prediction and heatmaps hidden (blinded read)");
             if ui.button("Reveal (V)").clicked() {
                 app.review_reveal();
@@ -218,9 +239,11 @@ fn case(app: &mut App, ui: &mut egui::Ui) {
             }
         }
     }
-    image(app, ui, &c.path, visible);
+    Some((c.path, visible))
 }
 
+/// The case's image in all the room left: a DICOM file in the reading view (window drag, scale
+/// bar), another image as the explorer's image panel (with the heatmap when visible).
 fn image(app: &mut App, ui: &mut egui::Ui, path: &std::path::Path, visible: bool) {
     if app.state.current_entry().is_none_or(|e| e.path != path) {
         ui.label("opening...");
@@ -229,7 +252,7 @@ fn image(app: &mut App, ui: &mut egui::Ui, path: &std::path::Path, visible: bool
     let (view, _) = app.explorer_view();
     let Some(view) = view else { return };
     if app.current_dicom().is_some() {
-        super::reading::show(app, ui, visible.then_some(&*view));
+        super::reading::show_filling(app, ui, visible.then_some(&*view));
         return;
     }
     let name = if visible && view.has_heatmap { "overlay" } else { "image" };
@@ -242,6 +265,7 @@ fn image(app: &mut App, ui: &mut egui::Ui, path: &std::path::Path, visible: bool
             &p.image,
             options,
         );
-        ui.add(egui::Image::new((id, egui::Vec2::splat(400.0))).alt_text("case image"));
+        let side = ui.available_width().min(ui.available_height()).max(160.0);
+        ui.add(egui::Image::new((id, egui::Vec2::splat(side))).alt_text("case image"));
     }
 }

@@ -146,6 +146,9 @@ impl ViewModels {
             source_id: d.source_id,
             window: d.shown,
             invert: state.reading.invert,
+            // A drag, or a typed or dragged value not committed yet: the window changes
+            // every frame until it is committed, and a preview is enough until then.
+            preview: d.drag.is_some() || d.shown != d.window,
         };
         if let Some((view, id)) = self.dicom.as_ref().filter(|(v, _)| v.key == key) {
             return Some((Rc::clone(view), *id));

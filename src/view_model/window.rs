@@ -102,11 +102,14 @@ pub fn resolve(src: &DicomSource, window: &Window) -> Result<Resolved, String> {
 /// The frame's [0, 1] values under `voi`, inverted after the VOI for MONOCHROME1: SPEC §9's
 /// steps 3–5, the values `DicomFile::render` gives the model (before resizing).
 pub fn windowed(src: &DicomSource, voi: &Voi) -> Vec<f32> {
-    let invert = src.inverted;
+    windowed_values(&src.values, voi, src.inverted)
+}
+
+/// Modality `values` under `voi`, inverted after the VOI when `invert` (MONOCHROME1).
+fn windowed_values(values: &[f32], voi: &Voi, invert: bool) -> Vec<f32> {
     // The VOI runs in f64 like the model pipeline; the result is rounded once to f32.
     #[expect(clippy::cast_possible_truncation, reason = "[0, 1] values, rounded once")]
-    let out = src
-        .values
+    let out = values
         .iter()
         .map(|&v| {
             let y = voi.apply(f64::from(v));
@@ -114,6 +117,30 @@ pub fn windowed(src: &DicomSource, voi: &Voi) -> Vec<f32> {
         })
         .collect();
     out
+}
+
+/// The longest side, in pixels, of the preview shown while the window is being dragged: the
+/// full-resolution image is windowed again only on release.
+pub const PREVIEW_SIDE: usize = 512;
+
+/// The sampling stride that brings `[w, h]` within [`PREVIEW_SIDE`] on its longer side (1: the
+/// frame is small enough as it is).
+pub fn preview_stride(size: [usize; 2]) -> usize {
+    size[0].max(size[1]).div_ceil(PREVIEW_SIDE).max(1)
+}
+
+/// Every `stride`-th value of a `[w, h]` frame in both directions (the top-left pixel of each
+/// `stride`×`stride` block), and the size of the result.
+pub fn subsampled(values: &[f32], size: [usize; 2], stride: usize) -> (Vec<f32>, [usize; 2]) {
+    let [w, h] = size;
+    let stride = stride.max(1);
+    let out_size = [w.div_ceil(stride), h.div_ceil(stride)];
+    let out = (0..h)
+        .step_by(stride)
+        .flat_map(|y| (0..w).step_by(stride).map(move |x| y * w + x))
+        .filter_map(|i| values.get(i).copied())
+        .collect();
+    (out, out_size)
 }
 
 /// A grey image of `[w, h]` values in [0, 1]; `invert` flips it for display only.
@@ -196,16 +223,26 @@ pub struct DicomKey {
     pub window: Window,
     /// Display inversion.
     pub invert: bool,
+    /// The window on show is being changed (a drag on the image, a dragged or typed value not
+    /// committed yet): a preview of at most [`PREVIEW_SIDE`] pixels a side is enough, and cheap
+    /// to window and upload every frame.
+    pub preview: bool,
 }
 
 impl DicomView {
-    /// Builds the view: resolves the window and windows the frame (black on error).
+    /// Builds the view: resolves the window and windows the frame (black on error), at full
+    /// resolution, or subsampled to at most [`PREVIEW_SIDE`] pixels a side for a preview.
     pub fn build(key: DicomKey, source: Arc<DicomSource>) -> Self {
         let resolved = resolve(&source, &key.window);
-        let size = source.size();
+        let full = source.size();
+        let stride = if key.preview { preview_stride(full) } else { 1 };
         let image = match &resolved {
-            Ok(r) => grey_image(&windowed(&source, &r.voi), size, key.invert),
-            Err(_) => ColorImage::new(size, vec![Color32::BLACK; size[0] * size[1]]),
+            Ok(r) if stride > 1 => {
+                let (values, size) = subsampled(&source.values, full, stride);
+                grey_image(&windowed_values(&values, &r.voi, source.inverted), size, key.invert)
+            }
+            Ok(r) => grey_image(&windowed(&source, &r.voi), full, key.invert),
+            Err(_) => ColorImage::new(full, vec![Color32::BLACK; full[0] * full[1]]),
         };
         Self { key, source, resolved, image: Arc::new(image) }
     }

@@ -99,7 +99,8 @@ fn scale_bars_are_round_lengths_that_fit() {
 fn the_view_inverts_for_display_only_and_reads_modality_values() {
     let f = file();
     let src = std::sync::Arc::new(source(&f));
-    let key = DicomKey { image: 0, source_id: 1, window: Window::File, invert: false };
+    let key =
+        DicomKey { image: 0, source_id: 1, window: Window::File, invert: false, preview: false };
     let plain = DicomView::build(key, std::sync::Arc::clone(&src));
     let flipped = DicomView::build(DicomKey { invert: true, ..key }, src);
     let (a, b) = (plain.image.pixels[5].r(), flipped.image.pixels[5].r());
@@ -108,4 +109,41 @@ fn the_view_inverts_for_display_only_and_reads_modality_values() {
     assert_eq!((x, y), (0, 0));
     assert_eq!(v, -1024.0, "stored 0 → 2.5 · 0 − 1024");
     assert_eq!(plain.column_spacing(), Some(0.5));
+}
+
+#[test]
+fn subsampling_takes_every_strideth_pixel() {
+    // A 5×3 frame of values 10·y + x, every second pixel: columns 0, 2, 4 of rows 0 and 2.
+    let values: Vec<f32> =
+        (0u16..3).flat_map(|y| (0u16..5).map(move |x| f32::from(10 * y + x))).collect();
+    let (out, size) = subsampled(&values, [5, 3], 2);
+    assert_eq!(size, [3, 2]);
+    assert_eq!(out, [0.0, 2.0, 4.0, 20.0, 22.0, 24.0]);
+    assert_eq!(subsampled(&values, [5, 3], 1), (values.clone(), [5, 3]));
+    assert_eq!(preview_stride([512, 100]), 1);
+    assert_eq!(preview_stride([513, 100]), 2);
+    // The NEMA chest CR: 1841 × 1955 → stride 4, a 461 × 489 preview.
+    assert_eq!(preview_stride([1841, 1955]), 4);
+}
+
+#[test]
+fn a_drag_previews_subsampled_and_the_release_shows_the_full_windowed_image() {
+    let (w, h) = (1100u16, 700u16);
+    let f = DicomFile::open(&test_file(w, h, |x, y| (x * 3 + y * 5) % 4096)).expect("opens");
+    let src = std::sync::Arc::new(source(&f));
+    let window = Window::Custom { center: 1800.0, width: 1500.0 };
+    let key = DicomKey { image: 0, source_id: 1, window, invert: false, preview: true };
+    let preview = DicomView::build(key, std::sync::Arc::clone(&src));
+    assert_eq!(preview.image.size, [367, 234], "stride 3 of 1100 × 700");
+    // Each preview pixel is the full image's pixel at the top-left of its block.
+    let full = DicomView::build(DicomKey { preview: false, ..key }, std::sync::Arc::clone(&src));
+    assert_eq!(full.image.size, [1100, 700]);
+    for (i, p) in preview.image.pixels.iter().enumerate() {
+        let (x, y) = (i % 367 * 3, i / 367 * 3);
+        assert_eq!(*p, full.image.pixels[y * 1100 + x], "preview pixel {i}");
+    }
+    // The full image is exactly the pipeline's windowed values, as grey.
+    let r = resolve(&src, &window).expect("resolves");
+    let want = grey_image(&windowed(&src, &r.voi), [1100, 700], false);
+    assert_eq!(full.image.pixels, want.pixels);
 }
