@@ -283,8 +283,11 @@ fn gax_steps(events: &[Event]) -> Vec<(usize, f32, f32, Vec<f32>)> {
 }
 
 #[test]
-fn gax_and_methods_out_of_memory_restart_on_the_cpu_with_a_clean_runs_numbers() {
+fn gax_methods_and_scoring_out_of_memory_restart_on_the_cpu_with_a_clean_runs_numbers() {
     let faults = Faults { oom_gax_step: Some(2), oom_attribute: true, ..Faults::default() };
+    let dir = temp_dir("worker-oom-cases");
+    let files: Vec<(usize, std::path::PathBuf)> =
+        (0..2).map(|i| (i, random_png(dir.path(), &format!("{i}.png"), 64, i as u64))).collect();
     let (mut clean, _) = spawn();
     let mut faulty = spawn_faulty(faults);
     let mut results = Vec::new();
@@ -300,9 +303,16 @@ fn gax_and_methods_out_of_memory_restart_on_the_cpu_with_a_clean_runs_numbers() 
         let (target, label, options) = (Some(1), Some(1), Default::default());
         h.send(Command::Attribute { job, image: image(), methods, target, label, options })
             .expect("send");
-        results.push((gax, job_events(h, job)));
+        let attributions = job_events(h, job);
+        // Review scoring with a CO method runs an attribution per file.
+        let job = h.next_job();
+        let (files, co_method) = (files.clone(), Some(Method::Saliency));
+        h.send(Command::ScoreFiles { job, files, co_method }).expect("send");
+        results.push((gax, attributions, job_events(h, job)));
     }
-    let [(gax, methods), (faulty_gax, faulty_methods)] = &results[..] else { unreachable!() };
+    let [(gax, methods, cases), (faulty_gax, faulty_methods, faulty_cases)] = &results[..] else {
+        unreachable!()
+    };
     // GAX: steps 0 and 1, the fallback at step 2, then the whole run again on the CPU.
     let clean_steps = gax_steps(gax);
     assert_eq!(clean_steps.len(), 5);
@@ -331,6 +341,21 @@ fn gax_and_methods_out_of_memory_restart_on_the_cpu_with_a_clean_runs_numbers() 
     };
     assert_eq!(maps(methods).len(), 2);
     assert_eq!(maps(faulty_methods), maps(methods));
+    // Review scoring: the fallback, then every case scored as in the clean run.
+    cpu_fallback(faulty_cases, 0);
+    let scored = |evs: &[Event]| -> Vec<(usize, heatmap_explorer::review::Scores)> {
+        evs.iter()
+            .filter_map(|e| match e {
+                Event::CaseScored { index, result, .. } => {
+                    Some((*index, result.clone().expect("scored")))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(scored(cases).len(), 2);
+    assert!(scored(cases).iter().all(|(_, s)| s.co.is_some_and(f32::is_finite)));
+    assert_eq!(scored(faulty_cases), scored(cases));
 }
 
 #[test]
