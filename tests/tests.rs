@@ -26,6 +26,7 @@ mod toy2d;
 mod train;
 mod ui;
 mod ui_dicom;
+mod ui_faults;
 mod ui_review;
 mod util;
 mod worker;
