@@ -2,7 +2,7 @@
 //! thread's time per frame (event draining, layout, colour mapping, texture updates,
 //! tessellation) while a 256×256 GAX run streams, and while scrubbing 1000 stored steps.
 //!
-//! `cargo run --release --example frame_time`
+//! `cargo run --release --example frame_time [-- --in-place]`
 
 use std::time::{Duration, Instant};
 
@@ -27,9 +27,15 @@ fn stats(name: &str, mut ms: Vec<f64>) {
 }
 
 fn harness() -> Harness<'static, App> {
-    Harness::builder().with_size([1400.0, 900.0]).build_eframe(|cc| {
-        App::from_creation(cc, Startup { device: DeviceChoice::Cpu, ..Startup::default() })
-            .expect("app")
+    // `--in-place`: build the central view on the UI thread while a run streams (as before the
+    // view's build thread), for a before/after comparison.
+    let in_place = std::env::args().any(|a| a == "--in-place");
+    Harness::builder().with_size([1400.0, 900.0]).build_eframe(move |cc| {
+        let mut app =
+            App::from_creation(cc, Startup { device: DeviceChoice::Cpu, ..Startup::default() })
+                .expect("app");
+        app.views.build_in_place(in_place);
+        app
     })
 }
 

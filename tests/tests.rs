@@ -25,6 +25,7 @@ mod slurm;
 mod toy2d;
 mod train;
 mod ui;
+mod ui_demo;
 mod ui_dicom;
 mod ui_faults;
 mod ui_review;

@@ -132,6 +132,8 @@ impl App {
                 self.state.dataset.revision += 1;
                 self.state.dataset.summary = Some(summary);
             }
+            Event::DemoProgress { stage, .. } => self.on_demo_progress(stage),
+            Event::DemoModelDone { result, .. } => self.on_demo_result(*result),
             Event::CaseScored { index, result, .. } => {
                 if self.state.review.job == Some(job)
                     && let Some(c) = self.state.review.cases.get_mut(index)
@@ -159,6 +161,7 @@ impl App {
             },
             Event::Finished { .. } => {
                 self.state.pending.remove(&job);
+                self.on_demo_end(job);
                 if self.state.review.job == Some(job) {
                     self.state.review.job = None;
                 }
@@ -174,6 +177,7 @@ impl App {
                 if self.state.review.job == Some(job) {
                     self.state.review.job = None;
                 }
+                self.on_demo_end(job);
                 self.state.error(message);
             }
         }
@@ -291,6 +295,7 @@ impl App {
             | Pending::Image(_)
             | Pending::Reload(_)
             | Pending::Dataset
+            | Pending::Demo
             | Pending::Review => None,
         }
     }

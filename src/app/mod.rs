@@ -4,6 +4,7 @@
 //! `crate::ui` draws it.
 
 mod dataset;
+pub mod demo;
 pub mod dicom;
 mod export;
 mod intents;

@@ -141,6 +141,8 @@ pub enum Pending {
     Review,
     /// A dataset run.
     Dataset,
+    /// The demo data job.
+    Demo,
 }
 
 /// Everything the explorer shows.
@@ -196,6 +198,8 @@ pub struct AppState {
     pub tab: Tab,
     /// The dataset tab.
     pub dataset: DatasetState,
+    /// The dataset tab's demo data.
+    pub demo: super::demo::DemoState,
     /// The last id handed out by [`Self::fresh_id`].
     pub last_id: u64,
     /// The 2-D example tab.

@@ -18,7 +18,7 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-pub use write::{SplitSummary, Summary, write_dataset};
+pub use write::{SplitSummary, Summary, write_dataset, write_dataset_until};
 
 /// Width and height of every phantom in pixels.
 pub const SIZE: usize = 256;

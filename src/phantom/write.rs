@@ -144,6 +144,16 @@ fn split_seed(seed: u64, split: &str) -> u64 {
 /// `key` derived from the seed and the split name (the seed itself without splits), so the
 /// output is identical whatever the thread count.
 pub fn write_dataset(out: &Path, opts: &PhantomOptions) -> Result<Summary> {
+    write_dataset_until(out, opts, &|| false)
+}
+
+/// Like [`write_dataset`], stopping with [`Error::Cancelled`] (files written so far stay) as
+/// soon as `cancel` returns true; the writer threads check it before every image.
+pub fn write_dataset_until(
+    out: &Path,
+    opts: &PhantomOptions,
+    cancel: &(dyn Fn() -> bool + Sync),
+) -> Result<Summary> {
     validate(opts)?;
     let names: Vec<String> =
         if opts.splits.is_empty() { vec![String::new()] } else { opts.splits.clone() };
@@ -197,6 +207,10 @@ pub fn write_dataset(out: &Path, opts: &PhantomOptions) -> Result<Summary> {
                         let Some(job) = jobs.get(j) else { break };
                         if failed.load(Ordering::Relaxed) {
                             break;
+                        }
+                        if cancel() {
+                            failed.store(true, Ordering::Relaxed);
+                            return Err(Error::Cancelled);
                         }
                         let phantom = generate(seeds[job.split], job.index as u64, job.pneumonia);
                         let (image, mask) = paths(job);

@@ -2,12 +2,13 @@
 //! correct vs wrong predictions, the statistics table, and click-through to single images. The
 //! numbers come ready-made from the view model (`crate::view_model::dataset`).
 
-use egui_plot::{Bar, BarChart, BoxElem, BoxPlot, BoxSpread, Legend, Plot, PlotPoint, Text};
+use egui_plot::{Bar, BarChart, BoxElem, BoxPlot, BoxSpread, GridMark, Legend, Plot, PlotPoint};
 
 use crate::app::App;
+use crate::ax::HeatmapSource;
 use crate::ax::Variant;
-use crate::view_model::DatasetView;
-use crate::view_model::dataset::BoxStat;
+use crate::view_model::dataset::{BoxStat, method_at_mark, short_name};
+use crate::view_model::{Axis, DatasetView};
 
 const CORRECT: egui::Color32 = egui::Color32::from_rgb(70, 150, 230);
 const WRONG: egui::Color32 = egui::Color32::from_rgb(230, 110, 70);
@@ -16,15 +17,20 @@ const WRONG: egui::Color32 = egui::Color32::from_rgb(230, 110, 70);
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
     ui.heading("Dataset");
     run_controls(app, ui);
-    let Some(summary) = app.state.dataset.summary.as_ref() else {
+    super::demo::controls(app, ui);
+    let demo = !app.state.demo.results.is_empty();
+    let summary = app.state.dataset.summary.as_ref().map(|s| (s.images, s.accuracy));
+    if summary.is_none() && !demo {
         ui.label(
-            "choose a folder and press Run on folder (the methods ticked on the left are scored)",
+            "choose a folder and press Run on folder (the methods ticked on the left are \
+             scored), or press Demo data",
         );
         return;
-    };
-    let (images, accuracy) = (summary.images, summary.accuracy);
+    }
     ui.horizontal(|ui| {
-        ui.label(format!("{images} images, accuracy before AX {accuracy:.3}"));
+        if let Some((images, accuracy)) = summary {
+            ui.label(format!("{images} images, accuracy before AX {accuracy:.3}"));
+        }
         let variant = &mut app.state.dataset.variant;
         egui::ComboBox::from_label("variant").selected_text(variant.name()).show_ui(ui, |ui| {
             for v in Variant::ALL {
@@ -32,15 +38,25 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             }
         });
     });
+    // The box plots take what the window gives, the histogram stays folded below the table.
+    let height = (ui.available_height() * 0.45).clamp(180.0, 420.0);
     egui::ScrollArea::vertical().show(ui, |ui| {
+        if demo {
+            super::demo::results(app, ui, height);
+        }
+        if summary.is_none() {
+            return;
+        }
         ui.strong("CO by method: correct (blue) vs wrong (orange); click a box to list its images");
         // Each part asks for the view afresh: a click above may have changed what it shows.
         if let Some(view) = app.views.dataset(&app.state) {
-            box_plot(app, ui, &view);
-        }
-        histogram(app, ui);
-        if let Some(view) = app.views.dataset(&app.state) {
+            box_plot(app, ui, &view, height);
             stats_table(ui, &view);
+        }
+        egui::CollapsingHeader::new("Histogram of CO").id_salt("co_hist_section").show(ui, |ui| {
+            histogram(app, ui);
+        });
+        if let Some(view) = app.views.dataset(&app.state) {
             picked_list(app, ui, &view);
         }
     });
@@ -98,27 +114,55 @@ fn box_elem(b: &BoxStat) -> BoxElem {
         .stroke(egui::Stroke::new(1.5, colour))
 }
 
-fn box_plot(app: &mut App, ui: &mut egui::Ui, view: &DatasetView) {
-    let boxes = |correct: bool| -> Vec<BoxElem> {
-        view.boxes.iter().filter(|b| b.correct == correct).map(box_elem).collect()
-    };
-    let resp = Plot::new("co_boxes")
-        .height(220.0)
-        .legend(Legend::default())
+/// CO box plots of `boxes`, `height` points high: every box whole, the method names under
+/// their boxes on the x axis. Returns the pointer's plot position when the plot was clicked.
+pub(super) fn co_boxes(
+    ui: &mut egui::Ui,
+    id: &str,
+    boxes: &[BoxStat],
+    methods: &[HeatmapSource],
+    y_axis: Option<&Axis>,
+    height: f32,
+) -> Option<PlotPoint> {
+    let names = methods.to_vec();
+    let n = methods.len();
+    let mut plot = Plot::new(id)
+        .height(height)
         .allow_scroll(false)
         .show_x(false)
-        .show(ui, |p| {
-            p.box_plot(BoxPlot::new("correct", boxes(true)).color(CORRECT));
-            p.box_plot(BoxPlot::new("wrong", boxes(false)).color(WRONG));
-            for (i, m) in view.methods.iter().enumerate() {
-                let at = PlotPoint::new(DatasetView::label_x(i), view.label_y);
-                p.text(Text::new(m.name(), at, m.name()).anchor(egui::Align2::CENTER_TOP));
-            }
-            p.pointer_coordinate()
+        .default_x_bounds(-0.75, DatasetView::label_x(n.saturating_sub(1)) + 1.25)
+        .x_grid_spacer(move |_| {
+            (0..n).map(|i| GridMark { value: DatasetView::label_x(i), step_size: 3.0 }).collect()
+        })
+        .x_axis_formatter(move |mark, _| {
+            method_at_mark(&names, mark.value)
+                .map_or_else(String::new, |m| short_name(m).to_owned())
         });
-    if resp.response.clicked()
-        && let Some(pick) = resp.inner.and_then(|pt| view.box_at(pt.x))
-    {
+    if let Some(axis) = y_axis {
+        let (marks, labels) = (axis.clone(), axis.clone());
+        plot = plot
+            .default_y_bounds(axis.min, axis.max)
+            .y_grid_spacer(move |_| {
+                let step = marks.step;
+                marks.ticks.iter().map(|&value| GridMark { value, step_size: step }).collect()
+            })
+            .y_axis_formatter(move |mark, _| labels.label(mark.value));
+    }
+    let part = |correct: bool| -> Vec<BoxElem> {
+        boxes.iter().filter(|b| b.correct == correct).map(box_elem).collect()
+    };
+    let resp = plot.show(ui, |p| {
+        p.box_plot(BoxPlot::new("correct", part(true)).color(CORRECT));
+        p.box_plot(BoxPlot::new("wrong", part(false)).color(WRONG));
+        p.pointer_coordinate()
+    });
+    if resp.response.clicked() { resp.inner } else { None }
+}
+
+fn box_plot(app: &mut App, ui: &mut egui::Ui, view: &DatasetView, height: f32) {
+    let clicked =
+        co_boxes(ui, "co_boxes", &view.boxes, &view.methods, view.y_axis.as_ref(), height);
+    if let Some(pick) = clicked.and_then(|pt| view.box_at(pt.x)) {
         app.state.dataset.method = Some(pick.method);
         app.state.dataset.pick = Some(pick);
     }
@@ -128,7 +172,7 @@ fn histogram(app: &mut App, ui: &mut egui::Ui) {
     let Some(view) = app.views.dataset(&app.state) else { return };
     let Some(shown) = view.histogram.as_ref().map(|h| h.method) else { return };
     ui.horizontal(|ui| {
-        ui.strong("Histogram of CO for");
+        ui.label("method");
         egui::ComboBox::from_label("histogram method").selected_text(shown.name()).show_ui(
             ui,
             |ui| {
@@ -150,7 +194,7 @@ fn histogram(app: &mut App, ui: &mut egui::Ui) {
             .collect()
     };
     let resp = Plot::new("co_hist")
-        .height(160.0)
+        .height(140.0)
         .legend(Legend::default())
         .allow_scroll(false)
         .show(ui, |p| {
@@ -166,7 +210,7 @@ fn histogram(app: &mut App, ui: &mut egui::Ui) {
     }
 }
 
-fn stats_table(ui: &mut egui::Ui, view: &DatasetView) {
+pub(super) fn stats_table(ui: &mut egui::Ui, view: &DatasetView) {
     ui.strong("Statistics");
     let mut headers = vec![
         "method",

@@ -5,6 +5,7 @@
 mod comparison;
 mod controls;
 mod dataset;
+mod demo;
 mod help;
 mod reading;
 mod review;

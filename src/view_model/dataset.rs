@@ -2,6 +2,7 @@
 //! histogram of one method split by correct vs wrong, and the picked images. Built once per
 //! dataset run, variant, method or pick, not every frame.
 
+use super::timeline::Axis;
 use crate::app::state::{DatasetPick, DatasetState};
 use crate::ax::{HeatmapSource, Variant};
 use crate::convert::{cell_index, to_f64};
@@ -119,8 +120,8 @@ pub struct DatasetView {
     pub methods: Vec<HeatmapSource>,
     /// The boxes: correct and wrong for every method with images of that kind.
     pub boxes: Vec<BoxStat>,
-    /// The lowest CO of any box (where method names go), if finite.
-    pub label_y: f64,
+    /// The y axis that shows every box whole, if any value is finite.
+    pub y_axis: Option<Axis>,
     /// The histogram of the chosen method (the first one by default).
     pub histogram: Option<Histogram>,
     /// Whether any group has lesion metrics.
@@ -150,12 +151,9 @@ impl DatasetView {
     }
 }
 
-/// Builds the view of `key` from the tab's state, or `None` before the first run finished.
-pub fn build(state: &DatasetState, key: DatasetKey) -> Option<DatasetView> {
-    let summary = state.summary.as_ref()?;
-    let groups: Vec<GroupStats> =
-        summary.groups.iter().filter(|g| g.variant == key.variant).cloned().collect();
-    let methods: Vec<HeatmapSource> = groups.iter().map(|g| g.method).collect();
+/// The boxes of `groups` (one variant's): correct and wrong for every method with images of
+/// that kind, method `i` at `x = 3i` (correct) and `3i + 1` (wrong).
+pub fn boxes_of(groups: &[GroupStats]) -> Vec<BoxStat> {
     let mut boxes = Vec::new();
     for correct in [true, false] {
         for (i, g) in groups.iter().enumerate() {
@@ -166,11 +164,49 @@ pub fn build(state: &DatasetState, key: DatasetKey) -> Option<DatasetView> {
             }
         }
     }
-    let label_y = groups
-        .iter()
-        .map(|g| g.correct.min.min(g.wrong.min))
-        .filter(|v| v.is_finite())
-        .fold(f64::MAX, f64::min);
+    boxes
+}
+
+/// The y axis that shows every box whole, whiskers included, with round ticks (at least
+/// three) and headroom at both ends; `None` without a finite value.
+pub fn box_axis(boxes: &[BoxStat]) -> Option<Axis> {
+    let values = || boxes.iter().flat_map(|b| [b.q.min, b.q.max]).filter(|v| v.is_finite());
+    values().next()?;
+    Some(Axis::holding(values()))
+}
+
+/// The method whose boxes sit around axis position `x` (a grid mark), if `x` is a label
+/// position ([`DatasetView::label_x`]).
+pub fn method_at_mark(methods: &[HeatmapSource], x: f64) -> Option<HeatmapSource> {
+    let i = ((x - 0.5) / BOX_STRIDE).round();
+    if !(0.0..to_f64(methods.len())).contains(&i) {
+        return None;
+    }
+    let i = cell_index(i, methods.len());
+    ((DatasetView::label_x(i) - x).abs() < 1e-6).then(|| methods.get(i).copied()).flatten()
+}
+
+/// A method's name short enough to sit under its boxes on a laptop screen.
+pub fn short_name(m: HeatmapSource) -> &'static str {
+    use crate::attribution::Method;
+    match m {
+        HeatmapSource::Gax => "GAX",
+        HeatmapSource::Method(Method::InputXGradient) => "InputXGrad",
+        HeatmapSource::Method(Method::LayerGradCam) => "GradCAM",
+        HeatmapSource::Method(Method::Deconvolution) => "Deconv",
+        HeatmapSource::Method(Method::GuidedBackprop) => "GuidedBP",
+        HeatmapSource::Method(m) => m.name(),
+    }
+}
+
+/// Builds the view of `key` from the tab's state, or `None` before the first run finished.
+pub fn build(state: &DatasetState, key: DatasetKey) -> Option<DatasetView> {
+    let summary = state.summary.as_ref()?;
+    let groups: Vec<GroupStats> =
+        summary.groups.iter().filter(|g| g.variant == key.variant).cloned().collect();
+    let methods: Vec<HeatmapSource> = groups.iter().map(|g| g.method).collect();
+    let boxes = boxes_of(&groups);
+    let y_axis = box_axis(&boxes);
     let histogram = key.method.or_else(|| methods.first().copied()).and_then(|method| {
         let values = |correct: bool| -> Vec<f64> {
             state
@@ -195,7 +231,7 @@ pub fn build(state: &DatasetState, key: DatasetKey) -> Option<DatasetView> {
         groups,
         methods,
         boxes,
-        label_y,
+        y_axis,
         histogram,
         picked,
     })
@@ -230,7 +266,7 @@ mod tests {
             all_groups: Vec::new(),
             methods: methods.clone(),
             boxes: Vec::new(),
-            label_y: 0.0,
+            y_axis: None,
             histogram: None,
             lesions: false,
             pick: None,
@@ -243,5 +279,20 @@ mod tests {
         assert_eq!(pick(4.0), Some((methods[1], false)));
         assert_eq!(pick(7.0), None);
         assert_eq!(pick(-1.0), None);
+        assert_eq!(method_at_mark(&methods, 3.5), Some(methods[1]));
+        assert_eq!((method_at_mark(&methods, 2.0), method_at_mark(&methods, 6.5)), (None, None));
+    }
+
+    #[test]
+    fn the_y_axis_holds_every_whisker() {
+        let q = |min, max| Quartiles { count: 3, q1: min, median: min, q3: max, min, max };
+        let m = HeatmapSource::Method(Method::Saliency);
+        let b = |x, q| BoxStat { x, method: m, correct: true, q };
+        let a = box_axis(&[b(0.0, q(-2.0, 8.0)), b(1.0, q(1.0, 30.0))]).expect("axis");
+        assert!(a.min < -2.0 && a.max > 30.0 && a.max < 45.0, "{a:?}");
+        assert!(a.ticks.len() >= 3);
+        let a = box_axis(&[b(0.0, q(5.0, 5.0))]).expect("one value");
+        assert!(a.min < 5.0 && a.max > 5.0);
+        assert!(box_axis(&[b(0.0, q(f64::NAN, f64::NAN))]).is_none());
     }
 }

@@ -138,10 +138,37 @@ impl ExplorerView {
     }
 }
 
+/// Heatmap values as the state keeps them, turned into f32 only where the view is built (off
+/// the UI thread while a run streams).
+#[derive(Debug, Clone)]
+enum Values {
+    /// A method's heatmap.
+    Full(Arc<Vec<f32>>),
+    /// A GAX step's heatmap, in half precision.
+    Half(crate::gax::CompactHeatmap),
+}
+
+impl Values {
+    fn into_f32(self) -> Vec<f32> {
+        match self {
+            Self::Full(v) => Arc::unwrap_or_clone(v),
+            Self::Half(c) => c.to_f32(),
+        }
+    }
+
+    fn to_f32(&self) -> Vec<f32> {
+        match self {
+            Self::Full(v) => v.to_vec(),
+            Self::Half(c) => c.to_f32(),
+        }
+    }
+}
+
 /// The change maps of a GAX step: |h[to] − h[from]|, the heatmap of the other step, and
 /// whether this is the last change of the run shown at its last step (t−1 → t).
+#[derive(Debug, Clone)]
 struct Change {
-    other: Vec<f32>,
+    other: Values,
     from: usize,
     to: usize,
     last: bool,
@@ -161,8 +188,9 @@ impl Change {
 
 /// The heatmap on show: values `[3, H, W]`, its change maps (GAX: `Some(None)` before a
 /// second step), variant, the run's max |h| and the caption.
+#[derive(Debug, Clone)]
 struct Shown {
-    heat: Vec<f32>,
+    heat: Values,
     next: Option<Option<Change>>,
     variant: Variant,
     whole_max: f32,
@@ -178,17 +206,22 @@ fn shown(state: &AppState, key: &ExplorerKey) -> Option<Shown> {
             let s = run.steps.get(t)?;
             let next = if key.has_next {
                 Some(Change {
-                    other: run.heatmaps[t + 1].to_f32(),
+                    other: Values::Half(run.heatmaps[t + 1].clone()),
                     from: t,
                     to: t + 1,
                     last: false,
                 })
             } else {
                 let before = t.checked_sub(1).and_then(|p| run.heatmaps.get(p));
-                before.map(|b| Change { other: b.to_f32(), from: t - 1, to: t, last: true })
+                before.map(|b| Change {
+                    other: Values::Half(b.clone()),
+                    from: t - 1,
+                    to: t,
+                    last: true,
+                })
             };
             Some(Shown {
-                heat: run.heatmaps.get(t)?.to_f32(),
+                heat: Values::Half(run.heatmaps.get(t)?.clone()),
                 next: Some(next),
                 variant: run.config.variant,
                 whole_max: run.steps.iter().fold(0.0_f32, |m, s| m.max(s.abs_max)),
@@ -202,7 +235,7 @@ fn shown(state: &AppState, key: &ExplorerKey) -> Option<Shown> {
         HeatmapSource::Method(m) => {
             let a = e.attributions.get(&m)?;
             Some(Shown {
-                heat: a.heatmap.to_vec(),
+                heat: Values::Full(Arc::clone(&a.heatmap)),
                 next: None,
                 variant: Variant::Sum,
                 whole_max: 1.0,
@@ -224,13 +257,47 @@ fn panel(
 
 /// Builds the view of `key` from `state`.
 pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
+    prepare(state, key).map(Prepared::build)
+}
+
+/// What a build of the view needs, taken from the state (cheap: shared pixels, half-precision
+/// heatmaps); [`Prepared::build`] does the pixel work anywhere, another thread included.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    key: ExplorerKey,
+    image: Arc<crate::io::image::Image>,
+    shown: Option<Shown>,
+}
+
+/// The inputs of the view of `key`, or `None` when its image is gone.
+pub fn prepare(state: &AppState, key: ExplorerKey) -> Option<Prepared> {
     let e = state.images.get(key.image)?;
-    let (h, w) = (e.image.height, e.image.width);
+    Some(Prepared { key, image: Arc::clone(&e.image), shown: shown(state, &key) })
+}
+
+impl Prepared {
+    /// What it shows.
+    pub fn key(&self) -> ExplorerKey {
+        self.key
+    }
+
+    /// The view: colour mapping and the planes behind every panel.
+    pub fn build(self) -> ExplorerView {
+        build_view(self.key, &self.image, self.shown)
+    }
+}
+
+fn build_view(
+    key: ExplorerKey,
+    img: &crate::io::image::Image,
+    shown: Option<Shown>,
+) -> ExplorerView {
+    let (h, w) = (img.height, img.width);
     let n = h * w;
-    let image = &e.image.data;
+    let image = &img.data;
     let image_panel = || panel("image", "image", image[..n].to_vec(), colormap::rgb(image, w, h));
-    let Some(s) = shown(state, &key) else {
-        let view = ExplorerView {
+    let Some(s) = shown else {
+        return ExplorerView {
             key,
             revision: 0,
             width: w,
@@ -242,9 +309,8 @@ pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
             caption: String::new(),
             layer: None,
         };
-        return Some(view);
     };
-    let heat = &s.heat;
+    let heat = &s.heat.into_f32();
     let abs_max = abs_max(heat);
     let scale = match key.scale {
         ScaleMode::Fixed => 1.0,
@@ -269,7 +335,8 @@ pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
         format!("model input ({})", if s.variant == Variant::Sum { "x+h" } else { "x*h" });
     panels.push(panel(input_title, "model input", xp[..n].to_vec(), colormap::rgb(&xp, w, h)));
     if let Some(next) = s.next {
-        let change = next.as_ref().map_or_else(|| vec![0.0; 3 * n], |c| abs_change(heat, &c.other));
+        let change =
+            next.as_ref().map_or_else(|| vec![0.0; 3 * n], |c| abs_change(heat, &c.other.to_f32()));
         for (k, (c, name)) in
             [("R", "change R"), ("G", "change G"), ("B", "change B")].into_iter().enumerate()
         {
@@ -282,7 +349,7 @@ pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
             panels.push(panel(title, name, v, img));
         }
     }
-    Some(ExplorerView {
+    ExplorerView {
         key,
         revision: 0,
         width: w,
@@ -293,5 +360,5 @@ pub fn build(state: &AppState, key: ExplorerKey) -> Option<ExplorerView> {
         abs_max,
         caption: s.caption,
         layer: Some(Arc::new(layer)),
-    })
+    }
 }

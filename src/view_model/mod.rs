@@ -3,7 +3,9 @@
 //! draw. Pixel maths, colour mapping, binning and pick geometry live here and are unit-tested;
 //! no egui widget and no tensor appears.
 
+mod builder;
 pub mod dataset;
+pub mod demo;
 pub mod explorer;
 pub mod layout;
 pub mod model_input;
@@ -16,6 +18,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 pub use dataset::DatasetView;
+pub use demo::DemoView;
 pub use explorer::ExplorerView;
 pub use model_input::ModelInputView;
 pub use tiles::{Thumb, Tile};
@@ -31,18 +34,29 @@ const STREAM_REBUILD: Duration = Duration::from_millis(50);
 /// The comparison tiles last built: the image, their key, the tiles and when they were built.
 type CachedTiles = (usize, Vec<u64>, Rc<Vec<Tile>>, Instant);
 
+/// While a build runs off the UI thread, the UI looks for it this often.
+const BUILD_POLL: Duration = Duration::from_millis(4);
+
 /// The cached view models.
 #[derive(Default)]
 pub struct ViewModels {
     explorer: Option<(Rc<ExplorerView>, Instant)>,
     /// Central views built so far (each build's revision).
     builds: u64,
+    /// The thread that builds the central view while a run streams (started on first use).
+    builder: Option<builder::Builder>,
+    /// Build on the UI thread even while a run streams (for comparisons).
+    in_place: bool,
+    /// Bumped by every build on the UI thread: a build from the thread asked for before it is
+    /// stale.
+    generation: u64,
     comparison: Option<CachedTiles>,
     /// Comparison tiles built so far (each tile's content id).
     tiles_built: u64,
     thumbs: Rc<Vec<Thumb>>,
     curves: Option<Rc<Curves>>,
     dataset: Option<Rc<DatasetView>>,
+    demo: Option<Rc<DemoView>>,
     dicom: Option<(Rc<DicomView>, u64)>,
     model_input: Option<(ModelInputKey, Rc<ModelInputView>)>,
 }
@@ -59,28 +73,86 @@ impl std::fmt::Debug for ViewModels {
 
 impl ViewModels {
     /// The central view of `state` at time `now`, rebuilt if what it shows changed, and how
-    /// soon to look again when a rebuild was put off (streaming).
+    /// soon to look again when a rebuild was put off or runs off the UI thread (streaming).
     pub fn explorer(
         &mut self,
         state: &AppState,
         now: Instant,
     ) -> (Option<Rc<ExplorerView>>, Option<Duration>) {
         let Some(key) = explorer::ExplorerKey::of(state) else { return (None, None) };
+        self.take_built();
+        let busy = self.builder.as_ref().is_some_and(builder::Builder::busy);
         if let Some((view, built)) = &self.explorer {
+            let view = Rc::clone(view);
             if view.key == key {
-                return (Some(Rc::clone(view)), None);
+                return (Some(view), busy.then_some(BUILD_POLL));
             }
+            // While a run streams and the view follows it, the thread builds the newest step
+            // at most every 50 ms and the UI shows the last finished build meanwhile.
             let streaming = state.gax_running() && state.timeline.follow;
             let age = now.saturating_duration_since(*built);
-            if streaming && view.key.same_image(&key) && age < STREAM_REBUILD {
-                return (Some(Rc::clone(view)), Some(STREAM_REBUILD - age));
+            if streaming && view.key.same_image(&key) {
+                if busy {
+                    return (Some(view), Some(BUILD_POLL));
+                }
+                if age < STREAM_REBUILD {
+                    return (Some(view), Some(STREAM_REBUILD - age));
+                }
+                if !self.in_place && self.build_elsewhere(state, key, now) {
+                    return (Some(view), Some(BUILD_POLL));
+                }
             }
         }
+        self.generation += 1;
         self.builds += 1;
         let revision = self.builds;
         let view = explorer::build(state, key).map(|v| Rc::new(ExplorerView { revision, ..v }));
         self.explorer = view.as_ref().map(|v| (Rc::clone(v), now));
         (view, None)
+    }
+
+    /// Builds the central view on the UI thread even while a run streams (true), as before the
+    /// build thread existed, or off it (false, the default): for measuring the difference.
+    pub fn build_in_place(&mut self, in_place: bool) {
+        self.in_place = in_place;
+    }
+
+    /// Hands the build of `key` to the build thread; false when there is no thread.
+    fn build_elsewhere(
+        &mut self,
+        state: &AppState,
+        key: explorer::ExplorerKey,
+        now: Instant,
+    ) -> bool {
+        let Some(prepared) = explorer::prepare(state, key) else { return false };
+        if self.builder.is_none() {
+            self.builder = builder::Builder::spawn();
+        }
+        let Some(b) = self.builder.as_mut() else { return false };
+        if !b.submit(self.generation, prepared) {
+            self.builder = None;
+            return false;
+        }
+        // The next build is due 50 ms after this one was asked for.
+        if let Some((_, built)) = self.explorer.as_mut() {
+            *built = now;
+        }
+        true
+    }
+
+    /// Takes a view the build thread finished, unless a build on the UI thread made it stale.
+    fn take_built(&mut self) {
+        let Some((generation, view)) = self.builder.as_mut().and_then(builder::Builder::poll)
+        else {
+            return;
+        };
+        if generation != self.generation {
+            return;
+        }
+        self.builds += 1;
+        let view = Rc::new(ExplorerView { revision: self.builds, ..view });
+        let built = self.explorer.as_ref().map_or_else(Instant::now, |(_, b)| *b);
+        self.explorer = Some((view, built));
     }
 
     /// The last built central view (what the panels show now).
@@ -186,5 +258,96 @@ impl ViewModels {
         }
         self.dataset = dataset::build(&state.dataset, key).map(Rc::new);
         self.dataset.clone()
+    }
+
+    /// The demo's results in the dataset tab's variant.
+    pub fn demo(&mut self, state: &AppState) -> Rc<DemoView> {
+        let key = (state.demo.revision, state.dataset.variant);
+        match &self.demo {
+            Some(v) if v.key == key => Rc::clone(v),
+            _ => Rc::clone(self.demo.insert(Rc::new(demo::build(&state.demo, key.1)))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::app::state::ImageEntry;
+    use crate::gax::compact::CompactHeatmap;
+    use crate::gax::{GaxConfig, GaxStep};
+    use crate::io::image::Image;
+    use crate::io::runfile::{ModelIdentity, RunRecord};
+    use crate::worker::JobId;
+
+    /// A streaming 2×1 run of `steps` steps, the timeline following it.
+    fn streaming(steps: usize) -> AppState {
+        let image = Image { width: 2, height: 1, data: vec![0.5; 6] };
+        let mut e = ImageEntry::new("x.png".into(), Arc::new(image.clone()), 1);
+        let mut run =
+            RunRecord::new(GaxConfig::default(), image, "x".into(), 0, ModelIdentity::default());
+        for step in 0..steps {
+            let v = 0.1 * crate::convert::to_f32(step + 1);
+            run.push(GaxStep {
+                image: 0,
+                step,
+                co: v,
+                loss: 0.0,
+                similarity: 0.0,
+                abs_max: v,
+                predicted: 0,
+                top: Vec::new(),
+                heatmap: CompactHeatmap::from_f32(1, 2, &[v, 0.0, 0.0, 0.0, 0.0, 0.0]),
+            });
+        }
+        e.run = Some(run);
+        e.run_id = 2;
+        let mut s = AppState { images: vec![e], current: Some(0), ..AppState::default() };
+        s.gax_job = Some(JobId(1));
+        s.timeline.follow = true;
+        s
+    }
+
+    #[test]
+    fn a_streaming_run_is_built_off_the_ui_thread_and_shown_when_ready() {
+        let mut views = ViewModels::default();
+        let mut state = streaming(3);
+        let t0 = Instant::now();
+        let (first, again) = views.explorer(&state, t0);
+        let first = first.expect("view");
+        assert!(first.caption.starts_with("GAX step 0") && again.is_none(), "built in place");
+        state.timeline.selected = 2;
+        // Within 50 ms of the last build the view waits; after it, the thread builds.
+        let (v, again) = views.explorer(&state, t0 + Duration::from_millis(10));
+        assert!(Rc::ptr_eq(&v.expect("view"), &first) && again == Some(Duration::from_millis(40)));
+        let later = t0 + STREAM_REBUILD;
+        let (v, again) = views.explorer(&state, later);
+        assert!(Rc::ptr_eq(&v.expect("view"), &first) && again == Some(BUILD_POLL));
+        let end = Instant::now() + Duration::from_secs(10);
+        let shown = loop {
+            let (v, _) = views.explorer(&state, later);
+            let v = v.expect("view");
+            if !Rc::ptr_eq(&v, &first) {
+                break v;
+            }
+            assert!(Instant::now() < end, "the build thread never answered");
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        assert!(shown.caption.starts_with("GAX step 2"), "{}", shown.caption);
+        assert!(shown.revision > first.revision);
+        // A build asked for while streaming is dropped once a build in place made it stale.
+        state.timeline.selected = 1;
+        let (_, again) = views.explorer(&state, later + STREAM_REBUILD);
+        assert_eq!(again, Some(BUILD_POLL));
+        state.gax_job = None;
+        state.timeline.selected = 0;
+        let (now, _) = views.explorer(&state, later + STREAM_REBUILD);
+        let now = now.expect("view");
+        assert!(now.caption.starts_with("GAX step 0"));
+        std::thread::sleep(Duration::from_millis(200));
+        let (after, _) = views.explorer(&state, later + STREAM_REBUILD);
+        assert!(Rc::ptr_eq(&after.expect("view"), &now), "the stale build is not shown");
     }
 }

@@ -1,6 +1,7 @@
 //! The background worker: one thread that owns every tch object and talks to the UI through a
 //! typed protocol over crossbeam channels.
 
+pub mod demo;
 mod files;
 pub mod handle;
 pub mod protocol;

@@ -102,6 +102,17 @@ pub enum Command {
         /// GAX steps per image and variant (0: no GAX rows).
         gax_steps: usize,
     },
+    /// Sent by the dataset tab's "Demo data": writes seeded phantoms into a fresh folder under
+    /// `root` (or reuses the demo folder an earlier run wrote there), then scores it with each
+    /// of `models` in turn, loaded on the worker beside (not instead of) the user's model.
+    /// Answered by [`Event::DemoProgress`], one [`Event::DemoModelDone`] per model, then
+    /// [`Event::Finished`].
+    RunDemo {
+        /// The job.
+        job: JobId,
+        /// What to generate and score.
+        spec: super::demo::DemoSpec,
+    },
     /// Sent when a review folder opens (or the model or CO method changes); answered by one
     /// [`Event::CaseScored`] per file, then [`Event::Finished`].
     ScoreFiles {
@@ -132,6 +143,7 @@ impl Command {
             | Self::Attribute { job, .. }
             | Self::StartGax { job, .. }
             | Self::RunDataset { job, .. }
+            | Self::RunDemo { job, .. }
             | Self::ScoreFiles { job, .. }
             | Self::Cancel { job } => *job,
             Self::Shutdown => JobId(0),
@@ -250,6 +262,20 @@ pub enum Event {
         /// Statistics.
         summary: crate::dataset::Summary,
     },
+    /// Where the demo is: generating phantoms, or scoring with one of its models.
+    DemoProgress {
+        /// The job.
+        job: JobId,
+        /// The stage.
+        stage: super::demo::DemoStage,
+    },
+    /// One demo model has scored the whole demo folder.
+    DemoModelDone {
+        /// The job.
+        job: JobId,
+        /// Which model (its index in [`super::demo::DemoSpec::models`]) and its statistics.
+        result: Box<super::demo::DemoResult>,
+    },
     /// One review case scored (or why it could not be).
     CaseScored {
         /// The job.
@@ -295,6 +321,8 @@ impl Event {
             | Self::GaxFinished { job, .. }
             | Self::DatasetProgress { job, .. }
             | Self::DatasetDone { job, .. }
+            | Self::DemoProgress { job, .. }
+            | Self::DemoModelDone { job, .. }
             | Self::CaseScored { job, .. }
             | Self::OutOfMemory { job, .. }
             | Self::Finished { job }

@@ -150,6 +150,11 @@ impl Worker<'_> {
                     crate::dataset::run_with_rows(model, &dir, &opts, &mut progress, &cancel)?;
                 self.emit(Event::DatasetDone { job, rows, summary });
             }
+            Command::RunDemo { job, spec } => {
+                let cancelled = self.cancelled;
+                let cancel = || job.0 <= cancelled.load(Ordering::Relaxed);
+                super::demo::run(job, &spec, &|ev| self.emit(ev), &cancel)?;
+            }
             Command::ScoreFiles { job, files, co_method } => {
                 let model = self.model()?;
                 for (index, path) in files {
