@@ -28,6 +28,7 @@ mod ui;
 mod ui_demo;
 mod ui_dicom;
 mod ui_io;
+mod ui_faults;
 mod ui_review;
 mod util;
 mod worker;

@@ -46,6 +46,8 @@ pub struct Startup {
     pub runs: Vec<std::path::PathBuf>,
     /// Start GAX on the first image as soon as its prediction is ready.
     pub auto_gax: bool,
+    /// Faults the worker injects (for the tests); `None`: those of `HEATMAP_EXPLORER_FAULT`.
+    pub faults: Option<crate::io::fault::Faults>,
 }
 
 /// The explorer.
@@ -87,7 +89,8 @@ impl App {
         storage: Option<&dyn eframe::Storage>,
     ) -> Result<Self> {
         let waker_ctx = ctx.clone();
-        let worker = WorkerHandle::spawn(Arc::new(move || waker_ctx.request_repaint()))?;
+        let waker: crate::worker::handle::Waker = Arc::new(move || waker_ctx.request_repaint());
+        let worker = WorkerHandle::spawn_with_faults(waker, startup.faults)?;
         let mut state = AppState {
             device_choice: startup.device,
             opacity: 0.5,

@@ -115,6 +115,9 @@ pub struct Status {
     pub text: String,
     /// Whether it reports an error. An error stays until dismissed.
     pub error: bool,
+    /// Whether it is a warning (a job went on, but not as asked: e.g. on the CPU after the GPU
+    /// ran out of memory). A warning stays until dismissed too, unless an error replaces it.
+    pub warning: bool,
     /// The latest information that arrived while an error was on show, shown once it is
     /// dismissed.
     pub later: Option<String>,
@@ -304,25 +307,35 @@ impl AppState {
         self.gax_job.is_some()
     }
 
-    /// Sets an informational status; while an error is on show it waits behind it.
+    /// Sets an informational status; while an error or warning is on show it waits behind it.
     pub fn info(&mut self, text: impl Into<String>) {
+        if self.status.error || self.status.warning {
+            self.status.later = Some(text.into());
+        } else {
+            self.status = Status { text: text.into(), ..Status::default() };
+        }
+    }
+
+    /// Sets a warning status, which stays until [`Self::dismiss_error`] (an error on show stays
+    /// in front of it).
+    pub fn warn(&mut self, text: impl Into<String>) {
         if self.status.error {
             self.status.later = Some(text.into());
         } else {
-            self.status = Status { text: text.into(), error: false, later: None };
+            self.status = Status { text: text.into(), warning: true, ..Status::default() };
         }
     }
 
     /// Sets an error status, which stays until [`Self::dismiss_error`].
     pub fn error(&mut self, text: impl Into<String>) {
-        self.status = Status { text: text.into(), error: true, later: None };
+        self.status = Status { text: text.into(), error: true, ..Status::default() };
     }
 
-    /// Dismisses the error on show, showing the information that came after it.
+    /// Dismisses the error or warning on show, showing the information that came after it.
     pub fn dismiss_error(&mut self) {
-        if self.status.error {
+        if self.status.error || self.status.warning {
             let text = self.status.later.take().unwrap_or_default();
-            self.status = Status { text, error: false, later: None };
+            self.status = Status { text, ..Status::default() };
         }
     }
 

@@ -82,6 +82,13 @@ impl RunRecord {
         self.heatmaps.push(s.heatmap.into_three_channels());
     }
 
+    /// Drops the steps streamed so far: the run restarts from step 0 (on another device).
+    pub fn restart(&mut self) {
+        self.steps.clear();
+        self.heatmaps.clear();
+        self.stop = None;
+    }
+
     /// Writes the run to `path` atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
         super::write_atomic(path, &self.to_bytes()?)

@@ -1,5 +1,6 @@
-//! The status line: the last message (errors in red, until dismissed), the device in use, and
-//! a spinner (with a cancel button for file tasks) while work runs in the background.
+//! The status line: the last message (errors in red and warnings in yellow, until dismissed),
+//! the device in use, and a spinner (with a cancel button for file tasks) while work runs in the
+//! background.
 
 use crate::app::App;
 
@@ -7,14 +8,16 @@ use crate::app::App;
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         let s = &app.state.status;
-        let error = s.error;
-        let text = if error {
+        let sticky = s.error || s.warning;
+        let text = if s.error {
             egui::RichText::new(format!("error: {}", s.text)).color(ui.visuals().error_fg_color)
+        } else if s.warning {
+            egui::RichText::new(format!("warning: {}", s.text)).color(ui.visuals().warn_fg_color)
         } else {
             egui::RichText::new(&s.text)
         };
         ui.label(text);
-        if error && ui.small_button("Dismiss").on_hover_text("Hide this error").clicked() {
+        if sticky && ui.small_button("Dismiss").on_hover_text("Hide this message").clicked() {
             app.state.dismiss_error();
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
