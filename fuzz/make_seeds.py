@@ -5,7 +5,8 @@
 Sources, all local (no network): tests/data/bad (hand-made bad files), the shipped models'
 cards, the small PNG/TIFF/BMP/DICOM files that `make reference` writes under REFERENCE_DIR
 (default $HEATMAP_REFERENCE_DIR or target/reference; skipped when absent), a few tiny images
-encoded here with Pillow, and valid run files written by hand in the safetensors layout.
+encoded here with Pillow, valid run files written by hand in the safetensors layout, and valid
+review states (tests/data/bad holds the bad ones).
 Each seed is named by its source; rerunning replaces the seeds this script made and keeps any
 the fuzzer added.
 """
@@ -37,11 +38,13 @@ def put(target, name, data):
         f.write(data)
 
 
-def copy_small(target, folder, suffixes, limit=MAX_SEED, prefix=""):
+def copy_small(target, folder, suffixes, limit=MAX_SEED, prefix="", exclude=()):
     if not os.path.isdir(folder):
         return
     for name in sorted(os.listdir(folder)):
         path = os.path.join(folder, name)
+        if exclude and name.lower().endswith(exclude):
+            continue
         if os.path.isfile(path) and name.lower().endswith(suffixes) and os.path.getsize(path) <= limit:
             shutil.copyfile(path, os.path.join(target_dir(target), "seed_" + prefix + name))
 
@@ -141,7 +144,7 @@ def main():
 
     deflated_dicom(os.path.join(ref, "dicom", "mono2_u12_rescale_2win.dcm"))
 
-    copy_small("read_card", BAD, (".json",), prefix="bad_")
+    copy_small("read_card", BAD, (".json",), prefix="bad_", exclude=(".review.json",))
     copy_small("read_card", os.path.join(ROOT, "models"), (".json",), prefix="model_")
     put("read_card", "minimal.json", b'{"arch": "squeezenet1_1", "classes": 2, "weights": "w.safetensors"}')
     put("read_card", "full.json", json.dumps({
@@ -156,6 +159,23 @@ def main():
     put("read_runfile", "run_1x1x1.run", run_file(1, 1, 1, stop=None, target_co=None))
     put("read_runfile", "run_3x2x5.run", run_file(3, 2, 5, stop="target_reached"))
     put("read_runfile", "run_0x3x3.run", run_file(0, 3, 3, stop="cancelled"))
+
+    copy_small("read_review", BAD, (".review.json",), prefix="bad_")
+    put("read_review", "empty.json", b'{"version": 1, "cases": {}}')
+    put("read_review", "full.json", json.dumps({
+        "version": 1,
+        "cases": {
+            "NORMAL/normal_1.png": {"status": "reviewed", "flag": False, "note": "",
+                                    "reviewed_at": "2026-12-04T12:10:45Z"},
+            "PNEUMONIA/a b/1.dcm": {"status": "unread", "flag": True,
+                                    "note": "left apex, \"faint\"\nsee prior \u00e9\u4e2d\ud83d\ude00",
+                                    "reviewed_at": None},
+            "x.tiff": {"status": "reviewed", "flag": True, "note": "\t", "reviewed_at": "2000-02-29T23:59:60Z"},
+        },
+        "current": "PNEUMONIA/a b/1.dcm",
+    }, indent=2).encode())
+    put("read_review", "compact.json",
+        b'{"version":1,"cases":{"a.png":{"status":"unread","flag":false,"note":"n","reviewed_at":null}},"current":null}')
 
     total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(CORPUS) for f in fs)
     print(f"{CORPUS}: {total} bytes")

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for FUZZ_SECONDS (default 45) from the committed corpus fuzz/corpus/,
+# Runs every fuzz target for FUZZ_SECONDS (default 60) from the committed corpus fuzz/corpus/,
 # installing cargo-fuzz 0.13.1 when absent. Exits non-zero on any crash, timeout or OOM; the
 # input that failed is left under fuzz/artifacts/<target>/. New inputs the fuzzer finds go to a
 # scratch folder, so the committed corpus is not changed. Called by .ci/run after `make test`.
 set -euo pipefail
 cd "$(dirname "$0")"
-seconds=${FUZZ_SECONDS:-45}
-targets=(decode_raster decode_dicom read_card read_runfile)
+seconds=${FUZZ_SECONDS:-60}
+targets=(decode_raster decode_dicom read_card read_runfile read_review)
 
 if ! cargo fuzz --version 2>/dev/null | grep -q ' 0\.13\.1$'; then
   cargo install cargo-fuzz --version 0.13.1 --locked

@@ -65,6 +65,10 @@ pub enum Error {
         /// What went wrong in it.
         source: Box<Error>,
     },
+    /// Out of memory, injected by the tests' fault hook (`crate::io::fault`): stands for a GPU
+    /// running out of memory, on whatever device the job runs.
+    #[error("out of memory (injected by {var} at {0})", var = crate::io::FAULT_VAR)]
+    InjectedOutOfMemory(String),
     /// The worker thread has gone away.
     #[error("the worker thread has stopped")]
     WorkerGone,
@@ -92,6 +96,7 @@ impl Error {
                 let m = e.to_string();
                 m.contains("out of memory") || m.contains("not enough memory")
             }
+            Self::InjectedOutOfMemory(_) => true,
             Self::InCard { source, .. } => source.is_out_of_memory(),
             _ => false,
         }

@@ -1,50 +1,16 @@
 //! The review queue of a folder of studies as plain data: each case's reading marks (status,
 //! flag, note, when it was reviewed) and the model's scores, the orderings, the state saved
 //! beside the folder as `<folder>.review.json` (written atomically after every change, so a
-//! crash loses at most the note being typed) and the CSV export. Nothing here holds or writes
+//! crash loses at most the note being typed; its types and parsing are `hx_formats::review`,
+//! fuzzed without libtorch) and the CSV export. Nothing here holds or writes
 //! an identifier from a DICOM header: cases are named by their path inside the folder.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+pub use hx_formats::review::{CaseStatus, Marks, ReviewError, Saved};
 
 use crate::error::{Error, Result};
 use crate::worker::ClassScore;
-
-/// Where a case stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CaseStatus {
-    /// Not read yet.
-    #[default]
-    Unread,
-    /// Read and marked reviewed.
-    Reviewed,
-}
-
-impl CaseStatus {
-    /// The word used in lists and the CSV.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Unread => "unread",
-            Self::Reviewed => "reviewed",
-        }
-    }
-}
-
-/// What the reader recorded on a case (saved).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Marks {
-    /// Unread or reviewed.
-    pub status: CaseStatus,
-    /// Flagged for attention.
-    pub flag: bool,
-    /// The reader's note.
-    pub note: String,
-    /// When it was marked reviewed, UTC, `YYYY-MM-DDTHH:MM:SSZ`.
-    pub reviewed_at: Option<String>,
-}
 
 /// The model's view of a case (computed in the background, not saved).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -114,17 +80,6 @@ pub fn ordered(cases: &[Case], order: Order) -> Vec<usize> {
     idx
 }
 
-/// The saved state of a review: marks by case path, and where the reader was.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Saved {
-    /// Format version (1).
-    pub version: u32,
-    /// Marks by case path.
-    pub cases: BTreeMap<String, Marks>,
-    /// The case on show when last saved.
-    pub current: Option<String>,
-}
-
 /// Where the review of `folder` is saved: `<folder>.review.json` beside it.
 pub fn state_path(folder: &Path) -> PathBuf {
     let name = folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -135,11 +90,8 @@ pub fn state_path(folder: &Path) -> PathBuf {
 pub fn load(folder: &Path) -> Result<Saved> {
     let p = state_path(folder);
     match std::fs::read(&p) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| Error::invalid(format!("{}: not a review file: {e}", p.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Ok(Saved { version: 1, ..Saved::default() })
-        }
+        Ok(bytes) => Saved::parse(&bytes).map_err(|e| Error::format(&p, e.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Saved::empty()),
         Err(e) => Err(Error::io(&p, e)),
     }
 }
@@ -147,7 +99,7 @@ pub fn load(folder: &Path) -> Result<Saved> {
 /// The saved form of `cases` with `current` on show.
 pub fn saved(cases: &[Case], current: Option<&Case>) -> Saved {
     Saved {
-        version: 1,
+        version: hx_formats::review::VERSION,
         cases: cases
             .iter()
             .filter(|c| c.marks != Marks::default())
@@ -159,9 +111,9 @@ pub fn saved(cases: &[Case], current: Option<&Case>) -> Saved {
 
 /// Writes `state` for `folder` atomically (temporary file, sync, rename).
 pub fn save(folder: &Path, state: &Saved) -> Result<()> {
-    let bytes = serde_json::to_vec_pretty(state)
-        .map_err(|e| Error::invalid(format!("review state: {e}")))?;
-    crate::io::write_atomic(&state_path(folder), &bytes)
+    let path = state_path(folder);
+    let bytes = state.to_json().map_err(|e| Error::format(&path, e.to_string()))?;
+    crate::io::write_atomic(&path, &bytes)
 }
 
 /// The cases of `folder`: every image and DICOM file under it, by path, with their saved marks.

@@ -190,6 +190,20 @@ fn gax_run_file_round_trip() {
 }
 
 #[test]
+fn a_panic_exits_1_with_one_line_not_101() {
+    // The `panic` hook panics as a bug would, at the start of every command.
+    let out =
+        bin().arg("info").env(heatmap_explorer::io::FAULT_VAR, "panic").output().expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: internal failure (a bug, please report it): injected by"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+}
+
+#[test]
 fn a_save_killed_before_its_rename_leaves_the_old_file_intact() {
     let dir = temp_dir("killsave");
     let img = random_png(dir.path(), "k.png", 64, 3);

@@ -27,6 +27,8 @@ mod train;
 mod ui;
 mod ui_demo;
 mod ui_dicom;
+mod ui_faults;
+mod ui_io;
 mod ui_radiology;
 mod ui_review;
 mod util;

@@ -109,7 +109,7 @@ fn review_marks_survive_dropping_the_app_and_export_without_identifiers() {
     let mut h = harness();
     h.state_mut().state.tab = Tab::Review;
     h.state_mut().open_review(folder.clone());
-    h.run_steps(2);
+    step_until(&mut h, "the folder opened off the UI thread", |a| !a.review_opening());
     let r = &h.state().state.review;
     assert_eq!(r.current, Some(1), "the reader is back where they stopped");
     assert_eq!(r.cases[0].marks, c0);
@@ -246,7 +246,7 @@ fn a_failed_review_save_stays_in_the_status_line_until_dismissed() {
     let mut h = laptop();
     h.state_mut().state.tab = Tab::Review;
     h.state_mut().open_review(folder.clone());
-    h.run_steps(2);
+    step_until(&mut h, "the folder opened off the UI thread", |a| !a.review_opening());
     // Once open, the state file's place is taken by a folder: the atomic rename onto it fails.
     std::fs::create_dir_all(dir.path().join("studies.review.json")).expect("mkdir");
     h.key_press(egui::Key::J);

@@ -1,14 +1,19 @@
-//! The worker thread: protocol, cancel within one step, shutdown on drop.
+//! The worker thread: protocol, cancel within one step, shutdown on drop, out-of-memory
+//! recovery (batch split, CPU fallback) through injected faults.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use heatmap_explorer::attribution::Method;
 use heatmap_explorer::gax::GaxConfig;
+use heatmap_explorer::io::fault::Faults;
 use heatmap_explorer::io::image::Image;
 use heatmap_explorer::model::{Arch, ModelSource, Normalize};
 use heatmap_explorer::runtime::DeviceChoice;
-use heatmap_explorer::worker::{Command, Event, WorkerHandle};
+use heatmap_explorer::worker::{Command, Event, JobId, Recovery, WorkerHandle};
+
+use crate::util::{random_png, temp_dir};
 
 fn spawn() -> (WorkerHandle, Arc<AtomicUsize>) {
     let wakes = Arc::new(AtomicUsize::new(0));
@@ -225,4 +230,175 @@ fn a_one_channel_multilabel_model_runs_methods_and_gax_through_the_worker() {
         }
     }
     assert_eq!(steps, 3);
+}
+
+/// A worker whose out-of-memory faults are injected (on the CPU they stand for a GPU's).
+fn spawn_faulty(faults: Faults) -> WorkerHandle {
+    WorkerHandle::spawn_with_faults(Arc::new(|| {}), Some(faults)).expect("spawn")
+}
+
+/// Every event of `job` up to its last (`GaxFinished`, `Finished`, `DatasetDone`); a failure
+/// fails the test.
+fn job_events(h: &WorkerHandle, job: JobId) -> Vec<Event> {
+    let mut out = Vec::new();
+    loop {
+        let ev = h.recv_timeout(Duration::from_secs(120)).expect("an event within 120 s");
+        assert_eq!(ev.job(), job, "{ev:?}");
+        let last = matches!(
+            ev,
+            Event::GaxFinished { .. } | Event::Finished { .. } | Event::DatasetDone { .. }
+        );
+        assert!(!matches!(ev, Event::Failed { .. }), "{ev:?}");
+        out.push(ev);
+        if last {
+            return out;
+        }
+    }
+}
+
+/// The CPU fallback's event, if it is the `at`-th event: its message.
+fn cpu_fallback(events: &[Event], at: usize) -> &str {
+    match events.get(at) {
+        Some(Event::OutOfMemory { recovery: Recovery::Cpu { device }, message, .. }) => {
+            assert!(device.starts_with("cpu"), "{device}");
+            assert!(message.contains("injected") && message.contains("restarted"), "{message}");
+            message
+        }
+        other => panic!("expected the CPU fallback as event {at}, got {other:?}"),
+    }
+}
+
+/// (step, CO, loss, heatmap) of the GAX steps among `events`.
+fn gax_steps(events: &[Event]) -> Vec<(usize, f32, f32, Vec<f32>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::GaxStep { step, .. } => {
+                Some((step.step, step.co, step.loss, step.heatmap.to_f32()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn gax_methods_and_scoring_out_of_memory_restart_on_the_cpu_with_a_clean_runs_numbers() {
+    let faults = Faults { oom_gax_step: Some(2), oom_attribute: true, ..Faults::default() };
+    let dir = temp_dir("worker-oom-cases");
+    let files: Vec<(usize, std::path::PathBuf)> =
+        (0..2).map(|i| (i, random_png(dir.path(), &format!("{i}.png"), 64, i as u64))).collect();
+    let (mut clean, _) = spawn();
+    let mut faulty = spawn_faulty(faults);
+    let mut results = Vec::new();
+    for h in [&mut clean, &mut faulty] {
+        load_small(h);
+        let job = h.next_job();
+        let config = GaxConfig { max_steps: 4, target_co: f64::INFINITY, ..GaxConfig::default() };
+        h.send(Command::StartGax { job, images: vec![image()], labels: vec![0], config })
+            .expect("send");
+        let gax = job_events(h, job);
+        let job = h.next_job();
+        let methods = vec![Method::Saliency, Method::InputXGradient];
+        let (target, label, options) = (Some(1), Some(1), Default::default());
+        h.send(Command::Attribute { job, image: image(), methods, target, label, options })
+            .expect("send");
+        let attributions = job_events(h, job);
+        // Review scoring with a CO method runs an attribution per file.
+        let job = h.next_job();
+        let (files, co_method) = (files.clone(), Some(Method::Saliency));
+        h.send(Command::ScoreFiles { job, files, co_method }).expect("send");
+        results.push((gax, attributions, job_events(h, job)));
+    }
+    let [(gax, methods, cases), (faulty_gax, faulty_methods, faulty_cases)] = &results[..] else {
+        unreachable!()
+    };
+    // GAX: steps 0 and 1, the fallback at step 2, then the whole run again on the CPU.
+    let clean_steps = gax_steps(gax);
+    assert_eq!(clean_steps.len(), 5);
+    let streamed = gax_steps(faulty_gax);
+    assert_eq!(streamed.iter().map(|s| s.0).collect::<Vec<_>>(), [0, 1, 0, 1, 2, 3, 4]);
+    cpu_fallback(faulty_gax, 2);
+    assert_eq!(streamed[..2], clean_steps[..2], "the steps before the fault");
+    assert_eq!(streamed[2..], clean_steps[..], "the restarted run is the clean run");
+    let outcome = |evs: &[Event]| match evs.last() {
+        Some(Event::GaxFinished { outcome, .. }) => outcome.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(outcome(faulty_gax), outcome(gax));
+    // Methods: the fallback first, then each method as in the clean run.
+    let message = cpu_fallback(faulty_methods, 0);
+    assert!(message.contains("an attribution"), "{message}");
+    let maps = |evs: &[Event]| -> Vec<(Method, Vec<f32>, f32, f32)> {
+        evs.iter()
+            .filter_map(|e| match e {
+                Event::Attribution { method, heatmap, co_sum, co_mult, .. } => {
+                    Some((*method, heatmap.clone(), *co_sum, *co_mult))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(maps(methods).len(), 2);
+    assert_eq!(maps(faulty_methods), maps(methods));
+    // Review scoring: the fallback, then every case scored as in the clean run.
+    cpu_fallback(faulty_cases, 0);
+    let scored = |evs: &[Event]| -> Vec<(usize, heatmap_explorer::review::Scores)> {
+        evs.iter()
+            .filter_map(|e| match e {
+                Event::CaseScored { index, result, .. } => {
+                    Some((*index, result.clone().expect("scored")))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(scored(cases).len(), 2);
+    assert!(scored(cases).iter().all(|(_, s)| s.co.is_some_and(f32::is_finite)));
+    assert_eq!(scored(faulty_cases), scored(cases));
+}
+
+#[test]
+fn a_dataset_run_out_of_memory_splits_batches_then_falls_back_to_the_cpu() {
+    let dir = temp_dir("worker-oom");
+    let data = dir.path().join("data");
+    for (c, class) in ["NORMAL", "PNEUMONIA"].iter().enumerate() {
+        std::fs::create_dir_all(data.join(class)).expect("mkdir");
+        for i in 0..2 {
+            random_png(&data.join(class), &format!("{i}.png"), 64, (c * 10 + i) as u64);
+        }
+    }
+    let run = |h: &mut WorkerHandle, batch: usize, name: &str| {
+        let job = h.next_job();
+        let (dir, out) = (data.clone(), dir.path().join(name));
+        let methods = vec![Method::Saliency];
+        h.send(Command::RunDataset { job, dir, out, methods, batch, gax_steps: 0 }).expect("send");
+        let mut events = job_events(h, job);
+        let Some(Event::DatasetDone { rows, .. }) = events.pop() else { unreachable!() };
+        assert_eq!(rows.len(), 4 * 2, "{name}");
+        (events, rows)
+    };
+    let (mut clean, _) = spawn();
+    load_small(&mut clean);
+    let (_, pairs) = run(&mut clean, 2, "pairs.csv");
+    let (_, fours) = run(&mut clean, 4, "fours.csv");
+    // A batch of 4 does not fit, pairs do: split once, the rows of batches of two.
+    let mut split = spawn_faulty(Faults { oom_above_batch: Some(2), ..Faults::default() });
+    load_small(&mut split);
+    let (events, rows) = run(&mut split, 4, "split.csv");
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            Event::OutOfMemory { recovery: Recovery::Split { splits: 1 }, message, .. }
+                if message.contains("split in two")
+        )),
+        "{events:?}"
+    );
+    assert_eq!(rows, pairs);
+    // Not even one image fits: the run restarts on the CPU with the rows of a clean run.
+    let mut none = spawn_faulty(Faults { oom_above_batch: Some(0), ..Faults::default() });
+    load_small(&mut none);
+    let (events, rows) = run(&mut none, 4, "cpu.csv");
+    let message = cpu_fallback(&events, 0);
+    assert!(message.contains("a batch of 1 image(s)"), "{message}");
+    assert_eq!(rows, fours);
 }

@@ -3,78 +3,66 @@
 use std::path::Path;
 
 use super::App;
+use super::background::{Control, Done};
 use crate::ax::HeatmapSource;
 use crate::error::{Error, Result};
 use crate::io::runfile::RunRecord;
 
 impl App {
-    /// Runs `write` on a thread of its own (files can be large and disks slow: the window never
-    /// waits), reporting "`what` written to `path`" or the error when it ends.
+    /// Encodes `what` with `encode` and writes it to `path` atomically, on a thread of its own
+    /// (files can be large and disks slow: the window never waits). The status line then says
+    /// "`what` written to `path`", that it was cancelled (the file untouched), or the error.
     fn in_background(
         &mut self,
-        ctx: Option<egui::Context>,
         what: String,
         path: &Path,
-        write: impl FnOnce() -> Result<()> + Send + 'static,
+        encode: impl FnOnce(&Control) -> Result<Vec<u8>> + Send + 'static,
     ) {
-        let tx = self.background.0.clone();
         let path = path.to_owned();
-        self.state.exports_running += 1;
         self.state.info(format!("writing {what} to {}...", path.display()));
-        let spawned = std::thread::Builder::new().name("export".into()).spawn(move || {
-            let r = match write() {
-                Ok(()) => Ok(format!("{what} written to {}", path.display())),
-                Err(Error::Cancelled) => {
-                    Ok(format!("{what} cancelled; {} untouched", path.display()))
-                }
-                Err(e) => Err(e.to_string()),
-            };
-            let _ = tx.send(r);
-            if let Some(ctx) = ctx {
-                ctx.request_repaint();
-            }
+        self.tasks.spawn("export", move |cancel| {
+            Done::Written(encode_and_write(&what, &path, cancel, encode))
         });
-        if let Err(e) = spawned {
-            self.state.exports_running -= 1;
-            self.state.error(format!("could not start the export: {e}"));
-        }
     }
 
-    /// Writes `what` of the current GAX run to `path` with `write`, in the background.
+    /// Writes `what` of the current GAX run to `path`, encoded by `encode`, in the background
+    /// (the run is shared with the thread, not copied).
     fn write_run(
         &mut self,
         what: &str,
         path: &Path,
-        write: impl FnOnce(&RunRecord, &Path) -> Result<()> + Send + 'static,
+        encode: impl FnOnce(&RunRecord, &Control) -> Result<Vec<u8>> + Send + 'static,
     ) {
-        let Some(run) = self.state.current_run().cloned() else {
+        let Some(run) = self.state.current_entry().and_then(|e| e.run.clone()) else {
             self.state.error("no GAX run");
             return;
         };
-        let target = path.to_owned();
-        self.in_background(self.ctx.clone(), what.to_owned(), path, move || write(&run, &target));
+        self.in_background(what.to_owned(), path, move |cancel| encode(&run, cancel));
     }
 
     /// Saves the current GAX run file.
     pub fn save_run(&mut self, path: &Path) {
-        self.write_run("run", path, |run, p| run.save(p));
+        self.write_run("run", path, |run, _| run.to_bytes());
     }
 
     /// Exports the current run's step stack `[T, C, H, W]` (C = 3, or 1 for a 1-channel model).
     pub fn export_steps_npy(&mut self, path: &Path) {
-        self.write_run("steps", path, |run, p| run.export_npy(p));
+        self.write_run("steps", path, |run, _| run.steps_npy());
     }
 
     /// Exports the current run's CO curve as CSV.
     pub fn export_trace_csv(&mut self, path: &Path) {
-        self.write_run("curve", path, |run, p| {
-            crate::io::write_atomic(p, run.trace_csv().as_bytes())
-        });
+        self.write_run("curve", path, |run, _| Ok(run.trace_csv().into_bytes()));
     }
 
-    /// Whether exports started from the app are still being written.
+    /// Whether exports, saves or run-file opens started from the app are still running.
     pub fn exports_running(&self) -> bool {
-        self.state.exports_running > 0
+        self.tasks.running() > 0
+    }
+
+    /// Parts done and in all (e.g. GIF frames) over the running exports that report progress.
+    pub fn export_progress(&self) -> Option<(usize, usize)> {
+        self.tasks.progress()
     }
 
     /// Exports the heatmap on show (the selected GAX step or a method's) as `[C, H, W]` .npy:
@@ -85,9 +73,8 @@ impl App {
             return;
         };
         let c = crate::view_model::planes::planes(&data, h * w);
-        let target = path.to_owned();
-        self.in_background(self.ctx.clone(), "heatmap".into(), path, move || {
-            crate::io::npy::write_f32(&target, &[c, h, w], &data)
+        self.in_background("heatmap".into(), path, move |_| {
+            crate::io::npy::encode_f32(&[c, h, w], &data)
         });
     }
 
@@ -117,13 +104,34 @@ fn to_rgba(image: &egui::ColorImage) -> Result<image::RgbaImage> {
         .ok_or_else(|| Error::invalid("bad image size"))
 }
 
-/// Writes an egui image as PNG.
-pub fn write_png(path: &Path, image: &egui::ColorImage) -> Result<()> {
+/// An egui image encoded as PNG (`path` names the file in an error).
+fn png_bytes(path: &Path, image: &egui::ColorImage) -> Result<Vec<u8>> {
     let img = to_rgba(image)?;
     let mut buf = std::io::Cursor::new(Vec::new());
     img.write_to(&mut buf, image::ImageFormat::Png)
         .map_err(|e| Error::Image { path: path.to_owned(), message: e.to_string() })?;
-    crate::io::write_atomic(path, buf.get_ref())
+    Ok(buf.into_inner())
+}
+
+/// Encodes with `encode` and, unless `cancel` was set meanwhile, writes the bytes to `path`
+/// atomically: the status message for `what`, or the error.
+fn encode_and_write(
+    what: &str,
+    path: &Path,
+    cancel: &Control,
+    encode: impl FnOnce(&Control) -> Result<Vec<u8>>,
+) -> std::result::Result<String, String> {
+    let written = encode(cancel).and_then(|bytes| {
+        if cancel.cancelled() {
+            return Err(Error::Cancelled);
+        }
+        crate::io::write_atomic(path, &bytes)
+    });
+    match written {
+        Ok(()) => Ok(format!("{what} written to {}", path.display())),
+        Err(Error::Cancelled) => Ok(format!("{what} cancelled; {} untouched", path.display())),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 impl App {
@@ -136,9 +144,7 @@ impl App {
             return;
         };
         let target = path.to_owned();
-        self.in_background(self.ctx.clone(), format!("panel '{panel}'"), path, move || {
-            write_png(&target, &image)
-        });
+        self.in_background(format!("panel '{panel}'"), path, move |_| png_bytes(&target, &image));
     }
 
     /// Exports what the model saw for the current image: its `[3, H, W]` input in [0, 1]
@@ -150,65 +156,48 @@ impl App {
             return;
         };
         let one_channel = self.state.model.as_ref().is_some_and(|m| m.channels == 1);
-        let target = path.to_owned();
-        self.in_background(self.ctx.clone(), "model input".into(), path, move || {
+        self.in_background("model input".into(), path, move |_| {
             let (h, w) = (image.height, image.width);
             if one_channel {
                 let grey = crate::view_model::planes::grey(&image.data, h * w);
-                crate::io::npy::write_f32(&target, &[1, h, w], &grey)
+                crate::io::npy::encode_f32(&[1, h, w], &grey)
             } else {
-                crate::io::npy::write_f32(&target, &[3, h, w], &image.data)
+                crate::io::npy::encode_f32(&[3, h, w], &image.data)
             }
         });
     }
 
-    /// Asks the window for a screenshot of the whole view and saves it as PNG when it arrives.
+    /// Asks the window for a screenshot of the whole view and saves it as PNG when it arrives
+    /// (encoded and written on a thread of its own).
     /// The DICOM header list is closed first: it holds identifiers, which no export may show.
     pub fn export_view_png(&mut self, ctx: &egui::Context, path: &Path) {
         self.state.reading.show_header = false;
-        let tx = self.background.0.clone();
+        let starter = self.tasks.prepare("no screenshot came from the window");
         let path = path.to_owned();
-        let waker = ctx.clone();
-        self.state.exports_running += 1;
         ctx.request_screenshot(move |img| {
-            let r = write_png(&path, &img)
-                .map(|()| format!("view written to {}", path.display()))
-                .map_err(|e| e.to_string());
-            let _ = tx.send(r);
-            waker.request_repaint();
+            starter.start("export", move |cancel| {
+                let encode = |_: &Control| png_bytes(&path, &img);
+                Done::Written(encode_and_write("view", &path, cancel, encode))
+            });
         });
         self.state.info("taking a screenshot...");
-    }
-
-    /// Reports exports and screenshots that finished since the last frame.
-    pub fn poll_background(&mut self) {
-        while let Ok(r) = self.background.1.try_recv() {
-            self.state.exports_running = self.state.exports_running.saturating_sub(1);
-            if self.state.exports_running == 0 {
-                self.export_cancel.store(false, std::sync::atomic::Ordering::Relaxed);
-            }
-            match r {
-                Ok(message) => self.state.info(message),
-                Err(e) => self.state.error(e),
-            }
-        }
     }
 
     /// Writes the current GAX run as an animated GIF of the channel-sum heatmap (scale ±C),
     /// at most 200 frames spread evenly over the run; [`App::cancel_exports`] stops it.
     pub fn export_gif(&mut self, path: &Path) {
-        let cancel = self.export_cancel.clone();
-        self.write_run("GIF", path, move |run, p| {
-            write_gif(run, p, &|| cancel.load(std::sync::atomic::Ordering::Relaxed))
+        let target = path.to_owned();
+        self.write_run("GIF", path, move |run, c| {
+            gif_bytes(run, &target, &|| c.cancelled(), &|done, total| c.progress(done, total))
         });
     }
 
-    /// Asks the exports still running to stop (the GIF export stops at its next frame; the
-    /// file it would replace stays as it was).
+    /// Asks the exports, saves and run-file opens still running to stop (a write stops before
+    /// its next GIF frame or before the file is written, leaving the file it would replace as
+    /// it was; an open's run is dropped), and stops opening a review folder.
     pub fn cancel_exports(&mut self) {
-        if self.state.exports_running > 0 {
-            self.export_cancel.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
+        self.tasks.cancel_all();
+        self.cancel_review_open();
     }
 }
 
@@ -217,6 +206,22 @@ impl App {
 /// spread evenly over the run. Returns [`Error::Cancelled`] without touching `path` as soon as
 /// `cancel` says so (checked before every frame and before the write).
 pub fn write_gif(run: &RunRecord, path: &Path, cancel: &dyn Fn() -> bool) -> Result<()> {
+    let bytes = gif_bytes(run, path, cancel, &|_, _| {})?;
+    if cancel() {
+        return Err(Error::Cancelled);
+    }
+    crate::io::write_atomic(path, &bytes)
+}
+
+/// `run` as an animated GIF, as [`write_gif`] writes it (`path` names the file in an error),
+/// telling `progress` the frames done and in all; [`Error::Cancelled`] as soon as `cancel` says
+/// so.
+fn gif_bytes(
+    run: &RunRecord,
+    path: &Path,
+    cancel: &dyn Fn() -> bool,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Vec<u8>> {
     use image::codecs::gif::{GifEncoder, Repeat};
     let (h, w) = (run.image.height, run.image.width);
     let n = h * w;
@@ -233,11 +238,10 @@ pub fn write_gif(run: &RunRecord, path: &Path, cancel: &dyn Fn() -> bool) -> Res
         let err =
             |e: image::ImageError| Error::Image { path: path.to_owned(), message: e.to_string() };
         enc.set_repeat(Repeat::Infinite).map_err(err)?;
-        for i in (0..t)
-            .step_by(stride)
-            .chain(std::iter::once(t - 1))
-            .collect::<std::collections::BTreeSet<_>>()
-        {
+        let frames: std::collections::BTreeSet<usize> =
+            (0..t).step_by(stride).chain(std::iter::once(t - 1)).collect();
+        for (k, &i) in frames.iter().enumerate() {
+            progress(k, frames.len());
             if cancel() {
                 return Err(Error::Cancelled);
             }
@@ -252,8 +256,40 @@ pub fn write_gif(run: &RunRecord, path: &Path, cancel: &dyn Fn() -> bool) -> Res
             .map_err(err)?;
         }
     }
-    if cancel() {
-        return Err(Error::Cancelled);
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gax::{CompactHeatmap, GaxConfig};
+    use crate::io::image::Image;
+    use crate::io::runfile::{ModelIdentity, StepScalars};
+
+    #[test]
+    fn gif_frames_report_progress_and_stop_when_cancelled() {
+        let image = Image { width: 2, height: 2, data: vec![0.5; 12] };
+        let mut run =
+            RunRecord::new(GaxConfig::default(), image, "x".into(), 0, ModelIdentity::default());
+        for k in 0..3_u8 {
+            let co = f32::from(k);
+            run.steps.push(StepScalars {
+                co,
+                loss: 0.0,
+                similarity: 0.0,
+                abs_max: 1.0,
+                predicted: 0,
+            });
+            run.heatmaps.push(CompactHeatmap::from_f32(2, 2, &[co / 3.0; 12]));
+        }
+        let seen = std::cell::RefCell::new(Vec::new());
+        let progress = |done, total| seen.borrow_mut().push((done, total));
+        let bytes = gif_bytes(&run, Path::new("x.gif"), &|| false, &progress).expect("gif");
+        assert!(bytes.starts_with(b"GIF89a"));
+        assert_eq!(*seen.borrow(), [(0, 3), (1, 3), (2, 3)]);
+        let stop = || seen.borrow().len() > 4;
+        let r = gif_bytes(&run, Path::new("x.gif"), &stop, &progress);
+        assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
+        assert_eq!(seen.borrow().len(), 5, "stopped before the second frame");
     }
-    crate::io::write_atomic(path, &buf)
 }

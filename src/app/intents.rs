@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::App;
+use super::background::Done;
 use super::state::{ImageEntry, Pending};
 use crate::attribution::{Method, Options};
 use crate::ax::HeatmapSource;
@@ -58,25 +59,56 @@ impl App {
         );
     }
 
-    /// Opens a GAX run file for replay (no model or GPU needed).
+    /// Opens a GAX run file for replay (no model or GPU needed). The file is read on a thread
+    /// of its own; the run joins the image list when it arrives (made current unless a later
+    /// run file was asked for since).
     pub fn open_run(&mut self, path: PathBuf) {
-        match RunRecord::load(&path) {
-            Ok(run) => {
-                let id = self.state.fresh_id();
-                let mut entry = ImageEntry::new(path.clone(), Arc::new(run.image.clone()), id);
-                entry.label = Some(run.label);
-                entry.run = Some(run);
-                entry.run_id = self.state.fresh_id();
-                self.state.images.push(entry);
-                self.state.current = Some(self.state.images.len() - 1);
-                self.state.timeline.selected = 0;
-                self.state.timeline.follow = false;
-                self.state.view = HeatmapSource::Gax;
-                self.state.remember(path.clone());
-                self.state.info(format!("replaying {}", path.display()));
+        self.state.info(format!("opening {}...", path.display()));
+        let file = path.clone();
+        let id = self.tasks.spawn("open-run", move |cancel| {
+            let result = if cancel.cancelled() {
+                Err(crate::error::Error::Cancelled)
+            } else {
+                RunRecord::load(&file)
+            };
+            Done::Run { path: file, result: result.map(Box::new).map_err(|e| e.to_string()) }
+        });
+        self.newest_run_open = id;
+    }
+
+    /// A run file read by task `id`: listed and, when it is the newest asked for, shown.
+    pub(super) fn on_run_opened(
+        &mut self,
+        id: u64,
+        path: PathBuf,
+        result: Result<Box<RunRecord>, String>,
+        cancelled: bool,
+    ) {
+        let run = match result {
+            _ if cancelled => {
+                self.state.info(format!("opening {} cancelled", path.display()));
+                return;
             }
-            Err(e) => self.state.error(e.to_string()),
+            Ok(run) => *run,
+            Err(e) => {
+                self.state.error(e);
+                return;
+            }
+        };
+        let image_id = self.state.fresh_id();
+        let mut entry = ImageEntry::new(path.clone(), Arc::new(run.image.clone()), image_id);
+        entry.label = Some(run.label);
+        entry.run = Some(Arc::new(run));
+        entry.run_id = self.state.fresh_id();
+        self.state.images.push(entry);
+        self.state.remember(path.clone());
+        if id == self.newest_run_open || self.state.current.is_none() {
+            self.state.current = Some(self.state.images.len() - 1);
+            self.state.timeline.selected = 0;
+            self.state.timeline.follow = false;
+            self.state.view = HeatmapSource::Gax;
         }
+        self.state.info(format!("replaying {}", path.display()));
     }
 
     /// Whether image `i` is being decoded again at the model's input size.
@@ -176,7 +208,7 @@ impl App {
         let name = entry.name();
         let config = self.state.gax.clone();
         let record = RunRecord::new(config.clone(), (*image).clone(), name, label, identity);
-        self.state.images[i].run = Some(record);
+        self.state.images[i].run = Some(Arc::new(record));
         self.state.images[i].run_id = self.state.fresh_id();
         self.state.timeline.selected = 0;
         self.state.timeline.follow = true;
@@ -206,7 +238,8 @@ impl App {
         if let Some(job) = self.state.gax_job.take() {
             self.worker.cancel(job);
             if let Some(Pending::Gax(i)) = self.state.pending.remove(&job)
-                && let Some(run) = self.state.images.get_mut(i).and_then(|e| e.run.as_mut())
+                && let Some(run) =
+                    self.state.images.get_mut(i).and_then(|e| e.run.as_mut().map(Arc::make_mut))
             {
                 run.stop = Some(crate::gax::StopReason::Cancelled);
             }

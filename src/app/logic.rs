@@ -11,7 +11,7 @@ use super::state::{AttributionResult, ImageEntry, Pending};
 use crate::input::LoadOptions;
 use crate::io::dicom::DicomSource;
 use crate::io::image::Image;
-use crate::worker::{Command, Event};
+use crate::worker::{Command, Event, Recovery};
 
 /// What a loaded image brings: the model input, the window and frame it was made with, and
 /// for a grayscale DICOM file the frame's data.
@@ -102,7 +102,9 @@ impl App {
             Event::GaxStep { step, .. } => {
                 let follow = self.state.timeline.follow;
                 let mut newest = None;
-                if let Some(run) = self.entry_for(&pending).and_then(|e| e.run.as_mut()) {
+                if let Some(run) =
+                    self.entry_for(&pending).and_then(|e| e.run.as_mut().map(Arc::make_mut))
+                {
                     run.push(*step);
                     newest = Some(run.steps.len() - 1);
                 }
@@ -115,9 +117,10 @@ impl App {
                 if self.state.gax_job == Some(job) {
                     self.state.gax_job = None;
                 }
-                if let (Some(run), Some((reason, last))) =
-                    (self.entry_for(&pending).and_then(|e| e.run.as_mut()), outcome.first())
-                {
+                if let (Some(run), Some((reason, last))) = (
+                    self.entry_for(&pending).and_then(|e| e.run.as_mut().map(Arc::make_mut)),
+                    outcome.first(),
+                ) {
                     run.stop = Some(*reason);
                     let co = run.steps.last().map_or(0.0, |s| s.co);
                     let message = format!("GAX: {} at step {last}, CO {co:.3}", reason.describe());
@@ -152,6 +155,23 @@ impl App {
                     self.state.review.scored += 1;
                 }
             }
+            Event::OutOfMemory { recovery, message, .. } => match recovery {
+                Recovery::Split { .. } => self.state.info(message),
+                Recovery::Cpu { device } => {
+                    self.state.device = device;
+                    // The job sends its results again from the start.
+                    if let (Pending::Gax(_), Some(run)) =
+                        (&pending, self.entry_for(&pending).and_then(|e| e.run.as_mut()))
+                    {
+                        run.restart();
+                        self.state.timeline.selected = 0;
+                    }
+                    if self.state.review.job == Some(job) {
+                        self.state.review.scored = 0;
+                    }
+                    self.state.warn(message);
+                }
+            },
             Event::Finished { .. } => {
                 self.state.pending.remove(&job);
                 self.on_demo_end(job);

@@ -1,8 +1,10 @@
 //! The eframe application: state, the worker handle, the view models and the UI's textures.
-//! `intents` (and `dataset`, `export`) turn what the user asks for into worker commands or files,
+//! `intents` (and `dataset`, `export`) turn what the user asks for into worker commands or
+//! tasks off the UI thread (`background`, `review_io`),
 //! `logic` applies worker events to the state, `crate::view_model` derives what is drawn, and
 //! `crate::ui` draws it.
 
+mod background;
 mod dataset;
 pub mod demo;
 pub mod dicom;
@@ -44,6 +46,8 @@ pub struct Startup {
     pub runs: Vec<std::path::PathBuf>,
     /// Start GAX on the first image as soon as its prediction is ready.
     pub auto_gax: bool,
+    /// Faults the worker injects (for the tests); `None`: those of `HEATMAP_EXPLORER_FAULT`.
+    pub faults: Option<crate::io::fault::Faults>,
 }
 
 /// The explorer.
@@ -55,24 +59,15 @@ pub struct App {
     pub textures: Textures,
     /// What the UI draws, computed from the state when it changes.
     pub views: ViewModels,
-    /// Results of exports and saves that run off the UI thread (and of whole-view screenshots,
-    /// sent from eframe's callback): the status message, or the error.
-    background: (
-        crossbeam_channel::Sender<BackgroundResult>,
-        crossbeam_channel::Receiver<BackgroundResult>,
-    ),
-    /// Set to ask the running exports to stop; cleared when the last one has ended.
-    export_cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    /// The window's context, woken when a background export ends.
-    ctx: Option<egui::Context>,
+    /// Exports, saves and run-file opens running off the UI thread.
+    tasks: background::Tasks,
+    /// The task of the newest run-file open: its run is shown when it arrives.
+    newest_run_open: u64,
     /// Where the window keeps its settings between sessions (written on exit).
     settings_file: Option<settings::FileStorage>,
-    /// Writes the review state and the review CSV off the UI thread.
+    /// Opens review folders and writes the review state and CSV off the UI thread.
     review_io: review_io::ReviewWriter,
 }
-
-/// What a background export reports: its status message, or its error.
-type BackgroundResult = Result<String, String>;
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -94,7 +89,8 @@ impl App {
         storage: Option<&dyn eframe::Storage>,
     ) -> Result<Self> {
         let waker_ctx = ctx.clone();
-        let worker = WorkerHandle::spawn(Arc::new(move || waker_ctx.request_repaint()))?;
+        let waker: crate::worker::handle::Waker = Arc::new(move || waker_ctx.request_repaint());
+        let worker = WorkerHandle::spawn_with_faults(waker, startup.faults)?;
         let mut state = AppState {
             device_choice: startup.device,
             opacity: 0.5,
@@ -120,9 +116,8 @@ impl App {
             worker,
             textures: Textures::default(),
             views: ViewModels::default(),
-            background: crossbeam_channel::unbounded(),
-            export_cancel: Default::default(),
-            ctx: Some(ctx.clone()),
+            tasks: background::Tasks::new(Some(ctx.clone())),
+            newest_run_open: 0,
             settings_file: None,
             review_io: review_io::ReviewWriter::spawn(Some(ctx.clone()))?,
         };
@@ -161,7 +156,7 @@ impl eframe::App for App {
             ctx.request_repaint();
         }
         self.poll_background();
-        self.poll_review_writes();
+        self.poll_review_io();
         if self.state.tab == state::Tab::Toy2d {
             self.state.toy2d.refresh();
         }
@@ -228,7 +223,7 @@ impl App {
         let last = self
             .state
             .current_entry()
-            .and_then(|e| e.run.as_ref())
+            .and_then(|e| e.run.as_deref())
             .map_or(0, |r| r.steps.len().saturating_sub(1));
         let t = &mut self.state.timeline;
         t.accum += dt * t.speed.max(0.1);

@@ -2,14 +2,14 @@
 //! case in the background, move through the queue, flag, note, mark reviewed, reveal in
 //! blinded mode, export the CSV. Every change of the marks is saved beside the folder at once
 //! (a note when its editing ends), so dropping the app loses at most the note being typed. The
-//! saves and the CSV are written by the review writer thread (`review_io`), never on the UI
-//! thread.
+//! folder is read and listed, and the saves and the CSV are written, by the review's file
+//! thread (`review_io`), never on the UI thread.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::App;
-use super::review_io::{WriteRequest, WriteResult};
+use super::review_io::{Opened, WriteRequest, WriteResult};
 use super::state::Pending;
 use crate::attribution::Method;
 use crate::review::{self, Case, CaseStatus, Order};
@@ -34,6 +34,8 @@ pub struct ReviewState {
     pub revealed: BTreeSet<String>,
     /// The case on show (index into `cases`).
     pub current: Option<usize>,
+    /// The folder being opened (read on the review's file thread) and its ticket.
+    pub opening: Option<(u64, PathBuf)>,
     /// The scoring job.
     pub job: Option<JobId>,
     /// Cases scored so far in this job.
@@ -61,16 +63,50 @@ impl ReviewState {
 
 impl App {
     /// Opens `folder` for review: its images and DICOM files, the marks saved beside it, the
-    /// case the reader was on, and scoring in the background when a model is loaded.
+    /// case the reader was on, and scoring in the background when a model is loaded. The folder
+    /// is read on the review's file thread; until it answers, the tab shows it opening and the
+    /// folder on show stays as it was. Of several opens, the last one asked for wins.
     pub fn open_review(&mut self, folder: PathBuf) {
-        let loaded = match review::load(&folder) {
-            Ok(saved) => review::cases(&folder, &saved).map(|cases| (cases, saved)),
-            Err(e) => Err(e),
-        };
-        let (cases, saved) = match loaded {
-            Ok(v) => v,
+        // The note being typed belongs to the folder on show: saved (queued before the open, so
+        // reopening the same folder reads it back).
+        self.commit_note();
+        let ticket = self.state.fresh_id();
+        let shown = folder.display().to_string();
+        match self.review_io.send(WriteRequest::Open { folder: folder.clone(), ticket }) {
+            Ok(()) => {
+                if let Some((old, _)) = self.state.review.opening.replace((ticket, folder)) {
+                    self.review_io.cancel_open(old);
+                }
+                self.state.info(format!("opening {shown} for review..."));
+            }
+            Err(e) => self.state.error(format!("{shown} could not be opened: {e}")),
+        }
+    }
+
+    /// Whether a review folder is being opened.
+    pub fn review_opening(&self) -> bool {
+        self.state.review.opening.is_some()
+    }
+
+    /// Stops opening a review folder: the folder on show stays.
+    pub fn cancel_review_open(&mut self) {
+        if let Some((ticket, folder)) = self.state.review.opening.take() {
+            self.review_io.cancel_open(ticket);
+            self.state.info(format!("opening {} cancelled", folder.display()));
+        }
+    }
+
+    /// A review folder read on the file thread: shown, unless another open was asked for since
+    /// (or this one was cancelled).
+    fn on_review_opened(&mut self, folder: PathBuf, ticket: u64, result: Result<Opened, String>) {
+        if self.state.review.opening.as_ref().is_none_or(|(t, _)| *t != ticket) {
+            return;
+        }
+        self.state.review.opening = None;
+        let Opened { cases, saved } = match result {
+            Ok(o) => o,
             Err(e) => {
-                self.state.error(e.to_string());
+                self.state.error(e);
                 return;
             }
         };
@@ -212,16 +248,20 @@ impl App {
         self.export_review_csv(&csv_beside(&folder));
     }
 
-    /// Review writes (state saves, CSV exports) queued and not yet on disk.
+    /// Review requests (state saves, CSV exports, folder opens) queued and not yet done.
     pub fn review_writes_pending(&self) -> usize {
         self.review_io.pending()
     }
 
-    /// Reports the review writes that finished since the last frame: a failed save or export
-    /// is an error in the status line (until dismissed), a finished export says where it is.
-    pub fn poll_review_writes(&mut self) {
+    /// Applies what the review's file thread finished since the last frame: an opened folder
+    /// is shown; a failed open, save or export is an error in the status line (until
+    /// dismissed), a finished export says where it is.
+    pub fn poll_review_io(&mut self) {
         for r in self.review_io.results() {
             match r {
+                WriteResult::Opened { folder, ticket, result } => {
+                    self.on_review_opened(folder, ticket, result);
+                }
                 WriteResult::StateFailed { folder, message } => self.state.error(format!(
                     "the review of {} could not be saved: {message}",
                     folder.display()

@@ -51,8 +51,9 @@ pub struct ImageEntry {
     pub target: Option<i64>,
     /// Attribution results by method.
     pub attributions: BTreeMap<Method, AttributionResult>,
-    /// The GAX run, live or finished.
-    pub run: Option<RunRecord>,
+    /// The GAX run, live or finished (shared with the exports writing it; a step streamed in
+    /// meanwhile copies it first).
+    pub run: Option<Arc<RunRecord>>,
     /// Identifies `run`; a new one whenever a run starts or is opened.
     pub run_id: u64,
     /// For a grayscale DICOM file: its frame, windows and facts.
@@ -116,6 +117,9 @@ pub struct Status {
     pub text: String,
     /// Whether it reports an error. An error stays until dismissed.
     pub error: bool,
+    /// Whether it is a warning (a job went on, but not as asked: e.g. on the CPU after the GPU
+    /// ran out of memory). A warning stays until dismissed too, unless an error replaces it.
+    pub warning: bool,
     /// The latest information that arrived while an error was on show, shown once it is
     /// dismissed.
     pub later: Option<String>,
@@ -163,8 +167,6 @@ pub struct AppState {
     pub methods: Vec<Method>,
     /// Jobs in flight.
     pub pending: BTreeMap<JobId, Pending>,
-    /// Exports and saves being written off the UI thread.
-    pub exports_running: usize,
     /// The running GAX job, if any.
     pub gax_job: Option<JobId>,
     /// Step slider.
@@ -305,7 +307,7 @@ impl AppState {
 
     /// The current image's GAX run.
     pub fn current_run(&self) -> Option<&RunRecord> {
-        self.current_entry().and_then(|e| e.run.as_ref())
+        self.current_entry().and_then(|e| e.run.as_deref())
     }
 
     /// Whether a GAX job is running.
@@ -313,25 +315,35 @@ impl AppState {
         self.gax_job.is_some()
     }
 
-    /// Sets an informational status; while an error is on show it waits behind it.
+    /// Sets an informational status; while an error or warning is on show it waits behind it.
     pub fn info(&mut self, text: impl Into<String>) {
+        if self.status.error || self.status.warning {
+            self.status.later = Some(text.into());
+        } else {
+            self.status = Status { text: text.into(), ..Status::default() };
+        }
+    }
+
+    /// Sets a warning status, which stays until [`Self::dismiss_error`] (an error on show stays
+    /// in front of it).
+    pub fn warn(&mut self, text: impl Into<String>) {
         if self.status.error {
             self.status.later = Some(text.into());
         } else {
-            self.status = Status { text: text.into(), error: false, later: None };
+            self.status = Status { text: text.into(), warning: true, ..Status::default() };
         }
     }
 
     /// Sets an error status, which stays until [`Self::dismiss_error`].
     pub fn error(&mut self, text: impl Into<String>) {
-        self.status = Status { text: text.into(), error: true, later: None };
+        self.status = Status { text: text.into(), error: true, ..Status::default() };
     }
 
-    /// Dismisses the error on show, showing the information that came after it.
+    /// Dismisses the error or warning on show, showing the information that came after it.
     pub fn dismiss_error(&mut self) {
-        if self.status.error {
+        if self.status.error || self.status.warning {
             let text = self.status.later.take().unwrap_or_default();
-            self.status = Status { text, error: false, later: None };
+            self.status = Status { text, ..Status::default() };
         }
     }
 

@@ -52,6 +52,7 @@ pub fn attribute(
     opts: &Options,
 ) -> Result<Tensor> {
     model.check_input(x)?;
+    crate::io::fault::out_of_memory(crate::io::fault::Site::Attribution)?;
     let n = x.size()[0];
     let targets = match targets {
         Some(t) => {

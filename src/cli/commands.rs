@@ -21,6 +21,7 @@ use crate::runtime;
 /// Runs the parsed command line. `open_gui` opens the window (kept outside the library's
 /// testable path because it needs a display).
 pub fn run(cli: Cli, open_gui: &dyn Fn(Startup) -> Result<()>) -> Result<()> {
+    crate::io::fault::panic_if_asked();
     runtime::set_threads(cli.threads)?;
     let device = cli.device;
     match cli.command {
@@ -53,7 +54,7 @@ fn gui(
     open_gui: &dyn Fn(Startup) -> Result<()>,
 ) -> Result<()> {
     let model = g.model.source()?;
-    open_gui(Startup { device, model, images: g.image, runs: g.run, auto_gax: g.gax })
+    open_gui(Startup { device, model, images: g.image, runs: g.run, auto_gax: g.gax, faults: None })
 }
 
 fn load(args: &super::args::ModelArgs, device: runtime::DeviceChoice) -> Result<Model> {

@@ -222,7 +222,7 @@ fn score_split(s: &Scoring<'_>, batch: &[Item], splits: &mut usize) -> Result<Ve
 /// The rows of one batch: AX for every method and variant, and GAX when asked for.
 fn score_batch(s: &Scoring<'_>, batch: &[Item]) -> Result<Vec<Row>> {
     let Scoring { model, dir, opts, expected, cancel } = *s;
-    crate::io::injected_out_of_memory(batch.len())?;
+    crate::io::fault::out_of_memory(crate::io::fault::Site::Batch(batch.len()))?;
     let size = model.info().image_size();
     let images: Vec<Image> = batch
         .iter()

@@ -99,6 +99,7 @@ pub fn run(
             }
             return Ok(result);
         }
+        crate::io::fault::out_of_memory(crate::io::fault::Site::GaxStep(step))?;
         let mut out = stepper.evaluate()?;
         let mut keep = Vec::new();
         for (i, &r) in rows.iter().enumerate() {

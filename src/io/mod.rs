@@ -1,15 +1,12 @@
-//! Files in and out: images, NumPy arrays, CSV, run files.
+//! Files in and out: images, NumPy arrays, CSV, run files; the tests' fault injection.
 
 pub mod dicom;
+pub mod fault;
 pub mod image;
 pub mod npy;
 pub mod runfile;
 
-/// Fault injection for the tests. `die-before-rename` makes [`write_atomic`] end the process
-/// after writing its temporary file and before renaming it (a killed save loses nothing);
-/// `oom-above-batch=N` makes every dataset batch of more than N images fail as a CUDA
-/// out-of-memory error would (batches are split and retried).
-pub const FAULT_VAR: &str = "HEATMAP_EXPLORER_FAULT";
+pub use fault::FAULT_VAR;
 
 /// Writes `bytes` to `path` atomically: a uniquely named temporary file in the same folder,
 /// written and synced, then renamed over `path`, so a kill at any point leaves either the old
@@ -35,24 +32,11 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> crate::Result<()> {
         return Err(Error::io(&tmp, e));
     }
     // Fault injection for the tests: die as a kill would, between the write and the rename.
-    if std::env::var_os(FAULT_VAR).is_some_and(|v| v == "die-before-rename") {
+    if fault::current().die_before_rename {
         std::process::abort();
     }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         Error::io(path, e)
     })
-}
-
-/// The out-of-memory error `oom-above-batch=N` in [`FAULT_VAR`] asks for, when `batch` > N.
-pub(crate) fn injected_out_of_memory(batch: usize) -> crate::Result<()> {
-    let limit = std::env::var(FAULT_VAR)
-        .ok()
-        .and_then(|v| v.strip_prefix("oom-above-batch=").and_then(|n| n.parse::<usize>().ok()));
-    match limit {
-        Some(n) if batch > n => Err(crate::error::Error::Torch(tch::TchError::Torch(format!(
-            "CUDA out of memory (injected by {FAULT_VAR} for a batch of {batch})"
-        )))),
-        _ => Ok(()),
-    }
 }

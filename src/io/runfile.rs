@@ -88,6 +88,13 @@ impl RunRecord {
         self.heatmaps.first().map_or(3, CompactHeatmap::channels)
     }
 
+    /// Drops the steps streamed so far: the run restarts from step 0 (on another device).
+    pub fn restart(&mut self) {
+        self.steps.clear();
+        self.heatmaps.clear();
+        self.stop = None;
+    }
+
     /// Writes the run to `path` atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
         super::write_atomic(path, &self.to_bytes()?)
@@ -160,9 +167,14 @@ impl RunRecord {
 
     /// The step stack `[T, C, H, W]` as float32 `.npy` (C = 3, or 1 for a 1-channel model).
     pub fn export_npy(&self, path: &Path) -> Result<()> {
+        super::write_atomic(path, &self.steps_npy()?)
+    }
+
+    /// The step stack `[T, C, H, W]` as float32 `.npy` bytes.
+    pub fn steps_npy(&self) -> Result<Vec<u8>> {
         let data: Vec<f32> = self.heatmaps.iter().flat_map(CompactHeatmap::to_f32).collect();
         let (t, c) = (self.heatmaps.len(), self.channels());
-        super::npy::write_f32(path, &[t, c, self.image.height, self.image.width], &data)
+        super::npy::encode_f32(&[t, c, self.image.height, self.image.width], &data)
     }
 
     /// The curve as CSV in the `gax --trace` layout.

@@ -23,6 +23,17 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             app.open_review(dir);
         }
     });
+    if let Some((_, folder)) = &app.state.review.opening {
+        let text = format!("opening {} (its saved review and its studies)...", folder.display());
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(text);
+            if ui.button("Cancel opening").clicked() {
+                app.cancel_review_open();
+            }
+        });
+        return;
+    }
     if app.state.review.folder.is_none() {
         ui.label("open a folder of studies (DICOM files and images; subfolders included)");
         return;

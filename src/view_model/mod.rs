@@ -302,7 +302,7 @@ mod tests {
                 heatmap: CompactHeatmap::from_f32(1, 2, &[v, 0.0, 0.0, 0.0, 0.0, 0.0]),
             });
         }
-        e.run = Some(run);
+        e.run = Some(Arc::new(run));
         e.run_id = 2;
         let mut s = AppState { images: vec![e], current: Some(0), ..AppState::default() };
         s.gax_job = Some(JobId(1));

@@ -152,7 +152,7 @@ mod tests {
                 heatmap: CompactHeatmap::from_f32(1, 2, &[v, 0.0, 0.0, 0.0, 0.0, 0.0]),
             });
         }
-        e.run = Some(run);
+        e.run = Some(Arc::new(run));
         e.run_id = 5;
         AppState { images: vec![e], current: Some(0), ..AppState::default() }
     }

@@ -31,13 +31,27 @@ impl std::fmt::Debug for WorkerHandle {
 impl WorkerHandle {
     /// Starts the worker thread; `waker` runs after every event it sends.
     pub fn spawn(waker: Waker) -> Result<Self> {
+        Self::spawn_with_faults(waker, None)
+    }
+
+    /// Like [`Self::spawn`], with the worker's injected faults given (for the tests) instead of
+    /// read from `HEATMAP_EXPLORER_FAULT`.
+    pub fn spawn_with_faults(
+        waker: Waker,
+        faults: Option<crate::io::fault::Faults>,
+    ) -> Result<Self> {
         let (tx, cmd_rx) = crossbeam_channel::unbounded();
         let (ev_tx, rx) = crossbeam_channel::unbounded();
         let cancelled = Arc::new(AtomicU64::new(0));
         let flag = Arc::clone(&cancelled);
         let thread = std::thread::Builder::new()
             .name("heatmap-worker".to_owned())
-            .spawn(move || super::run::main_loop(&cmd_rx, &ev_tx, &flag, &waker))
+            .spawn(move || {
+                if let Some(f) = faults {
+                    crate::io::fault::set_for_thread(f);
+                }
+                super::run::main_loop(&cmd_rx, &ev_tx, &flag, &waker);
+            })
             .map_err(|e| Error::io("worker thread", e))?;
         Ok(Self { tx, rx, cancelled, next: 1, thread: Some(thread) })
     }

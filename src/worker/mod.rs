@@ -8,4 +8,4 @@ pub mod protocol;
 mod run;
 
 pub use handle::WorkerHandle;
-pub use protocol::{ClassScore, Command, Event, JobId};
+pub use protocol::{ClassScore, Command, Event, JobId, Recovery};

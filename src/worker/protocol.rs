@@ -26,7 +26,7 @@ pub struct ClassScore {
 }
 
 /// UI → worker.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Command {
     /// Sent when the user opens a model; answered by [`Event::ModelLoaded`] or [`Event::Failed`].
     LoadModel {
@@ -151,6 +151,36 @@ impl Command {
             Self::Shutdown => JobId(0),
         }
     }
+
+    /// Whether this command computes on the model, so that running out of memory can be got
+    /// past by splitting its batches or restarting it on the CPU.
+    pub fn computes(&self) -> bool {
+        matches!(
+            self,
+            Self::Predict { .. }
+                | Self::Attribute { .. }
+                | Self::StartGax { .. }
+                | Self::RunDataset { .. }
+                | Self::ScoreFiles { .. }
+        )
+    }
+}
+
+/// How a job got past running out of (GPU) memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovery {
+    /// A dataset batch was split in two and each half retried; the job goes on where it was.
+    Split {
+        /// Splits so far in this run.
+        splits: usize,
+    },
+    /// The model moved to the CPU (and stays there) and the job restarted from its beginning
+    /// there, sending its results again: a GAX run's steps so far are replaced, a dataset run
+    /// resumes from the rows already in its CSV, a review's cases are scored again.
+    Cpu {
+        /// The device now, in words.
+        device: String,
+    },
 }
 
 /// Worker → UI.
@@ -259,6 +289,16 @@ pub enum Event {
         /// Its scores, or the error.
         result: Result<crate::review::Scores, String>,
     },
+    /// A job ran out of memory and goes on (see [`Recovery`]); the message is for the status
+    /// line.
+    OutOfMemory {
+        /// The job.
+        job: JobId,
+        /// What was done about it.
+        recovery: Recovery,
+        /// What happened and what was done, in words.
+        message: String,
+    },
     /// A job other than GAX ended.
     Finished {
         /// The job.
@@ -288,6 +328,7 @@ impl Event {
             | Self::DemoProgress { job, .. }
             | Self::DemoModelDone { job, .. }
             | Self::CaseScored { job, .. }
+            | Self::OutOfMemory { job, .. }
             | Self::Finished { job }
             | Self::Failed { job, .. } => *job,
         }

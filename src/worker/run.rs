@@ -7,14 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::handle::Waker;
-use super::protocol::{ClassScore, Command, Event, JobId};
+use super::protocol::{ClassScore, Command, Event, JobId, Recovery};
 use crate::attribution;
 use crate::ax::{self, Variant};
 use crate::convert::{to_i64, to_usize};
 use crate::error::{Error, Result};
 use crate::gax;
 use crate::io::image::Image;
-use crate::model::Model;
+use crate::model::{Model, ModelSource};
 use crate::runtime;
 
 struct Worker<'a> {
@@ -22,6 +22,8 @@ struct Worker<'a> {
     cancelled: &'a AtomicU64,
     waker: &'a Waker,
     model: Option<Model>,
+    /// Where the loaded model came from (to load it again on the CPU).
+    source: Option<ModelSource>,
     files: super::files::OpenFiles,
 }
 
@@ -48,6 +50,7 @@ impl Worker<'_> {
                 let model = Model::load(&source, dev)?;
                 let info = model.info().clone();
                 self.model = Some(model);
+                self.source = Some(source);
                 self.emit(Event::ModelLoaded { job, info, device: runtime::describe_device(dev) });
             }
             Command::LoadImage { job, path, size, options } => {
@@ -128,7 +131,17 @@ impl Worker<'_> {
                     labels_csv: None,
                 };
                 let (tx, waker, cancelled) = (self.tx, self.waker, self.cancelled);
-                let mut progress = |p| {
+                let mut splits = 0;
+                let mut progress = |p: crate::dataset::Progress| {
+                    if p.splits > splits {
+                        splits = p.splits;
+                        let message = format!(
+                            "out of memory: a batch was split in two and retried ({splits} so \
+                             far)"
+                        );
+                        let recovery = Recovery::Split { splits };
+                        let _ = tx.send(Event::OutOfMemory { job, recovery, message });
+                    }
                     let _ = tx.send(Event::DatasetProgress { job, progress: p });
                     waker();
                 };
@@ -148,8 +161,14 @@ impl Worker<'_> {
                     if self.is_cancelled(job) {
                         break;
                     }
-                    let result = guarded(|| score_file(model, &path, co_method))
-                        .map_err(|e| format!("{}: {e}", path.display()));
+                    let result = guarded(|| score_file(model, &path, co_method));
+                    // Out of memory ends the job, which restarts on the CPU.
+                    if let Err(e) = result.as_ref().map(drop)
+                        && can_fall_back(model, e)
+                    {
+                        return result.map(drop);
+                    }
+                    let result = result.map_err(|e| format!("{}: {e}", path.display()));
                     if !self.emit(Event::CaseScored { job, index, result }) {
                         return Ok(());
                     }
@@ -160,6 +179,49 @@ impl Worker<'_> {
         }
         Ok(())
     }
+}
+
+impl Worker<'_> {
+    /// Runs `cmd`. A computing job that runs out of GPU memory (or of injected memory) moves the
+    /// model to the CPU, says so and restarts there once, with injected faults off.
+    fn run(&mut self, cmd: Command) -> Result<()> {
+        let retry = cmd.computes().then(|| cmd.clone());
+        let result = guarded(|| self.handle(cmd));
+        let Some(cmd) = retry else { return result };
+        match result {
+            Err(e) if self.model.as_ref().is_some_and(|m| can_fall_back(m, &e)) => {
+                self.fall_back(cmd.job(), &e)?;
+                crate::io::fault::without_oom(|| guarded(|| self.handle(cmd)))
+            }
+            r => r,
+        }
+    }
+
+    /// Puts the model on the CPU (a fresh load of its source when it was on a GPU) and tells
+    /// the UI why.
+    fn fall_back(&mut self, job: JobId, cause: &Error) -> Result<()> {
+        let from = self.model()?.device();
+        let message = if from.is_cuda() {
+            let source = self.source.as_ref().ok_or_else(|| Error::invalid("no model source"))?;
+            let cpu = Model::load(source, tch::Device::Cpu)?;
+            self.model = Some(cpu);
+            format!(
+                "{cause} on {}: the model moved to the CPU and the job restarted there (slower)",
+                runtime::describe_device(from)
+            )
+        } else {
+            format!("{cause}: the job restarted on the CPU without the injected fault")
+        };
+        let device = runtime::describe_device(tch::Device::Cpu);
+        self.emit(Event::OutOfMemory { job, recovery: Recovery::Cpu { device }, message });
+        Ok(())
+    }
+}
+
+/// Whether `e` is running out of memory that moving `model` to the CPU may get past: a GPU's,
+/// or one injected by the tests' fault hook (on any device).
+fn can_fall_back(model: &Model, e: &Error) -> bool {
+    e.is_out_of_memory() && (model.device().is_cuda() || matches!(e, Error::InjectedOutOfMemory(_)))
 }
 
 fn predict_top(model: &Model, image: &Image, top_k: usize) -> Result<Vec<ClassScore>> {
@@ -219,7 +281,8 @@ pub fn guarded<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
 
 /// The thread body.
 pub fn main_loop(rx: &Receiver<Command>, tx: &Sender<Event>, cancelled: &AtomicU64, waker: &Waker) {
-    let mut w = Worker { tx, cancelled, waker, model: None, files: Default::default() };
+    let mut w =
+        Worker { tx, cancelled, waker, model: None, source: None, files: Default::default() };
     while let Ok(cmd) = rx.recv() {
         if matches!(cmd, Command::Shutdown) {
             break;
@@ -228,7 +291,7 @@ pub fn main_loop(rx: &Receiver<Command>, tx: &Sender<Event>, cancelled: &AtomicU
         if !matches!(cmd, Command::Cancel { .. }) && w.is_cancelled(job) {
             continue;
         }
-        if let Err(e) = guarded(|| w.handle(cmd))
+        if let Err(e) = w.run(cmd)
             && !w.emit(Event::Failed { job, message: e.to_string() })
         {
             break;

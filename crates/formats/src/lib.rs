@@ -7,6 +7,7 @@ pub mod card;
 pub mod dicom;
 pub mod error;
 pub mod raster;
+pub mod review;
 pub mod runfile;
 
 pub use dicom::{DicomFile, Window};

@@ -311,6 +311,28 @@ def runs():
     write("run_no_tensors.run", safetensors_file([], {"format": "heatmap-explorer-run/1"}))
 
 
+# ---------------------------------------------------------------- review state (read by the GUI)
+
+
+def reviews():
+    """`<name>.review.json`: the state saved beside the folder `<name>`."""
+    marks = {"status": "reviewed", "flag": True, "note": "check", "reviewed_at": "2026-12-04T12:00:00Z"}
+    good = {"version": 1, "cases": {"a/1.png": marks}, "current": "a/1.png"}
+
+    def variant(name, **changes):
+        s = json.loads(json.dumps(good))
+        s.update(changes)
+        write(name + ".review.json", json.dumps(s, indent=2) + "\n")
+
+    write("review_not_json.review.json", "version: 1\ncases: []\n")
+    text = json.dumps(good, indent=2)
+    write("review_truncated.review.json", text[: len(text) // 2])
+    variant("review_version", version=2)
+    variant("review_status", cases={"a/1.png": dict(marks, status="maybe")})
+    variant("review_escape", cases={"../outside.png": marks})
+    variant("review_time", cases={"a/1.png": dict(marks, reviewed_at="yesterday")})
+
+
 def main():
     assert pydicom.__version__.startswith("3."), pydicom.__version__
     pngs()
@@ -320,6 +342,7 @@ def main():
     cards()
     csvs()
     runs()
+    reviews()
 
 
 if __name__ == "__main__":
