@@ -371,7 +371,8 @@ fn a_dataset_run_out_of_memory_splits_batches_then_falls_back_to_the_cpu() {
         let job = h.next_job();
         let (dir, out) = (data.clone(), dir.path().join(name));
         let methods = vec![Method::Saliency];
-        h.send(Command::RunDataset { job, dir, out, methods, batch, gax_steps: 0 }).expect("send");
+        h.send(Command::RunDataset { job, dir, out, methods, batch, gax_steps: 0, target: None })
+            .expect("send");
         let mut events = job_events(h, job);
         let Some(Event::DatasetDone { rows, .. }) = events.pop() else { unreachable!() };
         assert_eq!(rows.len(), 4 * 2, "{name}");

@@ -160,9 +160,10 @@ impl App {
                 Recovery::Cpu { device } => {
                     self.state.device = device;
                     // The job sends its results again from the start.
-                    if let (Pending::Gax(_), Some(run)) =
-                        (&pending, self.entry_for(&pending).and_then(|e| e.run.as_mut()))
-                    {
+                    if let (Pending::Gax(_), Some(run)) = (
+                        &pending,
+                        self.entry_for(&pending).and_then(|e| e.run.as_mut().map(Arc::make_mut)),
+                    ) {
                         run.restart();
                         self.state.timeline.selected = 0;
                     }

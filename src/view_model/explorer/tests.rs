@@ -42,7 +42,7 @@ fn one_channel_state() -> AppState {
             heatmap,
         });
     }
-    e.run = Some(run);
+    e.run = Some(Arc::new(run));
     e.run_id = 3;
     AppState { images: vec![e], current: Some(0), ..AppState::default() }
 }
