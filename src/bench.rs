@@ -42,7 +42,7 @@ pub fn gax(
     }
     let model = random_model(arch, arch.default_classes(), device)?;
     tch::manual_seed(1);
-    let x = Tensor::rand([batch, 3, size, size], (Kind::Float, device));
+    let x = Tensor::rand([batch, model.info().channels, size, size], (Kind::Float, device));
     let labels = attribution::predict(&model, &x)?;
     let warm = GaxConfig { max_steps: 3, target_co: f64::INFINITY, engine, ..GaxConfig::default() };
     gax::run(&model, &x, &labels, &warm, &|| false, &mut |_| {})?;
@@ -76,7 +76,7 @@ pub fn attribute(
 ) -> Result<f64> {
     let model = random_model(arch, arch.default_classes(), device)?;
     tch::manual_seed(2);
-    let x = Tensor::rand([batch, 3, size, size], (Kind::Float, device));
+    let x = Tensor::rand([batch, model.info().channels, size, size], (Kind::Float, device));
     let targets = attribution::predict(&model, &x)?;
     let opts = Options::default();
     let _ = attribution::attribute(&model, &x, Some(&targets), method, &opts)?;

@@ -92,6 +92,14 @@ pub fn overlay(
     ColorImage::new([w, h], px)
 }
 
+/// A grey plane `[h, w]` with values clamped to [0, 1] for display (a 1-channel model's input).
+pub fn grey(plane: &[f32], w: usize, h: usize) -> ColorImage {
+    let px = (0..w * h)
+        .map(|i| Color32::from_gray(to_byte(255.0 * plane.get(i).copied().unwrap_or(0.0))))
+        .collect();
+    ColorImage::new([w, h], px)
+}
+
 /// An RGB image `[3, h, w]` with values clamped to [0, 1] for display.
 pub fn rgb(image: &[f32], w: usize, h: usize) -> ColorImage {
     let n = w * h;

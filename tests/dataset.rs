@@ -27,6 +27,7 @@ fn opts(out: &Path, methods: Vec<Method>, batch: usize, shard: Option<Shard>) ->
         load: Default::default(),
         overwrite: false,
         target: None,
+        labels_csv: None,
     }
 }
 
@@ -246,6 +247,7 @@ fn lesion_masks_give_localisation_metrics_for_methods_and_gax() {
         load: Default::default(),
         overwrite: false,
         target: None,
+        labels_csv: None,
     };
     let summary = dataset::run(&model, &data, &o, &mut |_| {}, &|| false).expect("run");
     let rows = rows::read(&out).expect("csv");

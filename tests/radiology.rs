@@ -354,3 +354,68 @@ fn xrv_resnet50_loads_torchxrayvision_names_with_one_channel() {
     let (a, b) = tch::no_grad(|| (model.forward(&x), loaded.forward(&x)));
     assert_eq!(rel_err(&b.expect("loaded"), &a.expect("random")), 0.0);
 }
+
+#[test]
+fn ax_data_reads_one_pathology_from_a_labels_csv() {
+    let _ = dense("xrv-densenet121");
+    let tmp = crate::util::temp_dir("xrv-csv");
+    let dir = tmp.path();
+    let card = xrv_card(dir);
+    let data = dir.join("cxr");
+    std::fs::create_dir_all(data.join("b")).expect("dir");
+    for (i, f) in ["a0.png", "a1.png", "b/c2.png", "b/c3.png"].iter().enumerate() {
+        let p = data.join(f);
+        let (folder, file) = (p.parent().expect("folder"), p.file_name().expect("name"));
+        crate::util::random_png(folder, &file.to_string_lossy(), 64, 40 + i as u64);
+    }
+    let labels = dir.join("labels.csv");
+    let write = |text: &str| std::fs::write(&labels, text).expect("csv");
+    write(
+        "image,Atelectasis,Effusion,Lung Opacity\na0.png,0,1,0\na1.png,1,0.0,1\nb/c2.png,0,1.0,\nb/c3.png,1,0,0\n",
+    );
+    let out = dir.join("gap.csv");
+    let (card, data, labels_s, out_s) = (
+        card.to_str().expect("utf-8"),
+        data.to_str().expect("utf-8"),
+        labels.to_str().expect("utf-8"),
+        out.to_str().expect("utf-8"),
+    );
+    let ax = |target: &str, csv: &str| {
+        let mut args = vec!["ax", "--model", card, "--data", data, "--labels-csv", csv];
+        if !target.is_empty() {
+            args.extend(["--target", target]);
+        }
+        args.extend(["--methods", "Saliency", "--overwrite", "--out", out_s]);
+        std::process::Command::new(env!("CARGO_BIN_EXE_heatmap-explorer"))
+            .args(&args)
+            .output()
+            .expect("run")
+    };
+    let ok = ax("Effusion", labels_s);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let table = String::from_utf8_lossy(&ok.stdout);
+    assert!(table.contains("4 images") && table.contains("Saliency"), "{table}");
+    let rows = heatmap_explorer::dataset::rows::read(&out).expect("rows");
+    assert_eq!(rows.len(), 4 * 2);
+    let want = [("a0.png", 1), ("a1.png", 0), ("b/c2.png", 1), ("b/c3.png", 0)];
+    for r in &rows {
+        let label = want.iter().find(|w| w.0 == r.image).map(|w| w.1);
+        assert_eq!(Some(r.label), label, "{}", r.image);
+        assert_eq!(r.correct, r.predicted == r.label);
+    }
+    let record = heatmap_explorer::dataset::RunRecord::read(&out).expect("record").expect("some");
+    assert_eq!(record.target.as_deref(), Some("Effusion"));
+    assert!(record.labels_csv.is_some_and(|p| p.ends_with("labels.csv")));
+
+    // Clear errors with exit code 1 (the others, a value that is not 0/1, a missing image or
+    // CSV, are unit tests of `dataset::labels`).
+    let fails = |target: &str, csv: &str, want: &str| {
+        let o = ax(target, csv);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains(want), "expected '{want}' in: {err}");
+    };
+    fails("Pneumonia", labels_s, "no column for 'Pneumonia'");
+    fails("Lung Opacity", labels_s, "line 4: Lung Opacity is '' for 'b/c2.png'");
+    fails("", labels_s, "--labels-csv needs --target");
+}

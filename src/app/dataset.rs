@@ -13,7 +13,7 @@ impl App {
     /// Runs AX over the folder typed in the dataset tab, writing the CSV [`results_path`] names
     /// beside it (a rerun with the same model and settings resumes it).
     pub fn run_dataset(&mut self, methods: Vec<Method>, batch: usize, gax_steps: usize) {
-        let Some(model) = &self.state.model else {
+        let Some(multilabel) = self.state.model.as_ref().map(|m| m.multilabel) else {
             self.state.error("open a model first");
             return;
         };
@@ -22,11 +22,21 @@ impl App {
             self.state.error(format!("{} is not a folder", dir.display()));
             return;
         }
-        let out = results_path(&dir, model, &methods, batch, gax_steps);
+        let target = match self.state.dataset.pathology {
+            _ if !multilabel => None,
+            Some(t) => Some(t),
+            None => {
+                self.state.error("pick the pathology to score (PATHOLOGY/positive, /negative)");
+                return;
+            }
+        };
+        let Some(model) = &self.state.model else { return };
+        let out = results_path(&dir, model, &methods, (batch, gax_steps), target);
         self.state.dataset.progress = None;
+        self.state.dataset.scored = target;
         self.state.info(format!("dataset: scoring {} (rows in {})", dir.display(), out.display()));
         let job = self.submit(
-            |job| Command::RunDataset { job, dir, out, methods, batch, gax_steps },
+            |job| Command::RunDataset { job, dir, out, methods, batch, gax_steps, target },
             Pending::Dataset,
         );
         self.state.dataset.job = job;
@@ -46,13 +56,25 @@ impl App {
         let path = PathBuf::from(self.state.dataset.dir.trim()).join(rel);
         self.state.tab = super::state::Tab::Explorer;
         if let Some(i) = self.state.images.iter().position(|e| e.path == path) {
-            self.state.images[i].label = Some(label);
+            self.mark_dataset_label(i, label);
             self.select_image(i);
             self.show_dataset_source(source);
             return;
         }
         self.state.dataset.open_after_load = Some((path.clone(), source, label));
         self.open_image(path);
+    }
+
+    /// Marks image `i` with a dataset row's label: its class, or for a per-pathology run (labels
+    /// 0/1 for one pathology) that pathology as the output to explain.
+    pub(super) fn mark_dataset_label(&mut self, i: usize, label: i64) {
+        let scored = self.state.dataset.scored;
+        if let Some(e) = self.state.images.get_mut(i) {
+            match scored {
+                Some(p) => e.target = Some(p),
+                None => e.label = Some(label),
+            }
+        }
     }
 
     /// Shows the current image's heatmap from `source`: runs that method, or starts GAX in the
@@ -64,8 +86,12 @@ impl App {
                 self.run_methods(vec![m], crate::attribution::Options::default())
             }
             HeatmapSource::Gax => {
-                // Dataset GAX rows maximise the CO of the ground-truth class.
-                if let Some(e) = self.state.current_entry_mut() {
+                // Dataset GAX rows maximise the CO of the ground-truth class (of a per-pathology
+                // run: the pathology, already the target).
+                let per_pathology = self.state.dataset.scored.is_some();
+                if let Some(e) = self.state.current_entry_mut()
+                    && !per_pathology
+                {
                     e.target = e.label;
                 }
                 self.state.gax.variant = self.state.dataset.variant;
@@ -81,18 +107,22 @@ impl App {
 
 /// The CSV a GUI run over `dir` writes: `<folder>_ax_<arch>_<8 hex digits>.csv` beside the
 /// folder, the digits a hash of the weights and the settings, so runs of different models or
-/// settings never share a file and a rerun of the same one resumes.
+/// settings never share a file and a rerun of the same one resumes. `target` is a multi-label
+/// model's pathology of a per-pathology run.
 pub fn results_path(
     dir: &Path,
     model: &crate::model::ModelInfo,
     methods: &[Method],
-    batch: usize,
-    gax_steps: usize,
+    (batch, gax_steps): (usize, usize),
+    target: Option<i64>,
 ) -> PathBuf {
     let name =
         dir.file_name().map_or_else(|| "data".to_owned(), |n| n.to_string_lossy().into_owned());
     let names: Vec<&str> = methods.iter().map(|m| m.name()).collect();
-    let key = format!("{}|{}|{batch}|{gax_steps}", model.hash, names.join(","));
+    let mut key = format!("{}|{}|{batch}|{gax_steps}", model.hash, names.join(","));
+    if let Some(t) = target {
+        key.push_str(&format!("|pathology {t}"));
+    }
     let digest: String = crate::model::text_hash(&key).chars().take(8).collect();
     dir.with_file_name(format!("{name}_ax_{}_{digest}.csv", model.arch))
 }

@@ -45,7 +45,7 @@ impl App {
         self.write_run("run", path, |run, _| run.to_bytes());
     }
 
-    /// Exports the current run's step stack `[T, 3, H, W]`.
+    /// Exports the current run's step stack `[T, C, H, W]` (C = 3, or 1 for a 1-channel model).
     pub fn export_steps_npy(&mut self, path: &Path) {
         self.write_run("steps", path, |run, _| run.steps_npy());
     }
@@ -65,18 +65,20 @@ impl App {
         self.tasks.progress()
     }
 
-    /// Exports the heatmap on show (the selected GAX step or a method's) as `[3, H, W]` .npy.
+    /// Exports the heatmap on show (the selected GAX step or a method's) as `[C, H, W]` .npy:
+    /// `[3, H, W]`, or `[1, H, W]` for a 1-channel model (as `attribute --out` writes it).
     pub fn export_heatmap_npy(&mut self, path: &Path) {
         let Some((data, h, w)) = self.shown_heatmap() else {
             self.state.error("no heatmap on show");
             return;
         };
+        let c = crate::view_model::planes::planes(&data, h * w);
         self.in_background("heatmap".into(), path, move |_| {
-            crate::io::npy::encode_f32(&[3, h, w], &data)
+            crate::io::npy::encode_f32(&[c, h, w], &data)
         });
     }
 
-    /// The heatmap the view shows: `(values [3, H, W], H, W)`.
+    /// The heatmap the view shows: `(values [C, H, W], H, W)`, C = 3 or 1.
     pub fn shown_heatmap(&self) -> Option<(Vec<f32>, usize, usize)> {
         let e = self.state.current_entry()?;
         let (h, w) = (e.image.height, e.image.width);
@@ -157,17 +159,8 @@ impl App {
         self.in_background("model input".into(), path, move |_| {
             let (h, w) = (image.height, image.width);
             if one_channel {
-                // A 1-channel model gets the grey value as `input::to_channels` makes it: the
-                // plane where the channels agree, else their mean.
-                let n = h * w;
-                let d = &image.data;
-                let mean: Vec<f32> = (0..n)
-                    .map(|i| {
-                        let (r, g, b) = (d[i], d[n + i], d[2 * n + i]);
-                        if r == g && g == b { r } else { (r + g + b) / 3.0 }
-                    })
-                    .collect();
-                crate::io::npy::encode_f32(&[1, h, w], &mean)
+                let grey = crate::view_model::planes::grey(&image.data, h * w);
+                crate::io::npy::encode_f32(&[1, h, w], &grey)
             } else {
                 crate::io::npy::encode_f32(&[3, h, w], &image.data)
             }
@@ -190,7 +183,7 @@ impl App {
         self.state.info("taking a screenshot...");
     }
 
-    /// Writes the current GAX run as an animated GIF of the channel-sum heatmap (scale ±3),
+    /// Writes the current GAX run as an animated GIF of the channel-sum heatmap (scale ±C),
     /// at most 200 frames spread evenly over the run; [`App::cancel_exports`] stops it.
     pub fn export_gif(&mut self, path: &Path) {
         let target = path.to_owned();
@@ -208,7 +201,8 @@ impl App {
     }
 }
 
-/// Writes `run` as an animated GIF of the channel-sum heatmap (scale ±3), at most 200 frames
+/// Writes `run` as an animated GIF of the channel-sum heatmap (scale ±C: ±3, or ±1 for a
+/// 1-channel model's single plane), at most 200 frames
 /// spread evenly over the run. Returns [`Error::Cancelled`] without touching `path` as soon as
 /// `cancel` says so (checked before every frame and before the write).
 pub fn write_gif(run: &RunRecord, path: &Path, cancel: &dyn Fn() -> bool) -> Result<()> {
@@ -235,6 +229,8 @@ fn gif_bytes(
     if t == 0 {
         return Err(Error::invalid("the run has no steps"));
     }
+    // |Σ_c h_c| ≤ C: ±3 for three channels, ±1 for a 1-channel model's single plane.
+    let scale = crate::convert::to_f32(run.channels());
     let stride = t.div_ceil(200).max(1);
     let mut buf = Vec::new();
     {
@@ -250,7 +246,7 @@ fn gif_bytes(
                 return Err(Error::Cancelled);
             }
             let sum = crate::view_model::planes::channel_sum(&run.heatmaps[i].to_f32(), n);
-            let frame = to_rgba(&crate::colormap::signed_plane(&sum, w, h, 3.0))?;
+            let frame = to_rgba(&crate::colormap::signed_plane(&sum, w, h, scale))?;
             enc.encode_frame(image::Frame::from_parts(
                 frame,
                 0,

@@ -140,7 +140,12 @@ impl App {
             return;
         }
         let image = Arc::clone(&self.state.images[i].image);
-        self.submit(|job| Command::Predict { job, image, top_k: 5 }, Pending::Predict(i));
+        // A multi-label model's pathologies are all listed (the picker offers every one).
+        let top_k = match &self.state.model {
+            Some(m) if m.multilabel => crate::convert::to_usize(m.classes),
+            _ => 5,
+        };
+        self.submit(|job| Command::Predict { job, image, top_k }, Pending::Predict(i));
     }
 
     /// Runs the chosen methods (and AX) on the current image.
@@ -161,7 +166,12 @@ impl App {
         }
         let entry = &self.state.images[i];
         let image = Arc::clone(&entry.image);
-        let (label, target) = (entry.label, entry.target);
+        let (mut label, target) = (entry.label, entry.target);
+        if self.state.model.as_ref().is_some_and(|m| m.multilabel) {
+            // The picked pathology (default: the highest score) is explained and CO weighs it
+            // alone; a multi-label model has no single ground-truth class.
+            label = target;
+        }
         self.state.info(format!("running {} method(s)...", methods.len()));
         self.submit(
             |job| Command::Attribute { job, image, methods, target, label, options },
@@ -190,7 +200,8 @@ impl App {
             return;
         };
         let label = entry.target.unwrap_or(predicted);
-        let mismatch = entry.label.filter(|&gt| gt != label);
+        // For a multi-label model `label` is the picked pathology, not a rival of a ground truth.
+        let mismatch = entry.label.filter(|&gt| gt != label && !model.multilabel);
         let entry = &self.state.images[i];
         let identity = ModelIdentity::from(&model);
         let image = Arc::clone(&entry.image);

@@ -69,13 +69,23 @@ impl App {
                     self.run_gax();
                 }
             }
-            Event::Attribution { method, heatmap, raw_abs_max, co_sum, co_mult, zero, .. } => {
+            Event::Attribution {
+                method,
+                target,
+                heatmap,
+                raw_abs_max,
+                co_sum,
+                co_mult,
+                zero,
+                ..
+            } => {
                 let id = self.state.fresh_id();
                 if let Some(e) = self.entry_for(&pending) {
                     e.attributions.insert(
                         method,
                         AttributionResult {
                             id,
+                            target,
                             heatmap: Arc::new(heatmap),
                             raw_abs_max,
                             co_sum,
@@ -150,9 +160,10 @@ impl App {
                 Recovery::Cpu { device } => {
                     self.state.device = device;
                     // The job sends its results again from the start.
-                    if let (Pending::Gax(_), Some(run)) =
-                        (&pending, self.entry_for(&pending).and_then(|e| e.run.as_mut()))
-                    {
+                    if let (Pending::Gax(_), Some(run)) = (
+                        &pending,
+                        self.entry_for(&pending).and_then(|e| e.run.as_mut().map(Arc::make_mut)),
+                    ) {
                         run.restart();
                         self.state.timeline.selected = 0;
                     }
@@ -279,7 +290,7 @@ impl App {
         }
         if let Some((p, m, label)) = self.state.dataset.open_after_load.take() {
             if p == self.state.images[idx].path {
-                self.state.images[idx].label = Some(label);
+                self.mark_dataset_label(idx, label);
                 self.select_image(idx);
                 self.show_dataset_source(m);
             } else {

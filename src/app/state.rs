@@ -20,7 +20,9 @@ pub use super::view_state::{CompareScale, ScaleMode, ViewLayout, ViewPanels, Zoo
 pub struct AttributionResult {
     /// Identifies this result among everything the app has shown (see [`AppState::fresh_id`]).
     pub id: u64,
-    /// The AX heatmap h = a / max|a|, `[3, H, W]`.
+    /// The output the heatmap explains (a class, or a multi-label model's pathology).
+    pub target: i64,
+    /// The AX heatmap h = a / max|a|, `[C, H, W]` (C = the model's input channels, 3 or 1).
     pub heatmap: Arc<Vec<f32>>,
     /// max|a| before normalisation.
     pub raw_abs_max: f32,
@@ -260,6 +262,12 @@ pub struct DatasetState {
     pub open_after_load: Option<(PathBuf, HeatmapSource, i64)>,
     /// GAX steps per image and variant in a dataset run (0: no GAX).
     pub gax_steps: usize,
+    /// For a multi-label model: the pathology to score (the folder holds
+    /// `PATHOLOGY/positive` and `PATHOLOGY/negative`).
+    pub pathology: Option<i64>,
+    /// The pathology of the run whose rows are shown (their labels are 0/1 for it); `None` for
+    /// a run over class folders.
+    pub scored: Option<i64>,
 }
 
 impl DatasetState {

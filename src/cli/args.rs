@@ -38,7 +38,8 @@ pub enum Cmd {
     /// Write an image (DICOM through its window) as the [0, 1] float32 .npy [H, W] the model
     /// pipeline starts from, and print its non-identifying facts as one JSON line.
     Image(ImageArgs),
-    /// Write one method's attribution as a float32 .npy [3, H, W].
+    /// Write one method's attribution as a float32 .npy [C, H, W] (C = 3, or 1 for a 1-channel
+    /// model).
     Attribute(AttributeArgs),
     /// AX process: CO scores of methods on an image (JSON) or a labelled folder (CSV).
     Ax(AxArgs),
@@ -259,9 +260,15 @@ pub struct AxArgs {
     #[arg(long, visible_alias = "target")]
     pub label: Option<String>,
     /// An image folder with one subfolder per class (or, with --target PATHOLOGY for a
-    /// multi-label model, PATHOLOGY/positive and PATHOLOGY/negative).
+    /// multi-label model, PATHOLOGY/positive and PATHOLOGY/negative, or the images a
+    /// --labels-csv lists).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// With --data and --target PATHOLOGY: a CSV with a header `image,<pathology>,...` and one
+    /// row per image (its path relative to --data, then 0 or 1 per pathology); the PATHOLOGY
+    /// column gives the labels instead of the PATHOLOGY/positive|negative folders.
+    #[arg(long, requires = "data")]
+    pub labels_csv: Option<PathBuf>,
     /// Comma-separated methods, or all.
     #[arg(long, default_value = "all")]
     pub methods: String,
@@ -321,7 +328,7 @@ pub struct GaxArgs {
     /// CSV trace to write (with several images: an `image` column is added).
     #[arg(long)]
     pub trace: Option<PathBuf>,
-    /// Also export the step stack as .npy [T, 3, H, W].
+    /// Also export the step stack as .npy [T, C, H, W] (C = 3, or 1 for a 1-channel model).
     #[arg(long)]
     pub npy: Option<PathBuf>,
     /// Run even when the given label differs from the prediction.

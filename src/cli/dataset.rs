@@ -20,6 +20,11 @@ pub fn ax_data(model: &Model, dir: &Path, methods: &[Method], args: &AxArgs) -> 
                  single-label model takes its labels from the class folders",
             ));
         }
+        None if args.labels_csv.is_some() => {
+            return Err(crate::error::Error::invalid(
+                "--labels-csv needs --target PATHOLOGY: the column of the CSV to score",
+            ));
+        }
         None => None,
     };
     let opts = RunOptions {
@@ -31,6 +36,7 @@ pub fn ax_data(model: &Model, dir: &Path, methods: &[Method], args: &AxArgs) -> 
         load: args.dicom.options(),
         overwrite: args.overwrite,
         target,
+        labels_csv: args.labels_csv.clone(),
     };
     let mut bar = Progress::new("images", 0, false);
     let mut splits = 0;

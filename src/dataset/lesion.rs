@@ -42,7 +42,7 @@ pub fn load_mask(path: &Path, size: [usize; 2]) -> Result<Tensor> {
     Ok(t.gt(0.5).to_kind(Kind::Float))
 }
 
-/// Scores heatmaps `h` (`[B, 3, H, W]`) against masks (`[B, H, W]` of 0/1, on any device).
+/// Scores heatmaps `h` (`[B, C, H, W]`, C = 3 or 1) against masks (`[B, H, W]` of 0/1, on any device).
 /// The heatmap is summed over channels first. Images whose mask is empty get `None`.
 pub fn score(h: &Tensor, masks: &Tensor) -> Result<Vec<Option<LesionScore>>> {
     let dev = h.device();

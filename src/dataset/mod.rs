@@ -2,10 +2,11 @@
 //! correct vs wrong predictions, with lesion localisation where masks exist and optionally GAX;
 //! batched, resumable and shardable.
 //!
-//! `scan` lists the images, `run` scores them batch by batch (`gax` adds the GAX rows), `rows`
+//! `scan` lists the images (`labels` from a labels CSV for one pathology), `run` scores them batch by batch (`gax` adds the GAX rows), `rows`
 //! is the CSV, `stats` the summary, `lesion` the localisation metrics.
 
 mod gax;
+mod labels;
 pub mod lesion;
 pub mod record;
 pub mod rows;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use crate::ax::HeatmapSource;
 use crate::error::{Error, Result};
 
+pub use labels::scan_labels_csv;
 pub use record::{RunRecord, record_path};
 pub use rows::Row;
 pub use run::{Progress, RunOptions, Shard, run, run_with_rows, shard_batches};

@@ -36,6 +36,9 @@ pub struct RunRecord {
     /// The pathology of a per-pathology run (absent otherwise).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// The labels CSV of a per-pathology run that reads one (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels_csv: Option<String>,
 }
 
 /// The record file beside `csv`: `results.csv` → `results.run.json`.
@@ -65,6 +68,9 @@ impl RunRecord {
                     .and_then(|i| info.labels.get(i))
                     .cloned()
                     .unwrap_or_default()
+            }),
+            labels_csv: opts.labels_csv.as_ref().map(|p| {
+                std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()).display().to_string()
             }),
         })
     }
@@ -117,6 +123,8 @@ impl RunRecord {
         check("DICOM frame", self.frame.to_string(), other.frame.to_string());
         let target = |t: &Option<String>| t.clone().unwrap_or_else(|| "(all classes)".to_owned());
         check("pathology", target(&self.target), target(&other.target));
+        let csv = |t: &Option<String>| t.clone().unwrap_or_else(|| "(none)".to_owned());
+        check("labels CSV", csv(&self.labels_csv), csv(&other.labels_csv));
         d
     }
 
@@ -133,7 +141,7 @@ impl RunRecord {
             self.window,
             self.frame
         );
-        if let Some(t) = &self.target {
+        for t in [&self.target, &self.labels_csv].into_iter().flatten() {
             text.push('|');
             text.push_str(t);
         }
@@ -252,6 +260,7 @@ mod tests {
             window: "File".into(),
             frame: 0,
             target: None,
+            labels_csv: None,
         }
     }
 

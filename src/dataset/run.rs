@@ -88,6 +88,9 @@ pub struct RunOptions {
     /// that output (predicted 1 when its logit is positive), heatmaps explain it and CO weighs
     /// it alone.
     pub target: Option<i64>,
+    /// With `target`: a labels CSV (`image,<pathology>,...`, 0/1, paths relative to the data
+    /// folder) gives the images and their labels instead of the per-pathology folders.
+    pub labels_csv: Option<PathBuf>,
 }
 
 /// The batches of `items` this shard processes.
@@ -127,7 +130,15 @@ pub fn run_with_rows(
                 usize::try_from(t).ok().and_then(|i| info.labels.get(i)).ok_or_else(|| {
                     Error::invalid(format!("output {t} is outside 0..{}", info.classes))
                 })?;
-            super::scan::scan_pathology(dir, name)?
+            match &opts.labels_csv {
+                Some(csv) => super::labels::scan_labels_csv(dir, csv, name)?,
+                None => super::scan::scan_pathology(dir, name)?,
+            }
+        }
+        None if opts.labels_csv.is_some() => {
+            return Err(Error::invalid(
+                "a labels CSV needs the pathology to score (--target PATHOLOGY)",
+            ));
         }
         None => scan(dir, &model.info().labels)?,
     };

@@ -24,17 +24,6 @@ impl CompactHeatmap {
         self.data.len() / (self.height * self.width).max(1)
     }
 
-    /// The heatmap with three channels: a 1-channel heatmap repeated in each (the explorer and
-    /// run files draw and store three planes), any other as it is.
-    #[must_use]
-    pub fn into_three_channels(self) -> Self {
-        if self.channels() != 1 {
-            return self;
-        }
-        let data = self.data.repeat(3);
-        Self { data, ..self }
-    }
-
     /// The values as f32.
     pub fn to_f32(&self) -> Vec<f32> {
         self.data.iter().map(|v| v.to_f32()).collect()
@@ -64,7 +53,6 @@ mod tests {
         }
         assert_eq!(c.to_le_bytes().len(), 24);
         assert_eq!(c.channels(), 3);
-        let one = CompactHeatmap::from_f32(2, 2, &v[..4]).into_three_channels();
-        assert_eq!((one.channels(), &one.data[..4]), (3, &one.data[8..]));
+        assert_eq!(CompactHeatmap::from_f32(2, 2, &v[..4]).channels(), 1);
     }
 }

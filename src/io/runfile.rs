@@ -79,7 +79,13 @@ impl RunRecord {
             abs_max: s.abs_max,
             predicted: s.predicted,
         });
-        self.heatmaps.push(s.heatmap.into_three_channels());
+        self.heatmaps.push(s.heatmap);
+    }
+
+    /// The heatmaps' channels: the model's input channels (3, or 1 for a 1-channel model); 3
+    /// before the first step.
+    pub fn channels(&self) -> usize {
+        self.heatmaps.first().map_or(3, CompactHeatmap::channels)
     }
 
     /// Drops the steps streamed so far: the run restarts from step 0 (on another device).
@@ -98,6 +104,10 @@ impl RunRecord {
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let t = self.steps.len();
         let (h, w) = (self.image.height, self.image.width);
+        let c = self.channels();
+        if self.heatmaps.iter().any(|m| m.channels() != c || m.data.len() != c * h * w) {
+            return Err(Error::invalid("run file: the steps' heatmaps differ in shape"));
+        }
         let heat: Vec<u8> = self.heatmaps.iter().flat_map(CompactHeatmap::to_le_bytes).collect();
         let f32s = |f: fn(&StepScalars) -> f32| -> Vec<u8> {
             self.steps.iter().flat_map(|s| f(s).to_le_bytes()).collect()
@@ -110,7 +120,7 @@ impl RunRecord {
         let img: Vec<u8> = self.image.data.iter().flat_map(|v| v.to_le_bytes()).collect();
         let err = |e: safetensors::SafeTensorError| Error::invalid(format!("run file: {e:?}"));
         let views = vec![
-            ("heatmaps", TensorView::new(Dtype::F16, vec![t, 3, h, w], &heat).map_err(err)?),
+            ("heatmaps", TensorView::new(Dtype::F16, vec![t, c, h, w], &heat).map_err(err)?),
             ("co", TensorView::new(Dtype::F32, vec![t], &co).map_err(err)?),
             ("loss", TensorView::new(Dtype::F32, vec![t], &loss).map_err(err)?),
             ("similarity", TensorView::new(Dtype::F32, vec![t], &sim).map_err(err)?),
@@ -155,18 +165,16 @@ impl RunRecord {
         })
     }
 
-    /// The step stack `[T, 3, H, W]` as float32 `.npy`.
+    /// The step stack `[T, C, H, W]` as float32 `.npy` (C = 3, or 1 for a 1-channel model).
     pub fn export_npy(&self, path: &Path) -> Result<()> {
         super::write_atomic(path, &self.steps_npy()?)
     }
 
-    /// The step stack `[T, 3, H, W]` as float32 `.npy` bytes.
+    /// The step stack `[T, C, H, W]` as float32 `.npy` bytes.
     pub fn steps_npy(&self) -> Result<Vec<u8>> {
         let data: Vec<f32> = self.heatmaps.iter().flat_map(CompactHeatmap::to_f32).collect();
-        super::npy::encode_f32(
-            &[self.heatmaps.len(), 3, self.image.height, self.image.width],
-            &data,
-        )
+        let (t, c) = (self.heatmaps.len(), self.channels());
+        super::npy::encode_f32(&[t, c, self.image.height, self.image.width], &data)
     }
 
     /// The curve as CSV in the `gax --trace` layout.

@@ -1,7 +1,8 @@
 //! The method comparison, a panel beside the view: each method's channel-sum map (and the GAX
 //! heatmap at the selected step) as a tile with its CO scores, each on its own scale or on one
-//! shared scale; a click on a tile shows that heatmap in the view with all its channels. The
-//! tiles come from `crate::view_model::tiles`, their size from `crate::view_model::layout`.
+//! shared scale; a click on a tile shows that heatmap in the view with all its channels (one
+//! for a 1-channel model). The tiles come from `crate::view_model::tiles`, their size from
+//! `crate::view_model::layout`.
 
 use egui::{TextureOptions, Vec2};
 
@@ -23,7 +24,9 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     for s in CompareScale::ALL {
         ui.radio_value(&mut app.state.compare_scale, s, s.label());
     }
-    ui.small("channel sum; CO with x+h | x*h; click a tile to show it in the view");
+    let one = app.state.model.as_ref().is_some_and(|m| m.channels == 1);
+    let what = if one { "the one channel" } else { "channel sum" };
+    ui.small(format!("{what}; CO with x+h | x*h; click a tile to show it in the view"));
     let tiles = app.views.comparison(&app.state);
     let size = ui.available_size();
     let side = layout::tile_side(size.x, size.y, tiles.len(), 3);

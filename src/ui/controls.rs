@@ -4,6 +4,7 @@ use crate::app::App;
 use crate::attribution::{Method, Options};
 use crate::ax::HeatmapSource;
 use crate::ax::Variant;
+use crate::worker::ClassScore;
 
 /// Draws the heading and the primary actions, pinned above the scrolling sections so they are
 /// visible on any screen (a 1366×768 laptop included).
@@ -58,6 +59,16 @@ fn model_section(app: &mut App, ui: &mut egui::Ui) {
         ui.label("normalisation");
         ui.label(m.normalize.name());
         ui.end_row();
+        if m.channels == 1 || m.multilabel {
+            ui.label("input, outputs");
+            ui.label(format!(
+                "{} channel{}, {}",
+                m.channels,
+                if m.channels == 1 { "" } else { "s" },
+                if m.multilabel { "multi-label (sigmoids)" } else { "single-label (softmax)" }
+            ));
+            ui.end_row();
+        }
         ui.label("device");
         ui.label(&app.state.device);
         ui.end_row();
@@ -71,6 +82,10 @@ fn model_section(app: &mut App, ui: &mut egui::Ui) {
         ui.label("prediction: ...");
         return;
     };
+    if m.multilabel {
+        pathology_picker(app, ui, &pred);
+        return;
+    }
     ui.label("prediction (top 5):");
     egui::Grid::new("prediction").num_columns(3).striped(true).show(ui, |ui| {
         ui.label("class");
@@ -90,6 +105,44 @@ fn model_section(app: &mut App, ui: &mut egui::Ui) {
     if let Some(e) = app.state.current_entry_mut() {
         e.label = label;
         e.target = target;
+    }
+}
+
+/// A multi-label model's pathologies: the five highest with logit and sigmoid probability, and
+/// the pathology to explain picked from the list of all (highest first; default the highest
+/// score). The pick is the target of Run methods (heatmaps and CO) and Run GAX.
+fn pathology_picker(app: &mut App, ui: &mut egui::Ui, pred: &[ClassScore]) {
+    ui.label("pathologies (independent sigmoids, highest first):");
+    egui::Grid::new("prediction").num_columns(3).striped(true).show(ui, |ui| {
+        ui.label("pathology");
+        ui.label("logit");
+        ui.label("sigmoid");
+        ui.end_row();
+        for c in pred.iter().take(5) {
+            ui.label(app.state.class_name(c.class));
+            ui.label(format!("{:.3}", c.logit));
+            ui.label(format!("{:.3}", c.prob));
+            ui.end_row();
+        }
+    });
+    let Some(entry) = app.state.current_entry() else { return };
+    let highest = pred.first().map(|c| c.class);
+    let chosen = entry.target.or(highest);
+    let item = |c: &ClassScore| {
+        let tail = if Some(c.class) == highest { ", highest" } else { "" };
+        format!("{} ({:.3}{tail})", app.state.class_name(c.class), c.prob)
+    };
+    let shown = pred.iter().find(|c| Some(c.class) == chosen).map_or_else(String::new, item);
+    let mut pick = None;
+    egui::ComboBox::from_label("pathology to explain").selected_text(shown).show_ui(ui, |ui| {
+        for c in pred {
+            if ui.selectable_label(Some(c.class) == chosen, item(c)).clicked() {
+                pick = Some(c.class);
+            }
+        }
+    });
+    if let (Some(c), Some(e)) = (pick, app.state.current_entry_mut()) {
+        e.target = Some(c);
     }
 }
 

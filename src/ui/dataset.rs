@@ -17,6 +17,7 @@ const WRONG: egui::Color32 = egui::Color32::from_rgb(230, 110, 70);
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
     ui.heading("Dataset");
     run_controls(app, ui);
+    pathology_row(app, ui);
     super::demo::controls(app, ui);
     let demo = !app.state.demo.results.is_empty();
     let summary = app.state.dataset.summary.as_ref().map(|s| (s.images, s.accuracy));
@@ -269,4 +270,26 @@ fn picked_list(app: &mut App, ui: &mut egui::Ui, view: &DatasetView) {
     if let Some((image, label)) = open {
         app.open_dataset_image(&image, pick.method, label);
     }
+}
+
+/// For a multi-label model: the pathology to score, whose folder holds `positive/` and
+/// `negative/` (labels 1 and 0; a prediction is positive when the output's logit is above 0).
+fn pathology_row(app: &mut App, ui: &mut egui::Ui) {
+    let Some(labels) = app.state.model.as_ref().filter(|m| m.multilabel).map(|m| m.labels.clone())
+    else {
+        return;
+    };
+    let pick = &mut app.state.dataset.pathology;
+    let shown = pick
+        .and_then(|p| usize::try_from(p).ok())
+        .and_then(|p| labels.get(p))
+        .map_or("pick one", String::as_str);
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_label("pathology to score").selected_text(shown).show_ui(ui, |ui| {
+            for (i, l) in labels.iter().enumerate() {
+                ui.selectable_value(pick, Some(crate::convert::to_i64(i)), l);
+            }
+        });
+        ui.label("the folder holds PATHOLOGY/positive and PATHOLOGY/negative");
+    });
 }

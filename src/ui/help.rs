@@ -16,11 +16,17 @@ pub const SHORTCUTS: [(&str, &str); 7] = [
 /// What each panel shows, as (panel, description).
 pub const PANELS: [(&str, &str); 12] = [
     ("image", "the image at the model's input size"),
-    ("heatmap R, G, B", "the heatmap h per channel: red raises, blue lowers the input"),
+    (
+        "heatmap R, G, B",
+        "the heatmap h per channel (one 'heatmap' for a 1-channel model): red raises, blue lowers",
+    ),
     ("channel sum", "h summed over the channels"),
     ("overlay", "the channel sum over the image"),
     ("model input", "what the model sees: x+h or x*h"),
-    ("change R, G, B", "|h(t+1) − h(t)| per channel; at the last step the last change"),
+    (
+        "change R, G, B",
+        "|h(t+1) − h(t)| per channel (one 'change' for 1 channel); at the last step the last one",
+    ),
     ("Timeline", "CO per GAX step with the target line; loss and similarity beside it"),
     ("Method comparison", "each method's channel sum and CO scores, GAX last"),
     ("scale", "fixed ±1, per step, whole run or 99th percentile"),

@@ -1,5 +1,5 @@
-//! The central view: the image, the heatmap's R, G, B channels as signed panels with one shared
-//! colour bar, the channel sum, the change map, an overlay and the model's input, as a grid of
+//! The central view: the image, the heatmap's R, G, B channels (one heatmap for a 1-channel
+//! model) as signed panels with one shared colour bar, the channel sum, the change map, an overlay and the model's input, as a grid of
 //! the panels the user chose or in focus mode (one large panel and a strip of small ones).
 //! Hover shows raw values; scroll zooms and drag pans all panels. The panels come ready-made
 //! from the view model (`crate::view_model::explorer`), their sizes from
@@ -17,6 +17,8 @@ use crate::view_model::layout;
 /// Draws the view.
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
     ui.heading(super::REGION_LABELS[2]);
+    let (view, again) = app.explorer_view();
+    let channels = view.as_ref().map_or(3, |v| v.channels);
     ui.horizontal(|ui| {
         let st = &mut app.state;
         egui::ComboBox::from_label("scale").selected_text(st.scale.label()).show_ui(ui, |ui| {
@@ -32,9 +34,8 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         for l in ViewLayout::ALL {
             ui.selectable_value(&mut st.panels.layout, l, l.label());
         }
-        panels_menu(app, ui);
+        panels_menu(app, ui, channels);
     });
-    let (view, again) = app.explorer_view();
     if let Some(after) = again {
         ui.ctx().request_repaint_after(after);
     }
@@ -126,10 +127,11 @@ fn focus(app: &mut App, ui: &mut egui::Ui, view: &ExplorerView) {
     }
 }
 
-/// A menu of the grid's panels, each with a checkbox that shows or hides it.
-fn panels_menu(app: &mut App, ui: &mut egui::Ui) {
+/// A menu of the grid's panels (those of a `channels`-channel heatmap), each with a checkbox
+/// that shows or hides it.
+fn panels_menu(app: &mut App, ui: &mut egui::Ui, channels: usize) {
     ui.menu_button("panels", |ui| {
-        for name in crate::view_model::explorer::PANEL_NAMES {
+        for &name in crate::view_model::explorer::panel_names(channels) {
             let hidden = &mut app.state.panels.hidden;
             let mut on = !hidden.contains(name);
             if ui.checkbox(&mut on, name).changed() {

@@ -1,12 +1,13 @@
 //! The explorer's central view as data: the shown heatmap's panels (image, R, G, B, channel
-//! sum, overlay, model input, change maps) as colour images with the values behind them, the
-//! colour scale and the caption. Built from the state when what is shown changes.
+//! sum, overlay, model input, change maps; for a 1-channel model one heatmap and one change
+//! map) as colour images with the values behind them, the colour scale and the caption. Built
+//! from the state when what is shown changes.
 
 use std::sync::Arc;
 
 use egui::ColorImage;
 
-use super::planes::{abs_change, abs_max, channel_sum, model_input, pixel_at};
+use super::planes::{abs_change, abs_max, channel_sum, grey, model_input, pixel_at, planes};
 use crate::app::state::{AppState, ScaleMode};
 use crate::ax::{HeatmapSource, Variant};
 use crate::colormap;
@@ -69,7 +70,8 @@ impl ExplorerKey {
     }
 }
 
-/// The names of the panels a heatmap view has, in grid order (the change maps only for GAX).
+/// The names of the panels a 3-channel heatmap view has, in grid order (the change maps only
+/// for GAX).
 pub const PANEL_NAMES: [&str; 10] = [
     "image",
     "heatmap R",
@@ -82,6 +84,28 @@ pub const PANEL_NAMES: [&str; 10] = [
     "change G",
     "change B",
 ];
+
+/// The names of the panels a 1-channel model's view has: one heatmap and one change map instead
+/// of R, G and B, and no channel sum (it would repeat the heatmap).
+pub const PANEL_NAMES_ONE: [&str; 5] = ["image", "heatmap", "overlay", "model input", "change"];
+
+/// The panel names of a view of `channels`-channel heatmaps, in grid order.
+pub fn panel_names(channels: usize) -> &'static [&'static str] {
+    if channels == 1 { &PANEL_NAMES_ONE } else { &PANEL_NAMES }
+}
+
+/// The heatmap and change panels' names and the channel letters in their titles.
+fn channel_panels(channels: usize) -> &'static [(&'static str, &'static str, &'static str)] {
+    if channels == 1 {
+        &[("heatmap", "change", "")]
+    } else {
+        &[
+            ("heatmap R", "change R", "R"),
+            ("heatmap G", "change G", "G"),
+            ("heatmap B", "change B", "B"),
+        ]
+    }
+}
 
 /// One panel: a colour image, its title, and the values under it for the hover read-out.
 #[derive(Debug, Clone)]
@@ -111,6 +135,9 @@ pub struct ExplorerView {
     pub height: usize,
     /// Whether a heatmap is shown (else only the image panel).
     pub has_heatmap: bool,
+    /// The heatmap's channels: 3, or 1 for a 1-channel model (one heatmap panel, one change
+    /// map); without a heatmap, the loaded model's (3 when none is).
+    pub channels: usize,
     /// The panels, in grid order.
     pub panels: Vec<Panel>,
     /// The colour scale: ±scale maps to full blue and red on the channel panels.
@@ -175,18 +202,19 @@ struct Change {
 }
 
 impl Change {
-    /// The change panel's title for channel `c`.
+    /// The change panel's title for channel `c` (empty for a 1-channel heatmap).
     fn title(&self, c: &str) -> String {
         let (from, to) = (self.from, self.to);
+        let name = if c.is_empty() { "change".to_owned() } else { format!("change {c}") };
         if self.last {
-            format!("change {c} (step {from} -> {to}, the last change)")
+            format!("{name} (step {from} -> {to}, the last change)")
         } else {
-            format!("change {c} (step {from} -> {to})")
+            format!("{name} (step {from} -> {to})")
         }
     }
 }
 
-/// The heatmap on show: values `[3, H, W]`, its change maps (GAX: `Some(None)` before a
+/// The heatmap on show: values `[C, H, W]` (C = 3 or 1), its change maps (GAX: `Some(None)` before a
 /// second step), variant, the run's max |h| and the caption.
 #[derive(Debug, Clone)]
 struct Shown {
@@ -199,6 +227,11 @@ struct Shown {
 
 fn shown(state: &AppState, key: &ExplorerKey) -> Option<Shown> {
     let e = state.images.get(key.image)?;
+    // A multi-label model's caption names the pathology the heatmap explains.
+    let multilabel = state.model.as_ref().is_some_and(|m| m.multilabel);
+    let target = |t: i64| {
+        if multilabel { format!(", target {}", state.class_name(t)) } else { String::new() }
+    };
     match key.source {
         HeatmapSource::Gax => {
             let run = e.run.as_ref()?;
@@ -226,7 +259,8 @@ fn shown(state: &AppState, key: &ExplorerKey) -> Option<Shown> {
                 variant: run.config.variant,
                 whole_max: run.steps.iter().fold(0.0_f32, |m, s| m.max(s.abs_max)),
                 caption: format!(
-                    "GAX step {t}: CO {:.3}, predicted {}",
+                    "GAX step {t}{}: CO {:.3}, predicted {}",
+                    target(run.label),
                     s.co,
                     state.class_name(s.predicted)
                 ),
@@ -239,7 +273,12 @@ fn shown(state: &AppState, key: &ExplorerKey) -> Option<Shown> {
                 next: None,
                 variant: Variant::Sum,
                 whole_max: 1.0,
-                caption: format!("{m}: CO sum {:.3}, mult {:.3}", a.co_sum, a.co_mult),
+                caption: format!(
+                    "{m}{}: CO sum {:.3}, mult {:.3}",
+                    target(a.target),
+                    a.co_sum,
+                    a.co_mult
+                ),
             })
         }
     }
@@ -267,12 +306,15 @@ pub struct Prepared {
     key: ExplorerKey,
     image: Arc<crate::io::image::Image>,
     shown: Option<Shown>,
+    /// The loaded model's input channels (3 when none is), for a view without a heatmap.
+    channels: usize,
 }
 
 /// The inputs of the view of `key`, or `None` when its image is gone.
 pub fn prepare(state: &AppState, key: ExplorerKey) -> Option<Prepared> {
     let e = state.images.get(key.image)?;
-    Some(Prepared { key, image: Arc::clone(&e.image), shown: shown(state, &key) })
+    let channels = state.model.as_ref().map_or(3, |m| crate::convert::to_usize(m.channels));
+    Some(Prepared { key, image: Arc::clone(&e.image), shown: shown(state, &key), channels })
 }
 
 impl Prepared {
@@ -283,7 +325,7 @@ impl Prepared {
 
     /// The view: colour mapping and the planes behind every panel.
     pub fn build(self) -> ExplorerView {
-        build_view(self.key, &self.image, self.shown)
+        build_view(self.key, &self.image, self.shown, self.channels)
     }
 }
 
@@ -291,6 +333,7 @@ fn build_view(
     key: ExplorerKey,
     img: &crate::io::image::Image,
     shown: Option<Shown>,
+    model_channels: usize,
 ) -> ExplorerView {
     let (h, w) = (img.height, img.width);
     let n = h * w;
@@ -303,6 +346,7 @@ fn build_view(
             width: w,
             height: h,
             has_heatmap: false,
+            channels: model_channels,
             panels: vec![image_panel()],
             scale: 1.0,
             abs_max: 0.0,
@@ -311,6 +355,7 @@ fn build_view(
         };
     };
     let heat = &s.heat.into_f32();
+    let channels = planes(heat, n);
     let abs_max = abs_max(heat);
     let scale = match key.scale {
         ScaleMode::Fixed => 1.0,
@@ -318,34 +363,35 @@ fn build_view(
         ScaleMode::WholeRun => s.whole_max,
         ScaleMode::Percentile => colormap::abs_quantile(heat, 0.99),
     };
+    // |Σ_c h_c| ≤ C·max|h|: the sum, overlay and layer are drawn on ±C·scale.
+    let sum_scale = crate::convert::to_f32(channels) * scale;
     let sum = channel_sum(heat, n);
-    let xp = model_input(s.variant, image, heat);
     let mut panels = vec![image_panel()];
-    for (k, name) in ["heatmap R", "heatmap G", "heatmap B"].into_iter().enumerate() {
-        let v = heat[k * n..(k + 1) * n].to_vec();
+    let names = channel_panels(channels);
+    for (k, &(name, _, _)) in names.iter().take(channels).enumerate() {
+        let v = plane(heat, k, n);
         let img = colormap::signed_plane(&v, w, h, scale);
         panels.push(panel(name, name, v, img));
     }
-    let sum_img = colormap::signed_plane(&sum, w, h, 3.0 * scale);
-    let overlay = colormap::overlay(image, &sum, w, h, 3.0 * scale, key.opacity);
-    let layer = colormap::signed_layer(&sum, w, h, 3.0 * scale, key.opacity);
-    panels.push(panel("channel sum", "channel sum", sum.clone(), sum_img));
+    if channels != 1 {
+        let sum_img = colormap::signed_plane(&sum, w, h, sum_scale);
+        panels.push(panel("channel sum", "channel sum", sum.clone(), sum_img));
+    }
+    let overlay = colormap::overlay(image, &sum, w, h, sum_scale, key.opacity);
+    let layer = colormap::signed_layer(&sum, w, h, sum_scale, key.opacity);
     panels.push(panel("overlay", "overlay", sum, overlay));
-    let input_title =
-        format!("model input ({})", if s.variant == Variant::Sum { "x+h" } else { "x*h" });
-    panels.push(panel(input_title, "model input", xp[..n].to_vec(), colormap::rgb(&xp, w, h)));
+    panels.push(input_panel(s.variant, image, heat, channels, (w, h)));
     if let Some(next) = s.next {
-        let change =
-            next.as_ref().map_or_else(|| vec![0.0; 3 * n], |c| abs_change(heat, &c.other.to_f32()));
-        for (k, (c, name)) in
-            [("R", "change R"), ("G", "change G"), ("B", "change B")].into_iter().enumerate()
-        {
-            let v = change[k * n..(k + 1) * n].to_vec();
+        let change = next
+            .as_ref()
+            .map_or_else(|| vec![0.0; channels * n], |c| abs_change(heat, &c.other.to_f32()));
+        for (k, &(_, name, c)) in names.iter().take(channels).enumerate() {
+            let v = plane(&change, k, n);
             // |h[t+1] − h[t]| ≤ 2 always; one fixed scale keeps frames comparable across the run.
             let img = colormap::magnitude_plane(&v, w, h, 0.1);
             let title = next
                 .as_ref()
-                .map_or_else(|| format!("change {c}: none yet (one step)"), |ch| ch.title(c));
+                .map_or_else(|| format!("{name}: none yet (one step)"), |ch| ch.title(c));
             panels.push(panel(title, name, v, img));
         }
     }
@@ -355,6 +401,7 @@ fn build_view(
         width: w,
         height: h,
         has_heatmap: true,
+        channels,
         panels,
         scale,
         abs_max,
@@ -362,3 +409,31 @@ fn build_view(
         layer: Some(Arc::new(layer)),
     }
 }
+
+/// Plane `k` of a planar `[C, n]` array (zeros where the array is short).
+fn plane(v: &[f32], k: usize, n: usize) -> Vec<f32> {
+    v.get(k * n..(k + 1) * n).map_or_else(|| vec![0.0; n], <[f32]>::to_vec)
+}
+
+/// The model input panel: x + h or x ⊙ h in colour, or for a 1-channel heatmap the grey plane
+/// the model was given with h applied to it.
+fn input_panel(
+    variant: Variant,
+    image: &[f32],
+    heat: &[f32],
+    channels: usize,
+    (w, h): (usize, usize),
+) -> Panel {
+    let n = w * h;
+    let title = format!("model input ({})", if variant == Variant::Sum { "x+h" } else { "x*h" });
+    if channels == 1 {
+        let xp = model_input(variant, &grey(image, n), heat);
+        let img = colormap::grey(&xp, w, h);
+        return panel(title, "model input", xp, img);
+    }
+    let xp = model_input(variant, image, heat);
+    panel(title, "model input", xp[..n].to_vec(), colormap::rgb(&xp, w, h))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,16 +1,39 @@
-//! Pixel maths on planar `[C, H, W]` values: the channel sum, the model's input x' = x + h or
-//! x ⊙ h, the change between steps, read-outs and thumbnails. Pure functions, no egui widgets.
+//! Pixel maths on planar `[C, H, W]` values (C = 3, or 1 for a 1-channel model): the channel
+//! sum, the grey plane a 1-channel model sees, the model's input x' = x + h or x ⊙ h, the change
+//! between steps, read-outs and thumbnails. Pure functions, no egui widgets.
 
 use egui::ColorImage;
 
 use crate::ax::Variant;
 use crate::convert::{cell_index, to_f64};
 
-/// Σ_c v[c] of a planar `[3, n]` array, one value per pixel (`n` values).
+/// The number of whole `n`-value planes in `v` (0 when `n` is 0).
+pub fn planes(v: &[f32], n: usize) -> usize {
+    v.len().checked_div(n).unwrap_or(0)
+}
+
+/// Σ_c v[c] of a planar `[C, n]` array over its whole planes, one value per pixel (`n`
+/// values; a 1-channel array is its own sum, a trailing partial plane is left out).
 pub fn channel_sum(v: &[f32], n: usize) -> Vec<f32> {
-    let (r, rest) = v.split_at(n.min(v.len()));
-    let (g, b) = rest.split_at(n.min(rest.len()));
-    r.iter().zip(g).zip(b).map(|((r, g), b)| r + g + b).collect()
+    let mut sum = vec![0.0; n];
+    for plane in v.chunks_exact(n.max(1)).take(planes(v, n)) {
+        for (s, x) in sum.iter_mut().zip(plane) {
+            *s += x;
+        }
+    }
+    sum
+}
+
+/// The grey plane a 1-channel model is given for an RGB image `[3, n]`, as
+/// `input::to_channels` makes it: the plane itself where the three agree, else their mean.
+pub fn grey(image: &[f32], n: usize) -> Vec<f32> {
+    let at = |k: usize| image.get(k).copied().unwrap_or(0.0);
+    (0..n)
+        .map(|i| {
+            let (r, g, b) = (at(i), at(n + i), at(2 * n + i));
+            if r == g && g == b { r } else { (r + g + b) / 3.0 }
+        })
+        .collect()
 }
 
 /// The model's input x' for image `x` and heatmap `h` (same layout).
@@ -61,8 +84,13 @@ mod tests {
         // Two pixels, three channels.
         let h = [1.0, -2.0, 0.5, 0.5, 0.25, 4.0];
         assert_eq!(channel_sum(&h, 2), vec![1.75, 2.5]);
-        // A short array gives only the pixels it has all three channels of, never a panic.
-        assert_eq!(channel_sum(&h[..5], 2), vec![1.75]);
+        // One channel is its own sum; a partial plane is left out, never a panic.
+        assert_eq!(channel_sum(&h[..2], 2), vec![1.0, -2.0]);
+        assert_eq!(channel_sum(&h[..5], 2), vec![1.5, -1.5]);
+        assert_eq!(channel_sum(&h, 0), Vec::<f32>::new());
+        assert_eq!((planes(&h, 2), planes(&h[..2], 2), planes(&h, 0)), (3, 1, 0));
+        // The grey plane: the plane where R = G = B, else the mean.
+        assert_eq!(grey(&[0.5, 0.25, 0.5, 0.5, 0.5, 0.0], 2), vec![0.5, 0.25]);
         let x = [0.5_f32; 6];
         assert_eq!(model_input(Variant::Sum, &x, &h)[1], -1.5);
         assert_eq!(model_input(Variant::Mult, &x, &h)[5], 2.0);

@@ -127,6 +127,7 @@ mod tests {
         let mut e = ImageEntry::new("x.png".into(), Arc::new(image.clone()), 1);
         let result = |id, v: f32, zero| AttributionResult {
             id,
+            target: 0,
             heatmap: Arc::new(vec![v, -v, 0.0, 0.0, 0.0, 0.0]),
             raw_abs_max: 1.0,
             co_sum: 1.0,

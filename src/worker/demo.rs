@@ -181,6 +181,7 @@ pub fn run(
             load: crate::input::LoadOptions::default(),
             overwrite: false,
             target: None,
+            labels_csv: None,
         };
         let mut progress = |p| {
             emit(Event::DemoProgress { job, stage: scoring(Some(p)) });

@@ -101,6 +101,8 @@ pub enum Command {
         batch: usize,
         /// GAX steps per image and variant (0: no GAX rows).
         gax_steps: usize,
+        /// A multi-label model's pathology: the per-pathology layout, labels 0/1 for it.
+        target: Option<i64>,
     },
     /// Sent by the dataset tab's "Demo data": writes seeded phantoms into a fresh folder under
     /// `root` (or reuses the demo folder an earlier run wrote there), then scores it with each
@@ -221,7 +223,9 @@ pub enum Event {
         job: JobId,
         /// The method.
         method: Method,
-        /// The AX heatmap h = a / max|a|, `[3, H, W]` (a 1-channel model's repeated in each).
+        /// The output the heatmap explains (the chosen target, else the predicted class).
+        target: i64,
+        /// The AX heatmap h = a / max|a|, `[C, H, W]` (C = the model's input channels, 3 or 1).
         heatmap: Vec<f32>,
         /// max|a| before normalisation.
         raw_abs_max: f32,

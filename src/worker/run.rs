@@ -81,12 +81,12 @@ impl Worker<'_> {
                     let raw_abs_max = f32::try_from(a.abs().max())?;
                     let (h, zero) = ax::normalise(&a)?;
                     let co = ax::co_scores(model, &x, &h, &[label], &Variant::ALL)?;
-                    // The explorer draws three planes; a 1-channel heatmap shows in each.
-                    let h3 = h.expand([-1, 3, -1, -1], false).contiguous();
-                    let heatmap = Vec::<f32>::try_from(h3.to_device(tch::Device::Cpu).view([-1]))?;
+                    // `[C, H, W]`: a 1-channel model's heatmap is one plane.
+                    let heatmap = Vec::<f32>::try_from(h.to_device(tch::Device::Cpu).view([-1]))?;
                     let ev = Event::Attribution {
                         job,
                         method,
+                        target,
                         heatmap,
                         raw_abs_max,
                         co_sum: co[0][0],
@@ -108,8 +108,7 @@ impl Worker<'_> {
                 let cancelled = self.cancelled;
                 let gone = std::cell::Cell::new(false);
                 let cancel = || gone.get() || job.0 <= cancelled.load(Ordering::Relaxed);
-                let mut on_step = |mut s: gax::GaxStep| {
-                    s.heatmap = s.heatmap.into_three_channels();
+                let mut on_step = |s: gax::GaxStep| {
                     if tx.send(Event::GaxStep { job, step: Box::new(s) }).is_err() {
                         gone.set(true);
                     }
@@ -118,7 +117,7 @@ impl Worker<'_> {
                 let outcome = gax::run(model, &x, &labels, &config, &cancel, &mut on_step)?;
                 self.emit(Event::GaxFinished { job, outcome });
             }
-            Command::RunDataset { job, dir, out, methods, batch, gax_steps } => {
+            Command::RunDataset { job, dir, out, methods, batch, gax_steps, target } => {
                 let model = self.model()?;
                 let opts = crate::dataset::RunOptions {
                     methods,
@@ -128,7 +127,8 @@ impl Worker<'_> {
                     gax_steps,
                     load: crate::input::LoadOptions::default(),
                     overwrite: false,
-                    target: None,
+                    target,
+                    labels_csv: None,
                 };
                 let (tx, waker, cancelled) = (self.tx, self.waker, self.cancelled);
                 let mut splits = 0;

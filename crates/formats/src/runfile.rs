@@ -84,7 +84,7 @@ pub enum RunFileError {
     /// The heatmaps tensor has no dimensions.
     #[error("heatmaps has no shape")]
     HeatmapsNoShape,
-    /// The heatmaps tensor is not `[T, 3, H, W]`.
+    /// The heatmaps tensor is not `[T, C, H, W]` with C = 3, or 1 for a 1-channel model.
     #[error("heatmaps shape {0:?} does not match the image")]
     HeatmapsShape(Vec<usize>),
     /// A per-step scalar tensor is not `[T]`.
@@ -121,7 +121,9 @@ pub struct RunParts<C, S> {
     pub width: usize,
     /// `3 · height · width` image values, channel-major.
     pub image: Vec<f32>,
-    /// One `3 · height · width` heatmap per step.
+    /// The heatmaps' channels: 3, or 1 for a 1-channel model's run.
+    pub channels: usize,
+    /// One `channels · height · width` heatmap per step.
     pub heatmaps: Vec<Vec<f16>>,
     /// Per-step scalars, step 0 first.
     pub steps: Vec<StepScalars>,
@@ -169,10 +171,11 @@ pub fn parse<C: DeserializeOwned, S: DeserializeOwned>(
     let image = f32s(&ibytes);
     let (hshape, hbytes) = tensor("heatmaps", Dtype::F16)?;
     let t = *hshape.first().ok_or(RunFileError::HeatmapsNoShape)?;
-    if hshape != [t, 3, height, width] {
-        return Err(RunFileError::HeatmapsShape(hshape));
-    }
-    let per = 3 * height * width;
+    let channels = match hshape[..] {
+        [_, c @ (1 | 3), h, w] if (h, w) == (height, width) => c,
+        _ => return Err(RunFileError::HeatmapsShape(hshape)),
+    };
+    let per = channels * height * width;
     let heatmaps = hbytes
         .chunks_exact(2 * per)
         .map(|c| c.chunks_exact(2).map(|b| f16::from_le_bytes([b[0], b[1]])).collect())
@@ -212,6 +215,7 @@ pub fn parse<C: DeserializeOwned, S: DeserializeOwned>(
         height,
         width,
         image,
+        channels,
         heatmaps,
         steps,
     })

@@ -67,10 +67,11 @@ fn card_floats_read_back_exactly() {
 /// What read_runfile does: an error, or parts whose sizes agree.
 fn check_runfile(bytes: &[u8]) -> Result<(), RunFileError> {
     let p = runfile::parse::<serde_json::Value, serde_json::Value>(bytes)?;
-    let per = 3 * p.height * p.width;
-    assert_eq!(p.image.len(), per, "image length");
+    let per = p.height * p.width;
+    assert_eq!(p.image.len(), 3 * per, "image length");
+    assert!(p.channels == 1 || p.channels == 3, "heatmap channels");
     assert_eq!(p.heatmaps.len(), p.steps.len(), "one heatmap per step");
-    assert!(p.heatmaps.iter().all(|h| h.len() == per), "heatmap length");
+    assert!(p.heatmaps.iter().all(|h| h.len() == p.channels * per), "heatmap length");
     Ok(())
 }
 
