@@ -109,6 +109,13 @@ fn main() {
     );
     let mut hr = harness();
     hr.state_mut().open_run(path);
+    // The run file is read off the UI thread: scrub only once it is the one shown.
+    let opened = Instant::now();
+    while hr.state().state.current_run().is_none_or(|r| r.steps.len() < 1000) {
+        assert!(opened.elapsed() < Duration::from_secs(120), "the run file did not open");
+        hr.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
     hr.step();
     let mut frames = Vec::new();
     for t in 0..1000 {
