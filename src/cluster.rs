@@ -34,6 +34,10 @@ pub struct SlurmPlan {
     pub gax_steps: usize,
     /// Methods, comma-separated, or `all`.
     pub methods: String,
+    /// A multi-label model's pathology to score (`ax --target`), or the class-folder layout.
+    pub target: Option<String>,
+    /// The labels CSV of `ax --labels-csv` (with `target`), or the per-pathology folders.
+    pub labels_csv: Option<PathBuf>,
     /// `--device` of the tasks (`auto`: the task's GPU when it has one, else the CPU).
     pub device: String,
     /// CPUs per task (also the tasks' libtorch threads).
@@ -76,6 +80,14 @@ impl SlurmPlan {
         if !self.data.is_dir() {
             return Err(Error::invalid(format!("data folder {} not found", self.data.display())));
         }
+        if let Some(csv) = &self.labels_csv {
+            if self.target.is_none() {
+                return Err(Error::invalid("--labels-csv needs --target PATHOLOGY"));
+            }
+            if !csv.is_file() {
+                return Err(Error::invalid(format!("labels CSV {} not found", csv.display())));
+            }
+        }
         Ok(())
     }
 
@@ -111,6 +123,8 @@ impl SlurmPlan {
             ("HX_GAX_STEPS", self.gax_steps.to_string()),
             ("HX_METHODS", self.methods.clone()),
             ("HX_DEVICE", self.device.clone()),
+            ("HX_TARGET", self.target.clone().unwrap_or_default()),
+            ("HX_LABELS_CSV", self.labels_csv.as_deref().map(path).unwrap_or_default()),
         ]
     }
 
@@ -254,6 +268,8 @@ mod tests {
             batch: 8,
             gax_steps: 0,
             methods: "Saliency,DeepLift".into(),
+            target: None,
+            labels_csv: None,
             device: "auto".into(),
             cpus: 2,
             partition: None,
@@ -314,6 +330,18 @@ mod tests {
         assert!(p.validate().is_err());
         p.tasks = 2;
         assert!(p.validate().expect_err("invalid").to_string().contains("card.json"));
+        let dir = tempfile::tempdir().expect("tempdir");
+        let card = dir.path().join("card.json");
+        std::fs::write(&card, "{}").expect("card");
+        p.model = card;
+        p.data = dir.path().into();
+        p.labels_csv = Some(dir.path().join("labels.csv"));
+        assert!(p.validate().expect_err("invalid").to_string().contains("--target"));
+        p.target = Some("Effusion".into());
+        assert!(p.validate().expect_err("invalid").to_string().contains("labels.csv"));
+        std::fs::write(dir.path().join("labels.csv"), "image,Effusion\n").expect("csv");
+        p.validate().expect("valid");
+        assert!(p.env().contains(&("HX_TARGET", "Effusion".into())));
     }
 
     #[test]
@@ -322,5 +350,7 @@ mod tests {
             assert!(SBATCH_SCRIPT.contains(&format!("${var}")), "{var} unused by the script");
         }
         assert!(SBATCH_SCRIPT.contains("--shard \"$task/$HX_TASKS\""));
+        assert!(SBATCH_SCRIPT.contains("--target \"$HX_TARGET\""));
+        assert!(SBATCH_SCRIPT.contains("--labels-csv \"$HX_LABELS_CSV\""));
     }
 }

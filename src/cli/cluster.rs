@@ -48,6 +48,13 @@ pub struct SlurmArgs {
     /// Comma-separated methods, or all.
     #[arg(long, default_value = "all")]
     pub methods: String,
+    /// A multi-label model's pathology to score, as `ax --target` (the PATHOLOGY/positive and
+    /// PATHOLOGY/negative folders of --data, or --labels-csv).
+    #[arg(long)]
+    pub target: Option<String>,
+    /// With --target: the labels CSV of `ax --labels-csv` (`image,<pathology>,...`).
+    #[arg(long, requires = "target")]
+    pub labels_csv: Option<PathBuf>,
     /// The partition (default: the cluster's).
     #[arg(long)]
     pub partition: Option<String>,
@@ -107,6 +114,8 @@ pub fn run(a: &ClusterArgs, device: DeviceChoice) -> Result<()> {
         batch: s.batch,
         gax_steps: s.gax_steps,
         methods: s.methods.clone(),
+        target: s.target.clone(),
+        labels_csv: s.labels_csv.as_deref().map(absolute).transpose()?,
         device: clap::ValueEnum::to_possible_value(&device)
             .map_or_else(|| "auto".to_owned(), |v| v.get_name().to_owned()),
         cpus: s.cpus,
