@@ -145,7 +145,10 @@ fn every_densenet_relu_call_is_a_rule_point_and_every_conv_a_layer() {
     let _ = model.forward_ctx(&x, &mut ctx).expect("forward");
     let ReluMode::Tape(tape) = ctx.relu else { panic!("tape mode") };
     // relu0, two per dense layer (6 + 12 + 24 + 16 layers), one per transition, the final F.relu.
-    assert_eq!(tape.cuts.len(), 1 + 2 * 58 + 3 + 1);
+    let rules = tape.cuts.iter().filter(|c| !c.pass_through).count();
+    assert_eq!(rules, 1 + 2 * 58 + 3 + 1);
+    // Pass-through cuts: each block's input and each dense layer's new features.
+    assert_eq!(tape.cuts.len() - rules, 4 + 58);
     let names = model.layer_names().expect("layers");
     for layer in [
         "features.conv0",

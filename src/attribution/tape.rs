@@ -57,7 +57,7 @@ pub fn backward(root: &Tensor, tape: Tape, x: &Tensor) -> Result<Tensor> {
     accumulate(&mut acc, Tensor::f_run_backward(&[root], &inputs, true, false)?);
     for k in (0..cuts.len()).rev() {
         let Some(g) = acc[k].take() else { continue };
-        let gz = apply(rule, &g, &cuts[k].z.detach());
+        let gz = if cuts[k].pass_through { g } else { apply(rule, &g, &cuts[k].z.detach()) };
         let seg_root = (&cuts[k].z * gz).sum(Kind::Float);
         if !seg_root.requires_grad() {
             continue;

@@ -21,13 +21,16 @@ pub enum ReluMode {
 }
 
 /// One graph cut: the ReLU's pre-activation `z` (with its graph back to earlier cuts) and the
-/// fresh leaf that replaced `relu(z)` in the rest of the forward.
+/// fresh leaf that replaced `relu(z)` in the rest of the forward; or, for a pass-through cut,
+/// a tensor many later segments read and the leaf that replaced it.
 #[derive(Debug)]
 pub struct Cut {
-    /// The pre-activation, still attached to its segment of the graph.
+    /// The pre-activation (or the pass-through tensor), still attached to its segment.
     pub z: Tensor,
-    /// The detached leaf standing for `relu(z)`.
+    /// The detached leaf standing for `relu(z)` (or for `z` itself when `pass_through`).
     pub leaf: Tensor,
+    /// No ReLU here: the gradient reaching the leaf goes on unchanged, no rule applied.
+    pub pass_through: bool,
 }
 
 /// The cuts of one forward pass in creation order.
@@ -100,10 +103,30 @@ impl Ctx {
             ReluMode::Plain => z.relu(),
             ReluMode::Tape(tape) => {
                 let leaf = z.relu().detach().set_requires_grad(true);
-                tape.cuts.push(Cut { z: z.shallow_clone(), leaf: leaf.shallow_clone() });
+                tape.cuts.push(Cut {
+                    z: z.shallow_clone(),
+                    leaf: leaf.shallow_clone(),
+                    pass_through: false,
+                });
                 leaf
             }
             ReluMode::DeepLift => deeplift_relu(z),
+        }
+    }
+
+    /// Marks a tensor that many later ReLU segments read (DenseNet's concatenated features).
+    /// With a tape it becomes a pass-through cut, so the segment-by-segment backward sums the
+    /// gradients reaching it and crosses the graph before it once, not once per reader (which
+    /// is quadratic in a dense block). The values and, up to rounding, the gradients are those
+    /// of the uncut graph; other modes return `t` as it is.
+    pub fn share(&mut self, t: Tensor) -> Tensor {
+        match &mut self.relu {
+            ReluMode::Tape(tape) if t.requires_grad() => {
+                let leaf = t.detach().set_requires_grad(true);
+                tape.cuts.push(Cut { z: t, leaf: leaf.shallow_clone(), pass_through: true });
+                leaf
+            }
+            _ => t,
         }
     }
 

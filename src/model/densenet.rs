@@ -126,10 +126,13 @@ impl DenseNet {
         for (name, layers, transition) in &self.blocks {
             // torchvision concatenates every earlier output before each layer; the values are
             // the same as appending one layer's output at a time.
-            let mut features = vec![out];
+            // Each feature map is read by every later layer of the block: `share` keeps Guided
+            // Backprop's and Deconvolution's segment backward linear in the block's depth.
+            let mut features = vec![ctx.share(out)];
             for layer in layers {
                 let input = Tensor::cat(&features, 1);
-                features.push(layer.forward(&input, ctx));
+                let new = layer.forward(&input, ctx);
+                features.push(ctx.share(new));
             }
             out = ctx.tap(name, Tensor::cat(&features, 1));
             if let Some(t) = transition {
