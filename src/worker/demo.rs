@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::protocol::{Event, JobId};
+use super::protocol::{Event, JobId, Recovery};
 use crate::attribution::Method;
 use crate::dataset::{Progress, RunOptions, Summary};
 use crate::error::{Error, Result};
@@ -158,7 +158,7 @@ pub fn run(
         }
         generate(&folder, spec.count, spec.seed, cancel)?;
     }
-    let device = spec.device.resolve()?;
+    let mut device = spec.device.resolve()?;
     for (index, (name, card)) in spec.models.iter().enumerate() {
         if cancel() {
             return Err(Error::Cancelled);
@@ -186,8 +186,28 @@ pub fn run(
         let mut progress = |p| {
             emit(Event::DemoProgress { job, stage: scoring(Some(p)) });
         };
-        let (summary, _) =
-            crate::dataset::run_with_rows(&model, &folder, &opts, &mut progress, &cancel)?;
+        let scored = crate::dataset::run_with_rows(&model, &folder, &opts, &mut progress, &cancel);
+        let (summary, _) = match scored {
+            // Even one image does not fit: this model and the next ones go to the CPU, and the
+            // scoring resumes there from the rows already in its CSV.
+            Err(e) if super::run::falls_back(device, &e) => {
+                drop(model);
+                let cpu = Model::load(&ModelSource::Card(card.clone()), tch::Device::Cpu)?;
+                let message = format!(
+                    "{e} on {}: the demo's {name} moved to the CPU and its scoring resumed there \
+                     (slower)",
+                    crate::runtime::describe_device(device)
+                );
+                device = tch::Device::Cpu;
+                let recovery =
+                    Recovery::Cpu { device: crate::runtime::describe_device(tch::Device::Cpu) };
+                emit(Event::OutOfMemory { job, recovery, message });
+                crate::io::fault::without_oom(|| {
+                    crate::dataset::run_with_rows(&cpu, &folder, &opts, &mut progress, &cancel)
+                })?
+            }
+            scored => scored?,
+        };
         let result = DemoResult {
             model: index,
             name: name.clone(),
@@ -231,5 +251,64 @@ mod tests {
         assert!(matches!(generate(&third, 4, 3, &|| true), Err(Error::Cancelled)));
         let left: Vec<_> = std::fs::read_dir(root.path()).expect("ls").collect();
         assert_eq!(left.len(), 2, "only the two demo folders remain");
+    }
+
+    #[test]
+    fn out_of_memory_moves_the_demo_to_the_cpu_with_a_clean_runs_rows() {
+        let models = vec![(
+            "well-trained".to_owned(),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("models/phantom_squeezenet.json"),
+        )];
+        let spec = |root: &Path| DemoSpec {
+            root: root.into(),
+            count: 4,
+            seed: 5,
+            models: models.clone(),
+            methods: vec![Method::Saliency],
+            batch: 4,
+            device: DeviceChoice::Cpu,
+        };
+        let demo = |root: &Path| {
+            let events = std::sync::Mutex::new(Vec::new());
+            run(
+                JobId(1),
+                &spec(root),
+                &|ev| {
+                    events.lock().is_ok_and(|mut v| {
+                        v.push(ev);
+                        true
+                    })
+                },
+                &|| false,
+            )
+            .expect("demo");
+            events.into_inner().expect("events")
+        };
+        let csv = |events: &[Event]| {
+            let done = events.iter().find_map(|e| match e {
+                Event::DemoModelDone { result, .. } => Some(result.csv.clone()),
+                _ => None,
+            });
+            std::fs::read(done.expect("a model done")).expect("csv")
+        };
+        let clean = tempfile::tempdir().expect("dir");
+        let clean_events = demo(clean.path());
+        assert!(!clean_events.iter().any(|e| matches!(e, Event::OutOfMemory { .. })));
+        // Not even one image fits: the scoring moves to the CPU, says so, and ends as a clean run.
+        let faulty = tempfile::tempdir().expect("dir");
+        crate::io::fault::set_for_thread(crate::io::fault::Faults {
+            oom_above_batch: Some(0),
+            ..Default::default()
+        });
+        let events = demo(faulty.path());
+        crate::io::fault::set_for_thread(crate::io::fault::Faults::default());
+        assert!(
+            events.iter().any(|e| matches!(e, Event::OutOfMemory {
+                recovery: Recovery::Cpu { .. }, message, ..
+            } if message.contains("moved to the CPU"))),
+            "{events:?}"
+        );
+        assert!(matches!(events.last(), Some(Event::Finished { .. })), "{events:?}");
+        assert_eq!(csv(&events), csv(&clean_events));
     }
 }

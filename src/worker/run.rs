@@ -221,7 +221,12 @@ impl Worker<'_> {
 /// Whether `e` is running out of memory that moving `model` to the CPU may get past: a GPU's,
 /// or one injected by the tests' fault hook (on any device).
 fn can_fall_back(model: &Model, e: &Error) -> bool {
-    e.is_out_of_memory() && (model.device().is_cuda() || matches!(e, Error::InjectedOutOfMemory(_)))
+    falls_back(model.device(), e)
+}
+
+/// Whether running out of memory on `device` is worth a retry on the CPU.
+pub(super) fn falls_back(device: tch::Device, e: &Error) -> bool {
+    e.is_out_of_memory() && (device.is_cuda() || matches!(e, Error::InjectedOutOfMemory(_)))
 }
 
 fn predict_top(model: &Model, image: &Image, top_k: usize) -> Result<Vec<ClassScore>> {
