@@ -53,6 +53,24 @@ pub(crate) fn press(
     h.run_steps(2);
 }
 
+/// Starts a drag at `start` and moves it through `steps` points `step` apart, a frame each,
+/// without releasing it.
+pub(crate) fn drag_through(
+    h: &mut egui_kittest::Harness<'static, heatmap_explorer::app::App>,
+    start: egui::Pos2,
+    step: Vec2,
+    steps: usize,
+) {
+    h.hover_at(start);
+    h.step();
+    h.drag_at(start);
+    h.step();
+    for k in 1..=steps {
+        h.hover_at(start + step * k as f32);
+        h.step();
+    }
+}
+
 #[test]
 fn dicom_window_drag_repredicts_and_no_export_holds_identifiers() {
     let dir = temp_dir("uidicom");
@@ -100,14 +118,7 @@ fn dicom_window_drag_repredicts_and_no_export_holds_identifiers() {
     let rect = h.get_by_label("DICOM image (drag: window width and level)").rect();
     assert!(screen().contains_rect(rect), "the image at {rect:?} is on screen");
     let start = rect.center();
-    h.hover_at(start);
-    h.step();
-    h.drag_at(start);
-    h.step();
-    for k in 1..=4 {
-        h.hover_at(start + Vec2::new(15.0 * k as f32, 5.0 * k as f32));
-        h.step();
-    }
+    drag_through(&mut h, start, Vec2::new(15.0, 5.0), 4);
     // The read-out is drawn before the drag of the same frame is applied: one frame more.
     h.step();
     let live = readout(&h);
@@ -308,14 +319,7 @@ fn a_window_drag_previews_and_the_release_shows_the_full_resolution_image() {
     assert_eq!(shown_size(&mut h), [1841, 1955]);
     let rect = h.get_by_label("DICOM image (drag: window width and level)").rect();
     let start = rect.center();
-    h.hover_at(start);
-    h.step();
-    h.drag_at(start);
-    h.step();
-    for k in 1..=3 {
-        h.hover_at(start + Vec2::new(12.0 * k as f32, -6.0 * k as f32));
-        h.step();
-    }
+    drag_through(&mut h, start, Vec2::new(12.0, -6.0), 3);
     assert!(h.state().current_dicom().is_some_and(|d| d.drag.is_some()), "dragging");
     assert_eq!(shown_size(&mut h), [461, 489], "every 4th pixel while dragging");
     h.drop_at(start + Vec2::new(40.0, -20.0));

@@ -12,7 +12,7 @@ use hx_formats::Window;
 
 use crate::dicom::{assert_no_identifiers, dicom_dir};
 use crate::ui::{harness, small_model, step_until};
-use crate::ui_dicom::{laptop, press, screen};
+use crate::ui_dicom::{drag_through, laptop, press, screen};
 use crate::util::{random_png, temp_dir};
 
 #[test]
@@ -177,14 +177,7 @@ fn review_flow_on_a_laptop_through_the_real_controls() {
 
     // Window by dragging on the image; the model input follows on release.
     let start = image.center();
-    h.hover_at(start);
-    h.step();
-    h.drag_at(start);
-    h.step();
-    for k in 1..=4 {
-        h.hover_at(start + Vec2::new(15.0 * k as f32, 5.0 * k as f32));
-        h.step();
-    }
+    drag_through(&mut h, start, Vec2::new(15.0, 5.0), 4);
     h.drop_at(start + Vec2::new(60.0, 20.0));
     h.step();
     step_until(&mut h, "the new input predicted", |a| {

@@ -6,6 +6,7 @@
 pub mod card;
 pub mod dicom;
 pub mod error;
+pub mod invariants;
 pub mod raster;
 pub mod review;
 pub mod runfile;
